@@ -1,0 +1,155 @@
+"""The ``nicsim`` command: run, sweep and compare (DESIGN.md section 5).
+
+A user's mistake ends with one line on stderr naming what is wrong and exit status 2;
+an interrupted run or sweep keeps every finished run and says how to resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .execution import default_workers, evaluate
+from .experiments import Plan, load_sweep, replications_plan
+from .params import ConfigError, load_config, parse_overrides
+from .progress import Progress
+from .store import RunStore
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+SUMMARY_METRICS = ["mean_outcome", "min_outcome", "equity_gap", "share_at_best",
+                   "unique_practices", "total_ideas_adopted", "total_false_adoptions",
+                   "steps_to_target"]
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: expected >= 1")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: expected >= 0")
+    return value
+
+
+def _execution_options(p: argparse.ArgumentParser, default_w: int | None) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a parameter (repeatable), validated like the config")
+    p.add_argument("--replications", type=_positive, help="replications (seeds seed..seed+R-1)")
+    p.add_argument("--seed", type=_seed, help="base seed")
+    p.add_argument("--out", help="results directory (default results/<name>)")
+    p.add_argument("--workers", type=_positive, default=default_w,
+                   help="local worker processes (default: %(default)s)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a Dask distributed scheduler, e.g. tcp://127.0.0.1:8786")
+    p.add_argument("--force", action="store_true",
+                   help="replace results of a different experiment in --out")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nicsim", description="Simulate networked improvement communities.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"nicsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run R replications of one config")
+    run.add_argument("config", help="TOML config, e.g. configs/default.toml")
+    _execution_options(run, 1)
+    sweep = sub.add_parser("sweep", help="run a parameter sweep that survives a crash")
+    sweep.add_argument("sweep", help="sweep TOML file")
+    _execution_options(sweep, default_workers())
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            overrides = parse_overrides(args.set)
+            for key in ("replications", "seed"):
+                if getattr(args, key) is not None:
+                    overrides[key] = getattr(args, key)
+            plan = replications_plan(load_config(args.config, overrides))
+        else:
+            plan = load_sweep(args.sweep, parse_overrides(args.set), args.replications,
+                              args.seed)
+        return execute(plan, args)
+    except ConfigError as exc:
+        print(f"nicsim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def execute(plan: Plan, args: argparse.Namespace) -> int:
+    """Run what is missing from the plan's directory, then write tables, figures, summary."""
+    out = Path(args.out) if args.out else Path("results") / plan.name
+    store = RunStore(out)
+    done = store.open(plan, force=args.force, command=["nicsim", *sys.argv[1:]])
+    todo = [r for r in plan.runs if r.run_id not in done]
+    if done:
+        print(f"resuming {out}: {len(done)} of {len(plan.runs)} runs already done",
+              file=sys.stderr)
+    progress = Progress(len(plan.runs), len(done), label=plan.name)
+
+    def save(result) -> None:
+        store.save(result)
+        progress.update()
+
+    try:
+        evaluate(todo, workers=args.workers, scheduler=args.scheduler, on_result=save)
+    except KeyboardInterrupt:
+        progress.close()
+        n = len(store.done())
+        store.write_manifest(complete=False, runs_done=n)
+        print(f"\ninterrupted: {n} of {len(plan.runs)} runs are saved in {out}; run the same "
+              "command again to finish the rest", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as exc:
+        raise ConfigError(f"cannot reach the scheduler or write results: {exc}") from None
+    progress.close()
+    store.finalize()
+    report(out, plan)
+    return 0
+
+
+def report(out: Path, plan: Plan) -> None:
+    """Draw the outcome figure and print the summary table of final metrics."""
+    from .analysis import summary_table
+    from .plots import group_trajectories, outcome_figure
+
+    runs = pd.read_csv(out / "runs.csv")
+    cols = ["run_id", "step", "mean_outcome", "equity_gap", *plan.swept]
+    ts = pd.read_parquet(out / "timeseries.parquet", columns=cols)
+    if plan.swept:
+        by = plan.swept[0]
+        group_trajectories(ts, by, "mean_outcome", out / "figures" / "outcome.png", "Mean outcome")
+        groups = runs.groupby(list(plan.swept), sort=True)
+        print(f"{len(runs)} runs in {out} ({groups.ngroups} parameter sets x "
+              f"{plan.replications} replications). Final mean outcome by {', '.join(plan.swept)}:")
+        table = groups["mean_outcome"].agg(["mean", "std", "count"])
+        print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    else:
+        outcome_figure(ts, out / "figures" / "outcome.png", plan.name)
+        table = summary_table(runs, SUMMARY_METRICS)
+        print(f"{len(runs)} runs of {plan.name} in {out}. Final values, mean [95% CI]:")
+        for row in table.itertuples():
+            print(f"  {row.metric:<24} {row.mean:8.3f}  [{row.ci_low:.3f}, {row.ci_high:.3f}]"
+                  + (f"  (reached in {row.n} runs)" if row.metric == "steps_to_target" else ""))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""Run plans: which runs an experiment consists of, with their seeds and parameters.
+
+A plan is a list of :class:`RunSpec`. ``nicsim run`` plans R replications of one
+parameter set; ``nicsim sweep`` plans every grid point (or sampled point) times R.
+Replication r always uses seed ``seed + r``, so every point of a sweep shares its random
+numbers with every other point (common random numbers, DESIGN.md section 4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .params import FIELDS, ConfigError, Params, RunConfig, check_run_key, from_dict, read_toml
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: its id, seed, replication, full parameters and the swept values that vary."""
+
+    run_id: int
+    seed: int
+    replication: int
+    params: Params
+    swept: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An experiment: its name, the runs, the swept parameter names and the base values."""
+
+    name: str
+    base: Params
+    runs: list[RunSpec]
+    swept: tuple[str, ...] = ()
+    seed: int = 1
+    replications: int = 1
+    source: dict[str, Any] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """Identity of the plan's content: a changed experiment gets a new fingerprint."""
+        desc = [(r.run_id, r.seed, r.replication, r.params.to_dict()) for r in self.runs]
+        return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def replications_plan(config: RunConfig) -> Plan:
+    runs = [
+        RunSpec(r, config.seed + r, r, config.params) for r in range(config.replications)
+    ]
+    return Plan(config.name, config.params, runs, (), config.seed, config.replications)
+
+
+def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Full factorial of the grid, first key varying slowest (stable, documented order)."""
+    names = list(grid)
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*grid.values())]
+
+
+def latin_hypercube(ranges: dict[str, tuple[float, float]], points: int,
+                    rng: np.random.Generator) -> list[dict[str, Any]]:
+    """``points`` samples with one in each of ``points`` equal strata of every range.
+
+    Integer parameters are rounded to the nearest integer after sampling.
+    """
+    out: list[dict[str, Any]] = [{} for _ in range(points)]
+    for name, (lo, hi) in ranges.items():
+        u = (rng.permutation(points) + rng.random(points)) / points
+        values = lo + u * (hi - lo)
+        integer = FIELDS[name].type in ("int", int)
+        for row, v in zip(out, values, strict=True):
+            row[name] = int(round(v)) if integer else float(v)
+    return out
+
+
+def sweep_plan(points: list[dict[str, Any]], base: Params, name: str, seed: int,
+               replications: int, source: dict[str, Any] | None = None) -> Plan:
+    """Every point times every replication; run ids count points first, then replications."""
+    swept = tuple(dict.fromkeys(k for pt in points for k in pt))
+    runs = []
+    for i, point in enumerate(points):
+        try:
+            params = from_dict(point, base)
+        except ConfigError as exc:
+            raise ConfigError(f"grid point {point}: {exc}") from None
+        for r in range(replications):
+            runs.append(RunSpec(i * replications + r, seed + r, r, params,
+                                {k: getattr(params, k) for k in swept}))
+    return Plan(name, base, runs, swept, seed, replications, source or {})
+
+
+SWEEP_KEYS = {"base", "grid", "sample", "replications", "seed", "name", "params"}
+
+
+def load_sweep(path: str | Path, overrides: dict[str, Any] | None = None,
+               replications: int | None = None, seed: int | None = None) -> Plan:
+    """Read a sweep file: a base config, a ``[grid]`` and/or ``[sample]``, replications, seed.
+
+    ``[params]`` may set fixed parameters on top of the base config; ``--set`` overrides
+    apply last. ``[sample]`` has ``points`` and ``[sample.ranges]`` of name -> [low, high].
+    """
+    from .params import load_config
+
+    path = Path(path)
+    raw = read_toml(path)
+    where = str(path)
+    for key in raw:
+        if key not in SWEEP_KEYS:
+            raise ConfigError(f"{where}: unknown key {key!r}: expected one of "
+                              f"{', '.join(sorted(SWEEP_KEYS))}")
+    base_name = raw.get("base")
+    if base_name is not None and not isinstance(base_name, str):
+        raise ConfigError(f"{where}: base = {base_name!r} is not allowed: expected a config path")
+    fixed = dict(raw.get("params", {}))
+    run_keys = {k: fixed.pop(k) for k in ("replications", "seed") if k in fixed}
+    if base_name:
+        base_path = (path.parent / base_name) if not Path(base_name).is_absolute() else Path(base_name)
+        if not base_path.exists():
+            base_path = Path(base_name)
+        config = load_config(base_path, {**fixed, **(overrides or {})})
+    else:
+        try:
+            config = RunConfig(path.stem, from_dict({**fixed, **(overrides or {})}))
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    reps = replications
+    for candidate in (raw.get("replications"), run_keys.get("replications"), config.replications):
+        if reps is None:
+            reps = candidate
+    reps = check_run_key("replications", reps)
+    if seed is None:
+        seed = raw.get("seed", run_keys.get("seed", config.seed))
+    seed = check_run_key("seed", seed)
+
+    grid = raw.get("grid", {})
+    if not isinstance(grid, dict):
+        raise ConfigError(f"{where}: grid must be a table of parameter = [values]")
+    for key, values in grid.items():
+        if key not in FIELDS:
+            raise ConfigError(f"{where}: [grid] unknown parameter {key!r}")
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{where}: [grid] {key} = {values!r} is not allowed: expected a "
+                              "non-empty list of values")
+    points = grid_points(grid) if grid else [{}]
+    sample = raw.get("sample")
+    if sample is not None:
+        points = _sample_points(sample, points, seed, where)
+    name = raw.get("name", path.stem if path.stem != "sweep" else path.parent.name)
+    return sweep_plan(points, config.params, str(name), seed, reps, raw)
+
+
+def _sample_points(sample: dict, grid_pts: list[dict], seed: int, where: str) -> list[dict]:
+    if not isinstance(sample, dict) or "ranges" not in sample or "points" not in sample:
+        raise ConfigError(f"{where}: [sample] needs points = N and [sample.ranges]")
+    n = sample["points"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"{where}: sample.points = {n!r} is not allowed: expected an integer >= 1")
+    ranges = {}
+    for key, bounds in sample["ranges"].items():
+        if key not in FIELDS:
+            raise ConfigError(f"{where}: [sample.ranges] unknown parameter {key!r}")
+        ok = (isinstance(bounds, list) and len(bounds) == 2
+              and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+              and bounds[0] <= bounds[1])
+        if not ok:
+            raise ConfigError(f"{where}: sample.ranges.{key} = {bounds!r} is not allowed: "
+                              "expected [low, high] with low <= high")
+        ranges[key] = (bounds[0], bounds[1])
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5A11]))
+    sampled = latin_hypercube(ranges, n, rng)
+    return [{**g, **s} for g in grid_pts for s in sampled]

@@ -1,0 +1,53 @@
+"""Change ideas and the evidence about them: small immutable values that travel the network.
+
+Ideas and evidence move between organisations; practice does not. An idea is identified
+by what it changes (``mask`` and ``values``), so two districts that invent the same
+variation hold the same idea and their evidence can be pooled.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class ChangeIdea(NamedTuple):
+    """Set the components in ``mask`` to the bits in ``values`` (both practice codes)."""
+
+    mask: int
+    values: int
+    origin: str = "district"  # district, university or hub: who first proposed it
+    source: int = -1  # node id of the proposer
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """Identity of the change itself, regardless of who proposed it."""
+        return (self.mask, self.values)
+
+    def apply(self, practice: int) -> int:
+        return (practice & ~self.mask) | self.values
+
+    def components(self) -> list[int]:
+        return [i for i in range(self.mask.bit_length()) if self.mask >> i & 1]
+
+
+class Evidence(NamedTuple):
+    """Number of tests and their mean observed gain."""
+
+    tests: int = 0
+    mean_gain: float = 0.0
+
+    def __add__(self, other: Evidence) -> Evidence:  # type: ignore[override]
+        """Pool two bodies of evidence, weighting each mean by its tests."""
+        total = self.tests + other.tests
+        if total == 0:
+            return Evidence()
+        mean = (self.tests * self.mean_gain + other.tests * other.mean_gain) / total
+        return Evidence(total, mean)
+
+
+def pool(evidence: list[Evidence] | tuple[Evidence, ...]) -> Evidence:
+    """Test-weighted pooling of many bodies of evidence."""
+    total = sum(e.tests for e in evidence)
+    if total == 0:
+        return Evidence()
+    return Evidence(total, sum(e.tests * e.mean_gain for e in evidence) / total)

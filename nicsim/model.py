@@ -1,0 +1,170 @@
+"""NICModel: the network, the agents, the monthly schedule and data collection.
+
+Randomness (DESIGN.md section 4): one integer seed spawns independent streams for the
+landscape, the initial practices, the leaders, the network and the dynamics. The landscape,
+practices and leaders never depend on the design or learning rule, so two designs run with
+the same seed start from the same problem and the same place (common random numbers).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import Counter
+
+import mesa
+import networkx as nx
+import numpy as np
+from mesa.discrete_space import Network
+
+from . import metrics
+from .agents import District, Hub, Leader, University
+from .landscape import ContextLandscape
+from .learning import RULES
+from .networks import build_graph, district_nodes, nodes_of
+from .params import Params
+
+STREAMS = ("landscape", "practices", "leaders", "network", "dynamics")
+COUNTERS = ("tests_run", "ideas_adopted", "false_adoptions", "leader_departures")
+
+
+def streams(seed: int) -> dict[str, np.random.Generator]:
+    """Independent generators for each source of randomness, all spawned from ``seed``."""
+    children = np.random.SeedSequence(seed).spawn(len(STREAMS))
+    return {name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)}
+
+
+def make_landscape(p: Params, seed: int, n_districts: int) -> ContextLandscape:
+    n_contexts = p.n_contexts or n_districts
+    return ContextLandscape.random(
+        p.n_components, p.k, p.h, n_contexts, streams(seed)["landscape"],
+        p.outcome_exponent, p.approximate_max,
+    )
+
+
+def _network_space(graph: nx.Graph, random) -> Network:
+    # Mesa 3.5 lays the graph out on creation unless told not to; 3.3 has no layout at all.
+    if "layout" in inspect.signature(Network.__init__).parameters:
+        return Network(graph, random=random, layout=None)
+    return Network(graph, random=random)
+
+
+class NICModel(mesa.Model):
+    """A networked improvement community: districts improving practice month by month."""
+
+    def __init__(self, params: Params | None = None, seed: int = 0,
+                 graph: nx.Graph | None = None) -> None:
+        p = params or Params()
+        rngs = streams(seed)
+        super().__init__(rng=rngs["dynamics"])
+        self.p = p
+        self.seed = seed
+        self.graph = graph if graph is not None else build_graph(p, rngs["network"])
+        self.space = _network_space(self.graph, self.random)
+        self.kind = dict(self.graph.nodes(data="kind"))
+        d_nodes = district_nodes(self.graph)
+        n = len(d_nodes)
+        self.landscape = make_landscape(p, seed, n)
+        self.context = np.arange(n) % self.landscape.n_contexts
+        self.practice = rngs["practices"].integers(0, 1 << p.n_components, n, dtype=np.int64)
+        self.outcome = self.score(self.practice, np.arange(n))
+        self.counts: Counter[str] = Counter()
+
+        self.agent_at: dict[int, mesa.Agent] = {}
+        self.districts = [District(self, v, self.graph.nodes[v]["partnership"]) for v in d_nodes]
+        self.agent_at.update({d.node: d for d in self.districts})
+        skills = rngs["leaders"].uniform(p.novice_skill, p.initial_skill,
+                                         (n, p.leaders_per_district))
+        for district, row in zip(self.districts, skills, strict=True):
+            for skill in row:
+                Leader(self, district, skill)
+        self.universities = []
+        for v in nodes_of(self.graph, "university"):
+            partners = [self.agent_at[u] for u in sorted(self.graph[v]) if self.kind[u] == "district"]
+            self.universities.append(University(self, v, partners))
+        self.hubs = []
+        for v in nodes_of(self.graph, "hub"):
+            members = [self.agent_at[u] for u in sorted(self.graph[v]) if self.kind[u] == "district"]
+            self.hubs.append(Hub(self, v, members))
+        self.agent_at.update({a.node: a for a in (*self.universities, *self.hubs)})
+        self._neighbours: dict[int, list[int]] | None = None
+        self.rule = RULES[p.learning]
+        self.best_fitness = self.landscape.max_fitness[self.context]
+
+        self.datacollector = mesa.DataCollector(model_reporters=metrics.STEP_REPORTERS)
+        self.datacollector.collect(self)
+
+    # -- the environment --------------------------------------------------------------------
+    @property
+    def leaders(self):
+        return self.agents_by_type.get(Leader, [])
+
+    def score(self, codes, nodes) -> np.ndarray:
+        """Outcomes of practices ``codes`` in the contexts of district nodes ``nodes``."""
+        return self.landscape.outcome(codes, self.context[np.asarray(nodes)])
+
+    def ties(self, node: int) -> list[int]:
+        return sorted(self.graph[node])
+
+    def add_tie(self, a: int, b: int, kind: str) -> None:
+        """A new relationship: joins both the Mesa network space and the graph."""
+        self.space.add_connection(self.space[a], self.space[b])
+        self.graph.edges[a, b]["kind"] = kind
+        self._neighbours = None
+
+    def convening(self) -> bool:
+        """Whether the hub convenes at the end of the current step."""
+        return bool(self.hubs) and self.steps % self.p.convening_interval == 0
+
+    def district_neighbours(self, i: int) -> list[int]:
+        """Districts whose outcomes district ``i`` can see: tied directly or through a shared
+        university, and, in a convening month, every fellow member of a hub."""
+        if self._neighbours is None:
+            self._neighbours = {}
+            for d in self.districts:
+                seen = set()
+                for v in self.graph[d.node]:
+                    if self.kind[v] == "district":
+                        seen.add(v)
+                    elif self.kind[v] == "university":
+                        seen.update(u for u in self.graph[v] if self.kind[u] == "district")
+                seen.discard(d.node)
+                self._neighbours[d.node] = sorted(seen)
+        nbrs = self._neighbours[i]
+        if self.convening():
+            extra = {m.node for h in self.hubs if i in {x.node for x in h.members} for m in h.members}
+            nbrs = sorted((set(nbrs) | extra) - {i})
+        return nbrs
+
+    # -- the schedule -----------------------------------------------------------------------
+    def step(self) -> None:
+        """One month: research and coaching, the learning rule, convening, turnover, measure."""
+        self.counts.clear()
+        if self.p.learning == "pdsa":
+            for university in self.universities:
+                university.offer_research()
+        self.rule(self)
+        self.outcome = self.score(self.practice, np.arange(len(self.districts)))
+        for university in self.universities:
+            university.train()
+        if self.convening():
+            for hub in self.hubs:
+                hub.convene()
+        self.turnover()
+        self.datacollector.collect(self)
+
+    def turnover(self) -> None:
+        """Each leader leaves with the monthly hazard implied by the annual turnover rate."""
+        leaders = sorted(self.leaders, key=lambda a: a.unique_id)
+        if not leaders or self.p.turnover_rate == 0:
+            return
+        monthly = 1 - (1 - self.p.turnover_rate) ** (1 / 12)
+        leaving = self.rng.random(len(leaders)) < monthly
+        for leader, go in zip(leaders, leaving, strict=True):
+            if go:
+                leader.leave()
+        self.counts["leader_departures"] += int(leaving.sum())
+
+    def run(self, steps: int | None = None) -> NICModel:
+        for _ in range(self.p.steps if steps is None else steps):
+            self.step()
+        return self

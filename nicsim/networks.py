@@ -1,0 +1,315 @@
+"""Network designs (DESIGN.md section 3.4) and graph files.
+
+Every builder returns a networkx graph with integer nodes numbered districts first
+(0 .. D-1), then universities, then hubs. Nodes carry ``kind`` (district, university,
+hub), ``partnership`` and ``label``; edges carry ``kind`` (partnership, cross, hub).
+All randomness comes from the generator passed in, never from networkx's own seeding,
+so a design is a pure function of the parameters and the run's network stream.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from .params import ConfigError, Params
+
+NODE_KINDS = ("district", "university", "hub")
+EDGE_KINDS = ("partnership", "cross", "hub")
+
+
+class GraphFileError(ConfigError):
+    """A user's graph file cannot be used; the message names the file and the line or node."""
+
+
+# -- NIC designs ---------------------------------------------------------------------------
+def _partnerships(p: Params) -> nx.Graph:
+    """The siloed core: each university tied to its districts, which are tied to each other."""
+    g = nx.Graph()
+    dpp, n_part = p.districts_per_partnership, p.partnerships
+    n_d = n_part * dpp
+    for d in range(n_d):
+        g.add_node(d, kind="district", partnership=d // dpp, label=f"D{d}")
+    for j in range(n_part):
+        u = n_d + j
+        g.add_node(u, kind="university", partnership=j, label=f"U{j}")
+        members = range(j * dpp, (j + 1) * dpp)
+        g.add_edges_from(((u, d) for d in members), kind="partnership")
+        g.add_edges_from(itertools.combinations(members, 2), kind="partnership")
+    return g
+
+
+def _add_hub(g: nx.Graph) -> nx.Graph:
+    hub = g.number_of_nodes()
+    g.add_node(hub, kind="hub", partnership=-1, label="Hub")
+    g.add_edges_from(((hub, v) for v in range(hub)), kind="hub")
+    return g
+
+
+def siloed(p: Params, rng: np.random.Generator) -> nx.Graph:
+    return _partnerships(p)
+
+
+def hub(p: Params, rng: np.random.Generator) -> nx.Graph:
+    return _add_hub(_partnerships(p))
+
+
+def networked(p: Params, rng: np.random.Generator) -> nx.Graph:
+    g = _partnerships(p)
+    districts = district_nodes(g)
+    pairs = [(a, b) for a, b in itertools.combinations(districts, 2) if _part(g, a) != _part(g, b)]
+    draws = rng.random(len(pairs))
+    g.add_edges_from((pair for pair, u in zip(pairs, draws, strict=True) if u < p.cross_ties),
+                     kind="cross")
+    return _add_hub(g)
+
+
+def complete(p: Params, rng: np.random.Generator) -> nx.Graph:
+    g = _partnerships(p)
+    for a, b in itertools.combinations(list(g.nodes), 2):
+        if not g.has_edge(a, b):
+            g.add_edge(a, b, kind="cross")
+    return g
+
+
+# -- generic families over districts only --------------------------------------------------
+def _districts_only(n: int, edges) -> nx.Graph:
+    g = nx.Graph()
+    for d in range(n):
+        g.add_node(d, kind="district", partnership=d, label=f"D{d}")
+    g.add_edges_from(edges, kind="cross")
+    return g
+
+
+def line(p: Params, rng: np.random.Generator) -> nx.Graph:
+    n = p.districts
+    return _districts_only(n, ((i, i + 1) for i in range(n - 1)))
+
+
+def ring(p: Params, rng: np.random.Generator) -> nx.Graph:
+    n = p.districts
+    return _districts_only(n, ((i, (i + 1) % n) for i in range(n) if n > 2 or i == 0))
+
+
+def _ring_lattice_edges(n: int, k: int) -> set[tuple[int, int]]:
+    k = min(k, (n - 1) // 2) or 1
+    return {tuple(sorted((i, (i + j) % n))) for i in range(n) for j in range(1, k + 1)}
+
+
+def lattice(p: Params, rng: np.random.Generator) -> nx.Graph:
+    return _districts_only(p.districts, sorted(_ring_lattice_edges(p.districts, p.lattice_k)))
+
+
+def random(p: Params, rng: np.random.Generator) -> nx.Graph:
+    pairs = list(itertools.combinations(range(p.districts), 2))
+    draws = rng.random(len(pairs))
+    return _districts_only(
+        p.districts, (e for e, u in zip(pairs, draws, strict=True) if u < p.density)
+    )
+
+
+def small_world(p: Params, rng: np.random.Generator) -> nx.Graph:
+    """Ring lattice with ``rewirings`` links moved to random new ends, keeping it connected."""
+    n = p.districts
+    g = _districts_only(n, sorted(_ring_lattice_edges(n, p.lattice_k)))
+    done, attempts = 0, 0
+    while done < p.rewirings and attempts < 100 * (p.rewirings + 1):
+        attempts += 1
+        edges = sorted(g.edges)
+        a, b = edges[rng.integers(len(edges))]
+        c = int(rng.integers(n))
+        if c in (a, b) or g.has_edge(a, c):
+            continue
+        g.remove_edge(a, b)
+        g.add_edge(a, c, kind="cross")
+        if nx.is_connected(g):
+            done += 1
+        else:
+            g.remove_edge(a, c)
+            g.add_edge(a, b, kind="cross")
+    return g
+
+
+# -- graph files ---------------------------------------------------------------------------
+def from_file(p: Params, rng: np.random.Generator) -> nx.Graph:
+    return load_graph(p.graph_file)
+
+
+def load_graph(path: str | Path) -> nx.Graph:
+    """Read a user's network (GraphML, GEXF or CSV edge list) and normalise it.
+
+    Node kinds come from a ``kind`` attribute (GraphML/GEXF) or ``source_kind`` and
+    ``target_kind`` columns (CSV). Anything missing or unknown is a :class:`GraphFileError`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise GraphFileError(f"graph file {path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        raw = _read_csv(path)
+    elif suffix in (".graphml", ".xml", ".gexf"):
+        reader = nx.read_gexf if suffix == ".gexf" else nx.read_graphml
+        try:
+            raw = nx.Graph(reader(path))
+        except Exception as exc:  # networkx raises many types on malformed XML
+            raise GraphFileError(f"graph file {path}: cannot be read ({exc})") from None
+    else:
+        raise GraphFileError(
+            f"graph file {path}: unknown format {suffix!r}: expected .graphml, .gexf or .csv"
+        )
+    return normalise(raw, str(path))
+
+
+def _read_csv(path: Path) -> nx.Graph:
+    g = nx.Graph()
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        cols = reader.fieldnames or []
+        missing = [c for c in ("source", "target") if c not in cols]
+        if missing:
+            raise GraphFileError(
+                f"graph file {path}, line 1: missing column(s) {', '.join(missing)}: expected a "
+                "header with source,target and source_kind,target_kind"
+            )
+        for row in reader:
+            line = reader.line_num
+            s, t = (row.get("source") or "").strip(), (row.get("target") or "").strip()
+            if not s or not t:
+                raise GraphFileError(f"graph file {path}, line {line}: empty source or target")
+            for node, end in ((s, "source"), (t, "target")):
+                attrs = {}
+                for attr in ("kind", "partnership"):
+                    value = (row.get(f"{end}_{attr}") or "").strip()
+                    if value:
+                        attrs[attr] = value
+                old = g.nodes[node] if node in g else {}
+                for attr, value in attrs.items():
+                    if attr in old and old[attr] != value:
+                        raise GraphFileError(
+                            f"graph file {path}, line {line}: node {node!r} is given {attr} "
+                            f"{value!r} here but {old[attr]!r} earlier"
+                        )
+                g.add_node(node, **attrs)
+            edge_kind = (row.get("kind") or "").strip()
+            g.add_edge(s, t, **({"kind": edge_kind} if edge_kind else {}))
+    if g.number_of_nodes() == 0:
+        raise GraphFileError(f"graph file {path}: no edges")
+    return g
+
+
+def normalise(raw: nx.Graph, name: str = "graph") -> nx.Graph:
+    """Renumber a user's graph (districts, universities, hubs) and fill in missing attributes."""
+    raw = nx.Graph(raw)
+    raw.remove_edges_from(nx.selfloop_edges(raw))
+    for node, data in raw.nodes(data=True):
+        kind = data.get("kind")
+        if kind is None or str(kind).strip() == "":
+            raise GraphFileError(f"graph file {name}: node {node!r} has no kind: expected one "
+                                 f"of {', '.join(NODE_KINDS)}")
+        if str(kind).strip().lower() not in NODE_KINDS:
+            raise GraphFileError(f"graph file {name}: node {node!r} has unknown kind {kind!r}: "
+                                 f"expected one of {', '.join(NODE_KINDS)}")
+    order = {k: i for i, k in enumerate(NODE_KINDS)}
+    nodes = sorted(raw.nodes, key=lambda v: (order[str(raw.nodes[v]["kind"]).strip().lower()],
+                                             _natural(v)))
+    index = {v: i for i, v in enumerate(nodes)}
+    g = nx.Graph()
+    partnership_ids: dict[str, int] = {}
+    for v in nodes:
+        data = raw.nodes[v]
+        kind = str(data["kind"]).strip().lower()
+        part = data.get("partnership")
+        if kind == "hub":
+            pid = -1
+        elif part is None or str(part).strip() == "":
+            pid = None
+        else:
+            pid = partnership_ids.setdefault(str(part).strip(), len(partnership_ids))
+        g.add_node(index[v], kind=kind, partnership=pid, label=str(data.get("label", v)))
+    if not district_nodes(g):
+        raise GraphFileError(f"graph file {name}: no node of kind district")
+    for a, b, data in raw.edges(data=True):
+        g.add_edge(index[a], index[b], **({"kind": data["kind"]} if "kind" in data else {}))
+    _infer_partnerships(g)
+    for a, b, data in g.edges(data=True):
+        kind = str(data.get("kind", "")).strip().lower()
+        if kind not in EDGE_KINDS:
+            kinds = {g.nodes[a]["kind"], g.nodes[b]["kind"]}
+            same = g.nodes[a]["partnership"] == g.nodes[b]["partnership"]
+            kind = "hub" if "hub" in kinds else ("partnership" if same else "cross")
+        data["kind"] = kind
+    return g
+
+
+def _natural(v) -> tuple:
+    s = str(v)
+    return (0, int(s), s) if s.lstrip("-").isdigit() else (1, 0, s)
+
+
+def _infer_partnerships(g: nx.Graph) -> None:
+    """Universities without a partnership get their own; districts join a partner university."""
+    used = {d["partnership"] for _, d in g.nodes(data=True) if d["partnership"] is not None}
+    fresh = itertools.count(max(used, default=-1) + 1)
+    for v in sorted(g.nodes):
+        if g.nodes[v]["kind"] == "university" and g.nodes[v]["partnership"] is None:
+            g.nodes[v]["partnership"] = next(fresh)
+    for v in district_nodes(g):
+        if g.nodes[v]["partnership"] is None:
+            unis = sorted(u for u in g[v] if g.nodes[u]["kind"] == "university")
+            g.nodes[v]["partnership"] = g.nodes[unis[0]]["partnership"] if unis else next(fresh)
+
+
+def write_graph(g: nx.Graph, path: str | Path) -> None:
+    """Write a design to GraphML, GEXF or CSV so a user can edit it and load it back."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with path.open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["source", "target", "kind", "source_kind", "target_kind",
+                        "source_partnership", "target_partnership"])
+            for a, b, data in g.edges(data=True):
+                na, nb = g.nodes[a], g.nodes[b]
+                w.writerow([a, b, data["kind"], na["kind"], nb["kind"],
+                            na["partnership"], nb["partnership"]])
+    elif suffix == ".gexf":
+        nx.write_gexf(g, path)
+    else:
+        nx.write_graphml(g, path)
+
+
+# -- helpers used by the model --------------------------------------------------------------
+def _part(g: nx.Graph, v: int) -> int:
+    return g.nodes[v]["partnership"]
+
+
+def nodes_of(g: nx.Graph, kind: str) -> list[int]:
+    return sorted(v for v, d in g.nodes(data=True) if d["kind"] == kind)
+
+
+def district_nodes(g: nx.Graph) -> list[int]:
+    return nodes_of(g, "district")
+
+
+DESIGN_BUILDERS: dict[str, Callable[[Params, np.random.Generator], nx.Graph]] = {
+    "siloed": siloed,
+    "hub": hub,
+    "networked": networked,
+    "complete": complete,
+    "line": line,
+    "ring": ring,
+    "lattice": lattice,
+    "random": random,
+    "small_world": small_world,
+    "file": from_file,
+}
+
+
+def build_graph(p: Params, rng: np.random.Generator) -> nx.Graph:
+    """The run's network: a pure function of the parameters and the network stream."""
+    return DESIGN_BUILDERS[p.design](p, rng)

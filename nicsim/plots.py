@@ -1,0 +1,76 @@
+"""Matplotlib figures from stored results (never from a live model).
+
+Figures are drawn with the non-interactive Agg backend so they work on a headless
+machine, in CI and in worker processes alike.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .analysis import band  # noqa: E402
+
+
+def _band_plot(ax, ts: pd.DataFrame, metric: str, label: str | None = None, color=None) -> None:
+    b = band(ts, metric)
+    line = ax.plot(b.index, b["mean"], label=label, color=color, lw=2)[0]
+    ax.fill_between(b.index, b["lo"], b["hi"], color=line.get_color(), alpha=0.25, lw=0)
+
+
+def outcome_figure(ts: pd.DataFrame, path: str | Path, title: str = "") -> Path:
+    """Mean outcome and equity gap over time: the mean across replications with its 95% CI."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
+    n = ts["run_id"].nunique()
+    for ax, metric, name in ((axes[0], "mean_outcome", "Mean outcome"),
+                             (axes[1], "equity_gap", "Equity gap (top - bottom quarter)")):
+        _band_plot(ax, ts, metric)
+        ax.set_xlabel("Month")
+        ax.set_ylabel(name)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+    axes[0].set_title(f"{title} ({n} runs; band: 95% CI of the mean)".strip())
+    return _save(fig, path)
+
+
+def group_trajectories(ts: pd.DataFrame, by: str, metric: str, path: str | Path,
+                       ylabel: str) -> Path:
+    """One mean trajectory with a 95% band per value of ``by``."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for value, group in ts.groupby(by, sort=True):
+        _band_plot(ax, group, metric, label=f"{by} = {value}")
+    ax.set_xlabel("Month")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def final_distribution(runs: pd.DataFrame, by: str, metric: str, path: str | Path) -> Path:
+    """Distribution of a final metric per group: box plot with the runs as points."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    groups = [(v, g[metric].dropna().to_numpy()) for v, g in runs.groupby(by, sort=True)]
+    ax.boxplot([g for _, g in groups], showfliers=False)
+    rng = np.random.default_rng(0)  # jitter only: fixed so figures are reproducible
+    for i, (_, values) in enumerate(groups, start=1):
+        ax.scatter(i + rng.uniform(-0.15, 0.15, len(values)), values, s=6, alpha=0.4)
+    ax.set_xticks(range(1, len(groups) + 1), [str(v) for v, _ in groups])
+    ax.set_xlabel(by)
+    ax.set_ylabel(f"final {metric}")
+    ax.grid(alpha=0.3, axis="y")
+    return _save(fig, path)
+
+
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

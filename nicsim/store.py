@@ -1,0 +1,197 @@
+"""The result store: every finished run on disk at once, final tables only when all are in.
+
+Layout of a results directory (DESIGN.md section 5)::
+
+    params.toml          resolved base parameters
+    plan.json            the experiment's fingerprint and description (for resuming)
+    manifest.json        versions, command, seeds, times, runs done, complete or not
+    runs.csv             one row per run            (written last, atomically)
+    timeseries.parquet   one row per run and step   (written last, atomically)
+    .runs/NNNNNNN.parquet, .runs/NNNNNNN.json   one pair per finished run
+
+A run counts as done when its ``.json`` row exists; the row is written after the time
+series and both are renamed into place after an fsync, so a kill at any instant leaves
+either a whole run or none. Re-running the same command skips done runs; a different
+experiment in the same directory is refused unless ``force``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .execution import RunResult
+from .experiments import Plan
+from .params import ConfigError, to_toml
+
+OUTPUTS = ("runs.csv", "timeseries.parquet", "manifest.json", "plan.json", "params.toml")
+PARTS = ".runs"
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def versions() -> dict[str, str]:
+    import mesa
+    import numpy
+
+    from . import __version__
+
+    return {"nicsim": __version__, "mesa": mesa.__version__, "numpy": numpy.__version__,
+            "python": platform.python_version()}
+
+
+class RunStore:
+    """A results directory that takes runs one at a time and survives being killed."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.parts = self.root / PARTS
+
+    # -- opening -----------------------------------------------------------------------------
+    def open(self, plan: Plan, force: bool = False, command: list[str] | None = None) -> set[int]:
+        """Prepare the directory for ``plan``; return the ids of runs already done."""
+        fingerprint = plan.fingerprint()
+        existing = self._read_json("plan.json")
+        if existing is not None and existing.get("fingerprint") != fingerprint:
+            if not force:
+                raise ConfigError(
+                    f"{self.root} holds results of a different experiment "
+                    f"({existing.get('name')}, {existing.get('runs')} runs): use --force to "
+                    "replace them, or --out to write elsewhere"
+                )
+            self.clear()
+        elif existing is None and any((self.root / f).exists() for f in OUTPUTS[:2]):
+            if not force:
+                raise ConfigError(f"{self.root} holds results not made by this command: use "
+                                  "--force to replace them, or --out to write elsewhere")
+            self.clear()
+        try:
+            self.parts.mkdir(parents=True, exist_ok=True)
+            probe = self.root / ".write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise ConfigError(f"output directory {self.root} is not writable ({exc.strerror})"
+                              ) from None
+        done = self.done()
+        self.started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        self.command = command or sys.argv
+        self.plan = plan
+        # Outputs of an earlier complete run would be stale once more runs arrive.
+        if len(done) < len(plan.runs):
+            for name in ("runs.csv", "timeseries.parquet"):
+                (self.root / name).unlink(missing_ok=True)
+        _atomic_write(self.root / "params.toml", to_toml(plan.base.to_dict()).encode())
+        desc = {"fingerprint": fingerprint, "name": plan.name, "runs": len(plan.runs),
+                "swept": list(plan.swept), "seed": plan.seed, "replications": plan.replications,
+                "source": plan.source}
+        _atomic_write(self.root / "plan.json", json.dumps(desc, indent=2, default=str).encode())
+        self.write_manifest(complete=False)
+        return done
+
+    def clear(self) -> None:
+        for name in OUTPUTS:
+            (self.root / name).unlink(missing_ok=True)
+        shutil.rmtree(self.parts, ignore_errors=True)
+        shutil.rmtree(self.root / "figures", ignore_errors=True)
+
+    def _read_json(self, name: str) -> dict | None:
+        try:
+            return json.loads((self.root / name).read_text())
+        except (OSError, ValueError):
+            return None
+
+    # -- runs ---------------------------------------------------------------------------------
+    def done(self) -> set[int]:
+        if not self.parts.is_dir():
+            return set()
+        return {int(p.stem) for p in self.parts.glob("*.json")}
+
+    def save(self, result: RunResult) -> None:
+        stem = self.parts / f"{result.run_id:07d}"
+        sink = pa.BufferOutputStream()
+        pq.write_table(pa.Table.from_pandas(result.timeseries, preserve_index=False), sink)
+        _atomic_write(stem.with_suffix(".parquet"), sink.getvalue().to_pybytes())
+        row = {k: _json_value(v) for k, v in result.row.items()}
+        _atomic_write(stem.with_suffix(".json"), json.dumps(row).encode())
+
+    def rows(self) -> Iterable[dict[str, Any]]:
+        for path in sorted(self.parts.glob("*.json")):
+            yield json.loads(path.read_text())
+
+    # -- final tables -------------------------------------------------------------------------
+    def finalize(self) -> int:
+        """Write runs.csv and timeseries.parquet from the parts, streaming, in run order."""
+        ids = sorted(self.done())
+        tmp_csv = self.root / "runs.csv.tmp"
+        with open(tmp_csv, "w", newline="") as fh:
+            writer = None
+            for row in self.rows():
+                if writer is None:
+                    writer = csv.DictWriter(fh, fieldnames=list(row))
+                    writer.writeheader()
+                writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_csv, self.root / "runs.csv")
+
+        tmp_pq = self.root / "timeseries.parquet.tmp"
+        writer = None
+        try:
+            for run_id in ids:
+                table = pq.read_table(self.parts / f"{run_id:07d}.parquet")
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp_pq, table.schema)
+                writer.write_table(table.cast(writer.schema))
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is not None:
+            os.replace(tmp_pq, self.root / "timeseries.parquet")
+        self.write_manifest(complete=len(ids) == len(self.plan.runs), runs_done=len(ids))
+        return len(ids)
+
+    def write_manifest(self, complete: bool, runs_done: int | None = None) -> None:
+        plan = self.plan
+        seeds = sorted({r.seed for r in plan.runs})
+        manifest = {
+            **versions(),
+            "command": self.command,
+            "experiment": plan.name,
+            "fingerprint": plan.fingerprint(),
+            "base_seed": plan.seed,
+            "seeds": seeds,
+            "replications": plan.replications,
+            "swept": list(plan.swept),
+            "runs_planned": len(plan.runs),
+            "runs_done": len(self.done()) if runs_done is None else runs_done,
+            "complete": complete,
+            "started": self.started,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z") if complete else None,
+        }
+        _atomic_write(self.root / "manifest.json", json.dumps(manifest, indent=2).encode())

@@ -221,6 +221,8 @@ def random_change(
     rng: np.random.Generator, n: int, practice: int, size: int, origin: str, source: int
 ) -> ChangeIdea:
     """An idea that flips ``size`` random components of ``practice``."""
-    comps = rng.choice(n, size=min(size, n), replace=False)
-    mask = int(sum(1 << int(c) for c in comps))
+    if size == 1:  # the common case (local variation): avoid choice()'s permutation cost
+        mask = 1 << int(rng.integers(n))
+    else:
+        mask = int(sum(1 << int(c) for c in rng.choice(n, size=min(size, n), replace=False)))
     return ChangeIdea(mask, ~practice & mask, origin, source)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .execution import default_workers, evaluate
-from .experiments import Plan, load_sweep, replications_plan
+from .experiments import Plan, check_inputs, load_sweep, replications_plan
 from .params import ConfigError, load_config, parse_overrides
 from .progress import Progress
 from .store import RunStore
@@ -72,12 +72,18 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="run a parameter sweep that survives a crash")
     sweep.add_argument("sweep", help="sweep TOML file")
     _execution_options(sweep, default_workers())
+    sub.add_parser("params", help="print the parameter table (name, meaning, default, range)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "params":
+        from .params import parameter_table
+
+        print(parameter_table())
+        return 0
     try:
         if args.command == "run":
             overrides = parse_overrides(args.set)
@@ -96,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def execute(plan: Plan, args: argparse.Namespace) -> int:
     """Run what is missing from the plan's directory, then write tables, figures, summary."""
+    check_inputs(plan)
     out = Path(args.out) if args.out else Path("results") / plan.name
     store = RunStore(out)
     done = store.open(plan, force=args.force, command=["nicsim", *sys.argv[1:]])

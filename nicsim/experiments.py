@@ -49,6 +49,14 @@ class Plan:
         return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def check_inputs(plan: Plan) -> None:
+    """Read every graph file the plan needs now, so a bad file fails before any output."""
+    from .networks import load_graph
+
+    for path in sorted({r.params.graph_file for r in plan.runs if r.params.design == "file"}):
+        load_graph(path)
+
+
 def replications_plan(config: RunConfig) -> Plan:
     runs = [
         RunSpec(r, config.seed + r, r, config.params) for r in range(config.replications)

@@ -58,10 +58,10 @@ class NKLandscape:
 
     def fitness(self, codes: np.ndarray) -> np.ndarray:
         """Mean contribution of the N components for each practice code, in one numpy pass."""
-        codes = np.asarray(codes, dtype=np.int64)
-        bits = (codes[..., None, None] >> self.deps) & 1  # (..., N, K+1)
-        weights = np.int64(1) << np.arange(self.deps.shape[1], dtype=np.int64)
-        index = (bits * weights).sum(axis=-1)  # (..., N)
+        codes = np.asarray(codes, dtype=np.int64)[..., None]
+        index = (codes >> self.deps[:, 0]) & 1  # (..., N): one pass per dependency column
+        for j in range(1, self.deps.shape[1]):
+            index |= ((codes >> self.deps[:, j]) & 1) << j
         return self.table[np.arange(self.n), index].mean(axis=-1)
 
 

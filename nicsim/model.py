@@ -24,7 +24,6 @@ from .networks import build_graph, district_nodes, nodes_of
 from .params import Params
 
 STREAMS = ("landscape", "practices", "leaders", "network", "dynamics")
-COUNTERS = ("tests_run", "ideas_adopted", "false_adoptions", "leader_departures")
 
 
 def streams(seed: int) -> dict[str, np.random.Generator]:
@@ -102,6 +101,11 @@ class NICModel(mesa.Model):
         """Outcomes of practices ``codes`` in the contexts of district nodes ``nodes``."""
         return self.landscape.outcome(codes, self.context[np.asarray(nodes)])
 
+    def set_practices(self, codes) -> None:
+        """Put districts on given practices (a scenario, a test or the page) and rescore."""
+        self.practice[:] = np.asarray(codes, dtype=np.int64)
+        self.outcome = self.score(self.practice, np.arange(len(self.districts)))
+
     def ties(self, node: int) -> list[int]:
         return sorted(self.graph[node])
 
@@ -143,7 +147,7 @@ class NICModel(mesa.Model):
             for university in self.universities:
                 university.offer_research()
         self.rule(self)
-        self.outcome = self.score(self.practice, np.arange(len(self.districts)))
+        self.set_practices(self.practice)
         for university in self.universities:
             university.train()
         if self.convening():

@@ -312,3 +312,4 @@ def parameter_table() -> str:
         default = f.default if f.default != "" else '""'
         rows.append(f"| `{name}` | {f.metadata['help']} | `{default}` | {_allowed(f)} |")
     return "\n".join(rows)
+

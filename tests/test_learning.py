@@ -1,0 +1,179 @@
+"""Learning rules on tiny graphs where the right move is known."""
+
+import numpy as np
+import pytest
+
+from nicsim.ideas import ChangeIdea, Evidence
+from nicsim.model import NICModel
+from nicsim.params import Params
+
+
+def pair(learning: str, **kw) -> NICModel:
+    """Two districts on a line, one context (h = 0), so both face the same problem."""
+    p = Params(design="line", n_districts=2, n_components=8, k=2, h=0.0, learning=learning,
+               leaders_per_district=1 if learning == "pdsa" else 0, **kw)
+    return NICModel(p, seed=3)
+
+
+def best_code(model: NICModel) -> int:
+    return int(model.landscape._table[0].argmax())
+
+
+def worst_code(model: NICModel) -> int:
+    return int(model.landscape._table[0].argmin())
+
+
+def test_copy_best_copies_a_strictly_better_neighbour_exactly():
+    """The worse district copies the best practice; the best one cannot improve on it."""
+    m = pair("copy_best", velocity=1.0, copy_error=0.0)
+    best, worst = best_code(m), worst_code(m)
+    m.set_practices([best, worst])
+    m.step()
+    assert list(m.practice) == [best, best]
+    assert m.counts["ideas_adopted"] == 1
+
+
+def test_copy_best_with_total_copy_error_copies_nothing_and_flips_only_if_better():
+    """copy_error = 1: the copy fails bit by bit, so the district stays where it was."""
+    m = pair("copy_best", velocity=1.0, copy_error=1.0)
+    best, worst = best_code(m), worst_code(m)
+    m.set_practices([best, worst])
+    m.step()
+    assert list(m.practice) == [best, worst]
+
+
+def test_copy_best_without_looking_keeps_only_improving_flips():
+    """velocity = 0: pure local search; outcomes never fall and the optimum is kept."""
+    m = pair("copy_best", velocity=0.0)
+    best = best_code(m)
+    m.set_practices([best, worst_code(m)])
+    before = m.outcome.copy()
+    for _ in range(5):
+        m.step()
+        assert np.all(m.outcome >= before)
+        before = m.outcome.copy()
+    assert m.practice[0] == best
+
+
+def test_copy_best_is_synchronous():
+    """Both districts decide on the start-of-step state: a chain does not copy twice."""
+    p = Params(design="line", n_districts=3, n_components=8, k=2, h=0.0,
+               learning="copy_best", leaders_per_district=0)
+    m = NICModel(p, seed=3)
+    table = m.landscape._table[0]
+    order = np.argsort(table)
+    best, mid, worst = int(order[-1]), int(order[len(order) // 2]), int(order[0])
+    m.set_practices([best, mid, worst])
+    m.step()
+    # district 2 copies district 1's *old* practice, never district 0's, in one step
+    assert m.practice[1] == best
+    assert m.practice[2] in (mid,)
+
+
+def test_conformity_adopts_the_majority_practice():
+    """With two neighbours on the same practice, the middle district takes it."""
+    p = Params(design="line", n_districts=3, n_components=8, k=2, h=0.0,
+               learning="conformity", leaders_per_district=0)
+    m = NICModel(p, seed=1)
+    m.set_practices([5, 9, 5])
+    m.step()
+    assert m.practice[1] == 5
+
+
+def pdsa_model(**kw) -> NICModel:
+    """A noise-free PDSA pair: decisions after one test, no turnover, no research."""
+    base = dict(measurement_noise=0.0, min_tests=1, turnover_rate=0.0, research_rate=0.0,
+                share_prob=0.0)
+    base.update(kw)
+    return pair("pdsa", **base)
+
+
+def test_pdsa_at_the_optimum_never_moves():
+    """Every variation of the best practice loses, so noise-free PDSA rejects them all."""
+    m = pdsa_model()
+    best = best_code(m)
+    m.set_practices([best, best])
+    for _ in range(6):
+        m.step()
+    assert list(m.practice) == [best, best]
+    assert m.datacollector.model_vars["tests_run"][1:] == [2] * 6
+
+
+def test_pdsa_adopts_a_good_idea_from_the_inbox_and_rejects_a_bad_one():
+    """An inbox idea is tested before a local variation and adopted only if it gains."""
+    m = pdsa_model()
+    best, worst = best_code(m), worst_code(m)
+    m.set_practices([worst, best])
+    full = (1 << 8) - 1
+    good = ChangeIdea(full, best)  # moves district 0 to the optimum
+    bad = ChangeIdea(full, worst)  # would move district 1 to the worst practice
+    m.districts[0].receive(good, Evidence(3, 0.5), sender=1)
+    m.districts[1].receive(bad, Evidence(3, 0.5), sender=0)  # misleading evidence
+    m.step()
+    assert list(m.practice) == [best, best]
+    assert m.districts[0].trials[good.key].status == "adopted"
+    assert m.districts[1].trials[bad.key].status == "rejected"
+    assert m.counts["false_adoptions"] == 0
+
+
+def test_pdsa_noise_can_cause_false_adoptions_and_they_are_counted():
+    """With huge noise and a single test, some adoptions lower the outcome."""
+    p = Params(partnerships=3, districts_per_partnership=3, leaders_per_district=3,
+               n_components=8, k=3, measurement_noise=5.0, min_tests=1, steps=12)
+    m = NICModel(p, seed=2).run()
+    assert sum(m.datacollector.model_vars["false_adoptions"]) > 0
+
+
+def test_adopted_ideas_are_shared_along_ties():
+    """share_prob = 1: an adopted idea reaches the neighbour's inbox in the same step."""
+    m = pdsa_model(share_prob=1.0)
+    best, worst = best_code(m), worst_code(m)
+    m.set_practices([worst, worst])
+    idea = ChangeIdea((1 << 8) - 1, best)
+    m.districts[0].receive(idea, Evidence(1, 0.1), sender=-1)
+    m.step()
+    assert m.practice[0] == best
+    assert idea.key in m.districts[1].inbox
+    ev = m.districts[1].inbox[idea.key][1][0]
+    assert ev.tests == 1 and ev.mean_gain == pytest.approx(1.0 - m.score([worst], [0])[0])
+
+
+def test_turnover_replaces_leaders_and_loses_untested_knowledge():
+    """turnover_rate = 1: every leader leaves each month and a novice takes the post."""
+    p = Params(partnerships=1, districts_per_partnership=2, leaders_per_district=2,
+               n_components=8, k=2, turnover_rate=1.0, min_tests=5, novice_skill=0.1,
+               initial_skill=0.9)
+    m = NICModel(p, seed=1)
+    m.step()
+    assert m.counts["leader_departures"] == 4
+    assert all(leader.skill == pytest.approx(0.1 + 0.03 * 0.9) or leader.skill == 0.1
+               for leader in m.leaders)
+    assert all(not d.trials for d in m.districts)  # 1-2 tests each, none adopted: all lost
+
+
+def test_hub_broadcasts_the_best_pooled_idea():
+    """At a convening the hub sends the top pooled idea, and only it, to every member."""
+    p = Params(partnerships=2, districts_per_partnership=2, leaders_per_district=1,
+               n_components=8, k=2, hub_broadcast=1, convening_interval=1, min_tests=1,
+               research_rate=0.0, share_prob=0.0, turnover_rate=0.0, tie_formation=0.0)
+    m = NICModel(p, seed=1)
+    m.step()
+    hub = m.hubs[0]
+    ranked = sorted(hub.pooled_evidence(), key=lambda x: (-x[1].mean_gain, x[0].key))
+    assert ranked and ranked[0][1].mean_gain > 0
+    top = ranked[0][0].key
+    for d in m.districts:
+        assert {key for key, (_, by) in d.inbox.items() if hub.node in by} == {top}
+
+
+def test_tie_formation_at_convenings_adds_cross_ties():
+    """tie_formation = 1: after a convening every cross-partnership pair is tied."""
+    p = Params(partnerships=3, districts_per_partnership=2, leaders_per_district=1,
+               n_components=8, k=2, convening_interval=1, tie_formation=1.0)
+    m = NICModel(p, seed=1)
+    m.step()
+    for a in m.districts:
+        for b in m.districts:
+            if a.partnership != b.partnership:
+                assert m.graph.edges[a.node, b.node]["kind"] == "cross"
+                assert m.space[b.node] in m.space[a.node].connections.values()

@@ -1,0 +1,435 @@
+"""Network designs and graph files (DESIGN.md section 3.4), checked edge by edge."""
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from nicsim.networks import GraphFileError, build_graph, load_graph, write_graph
+from nicsim.params import ConfigError, Params
+
+PARTS, DPP = 4, 3  # 4 partnerships of 3 districts: 12 districts, 4 universities
+N_D = PARTS * DPP
+
+
+def nic(design: str, seed: int = 0, **kw) -> nx.Graph:
+    p = Params(design=design, partnerships=PARTS, districts_per_partnership=DPP, **kw)
+    return build_graph(p, np.random.default_rng(seed))
+
+
+def generic(design: str, n: int = 10, seed: int = 0, **kw) -> nx.Graph:
+    p = Params(design=design, n_districts=n, **kw)
+    return build_graph(p, np.random.default_rng(seed))
+
+
+def edge_set(g: nx.Graph) -> set[tuple[int, int]]:
+    return {tuple(sorted(e)) for e in g.edges}
+
+
+def kinds(g: nx.Graph) -> dict:
+    return dict(g.nodes(data="kind"))
+
+
+def edge_kinds(g: nx.Graph) -> dict:
+    return {tuple(sorted((a, b))): k for a, b, k in g.edges(data="kind")}
+
+
+def partnership_edges() -> set[tuple[int, int]]:
+    """The siloed edge set for PARTS x DPP, written out independently of the code."""
+    edges = set()
+    for j in range(PARTS):
+        members = list(range(j * DPP, (j + 1) * DPP))
+        edges |= {(d, N_D + j) for d in members}
+        edges |= set(itertools.combinations(members, 2))
+    return edges
+
+
+# -- NIC designs -------------------------------------------------------------------------------
+def test_siloed_partnerships_are_separate_complete_components():
+    """siloed: one complete component per partnership (1 university + its districts)."""
+    g = nic("siloed")
+    assert g.number_of_nodes() == N_D + PARTS
+    assert nx.number_connected_components(g) == PARTS
+    assert edge_set(g) == partnership_edges()
+    for comp in nx.connected_components(g):
+        sub = g.subgraph(comp)
+        assert [k for _, k in sub.nodes(data="kind")].count("university") == 1
+        assert [k for _, k in sub.nodes(data="kind")].count("district") == DPP
+        assert nx.density(sub) == 1.0
+        assert len({p for _, p in sub.nodes(data="partnership")}) == 1
+    assert set(edge_kinds(g).values()) == {"partnership"}
+
+
+def test_siloed_numbers_districts_first_then_universities():
+    """Districts are 0..D-1 with partnership d // DPP; universities follow, one per partnership."""
+    g = nic("siloed")
+    assert sorted(g.nodes) == list(range(N_D + PARTS))
+    for d in range(N_D):
+        assert g.nodes[d]["kind"] == "district"
+        assert g.nodes[d]["partnership"] == d // DPP
+    for j in range(PARTS):
+        assert g.nodes[N_D + j]["kind"] == "university"
+        assert g.nodes[N_D + j]["partnership"] == j
+
+
+def test_hub_adds_one_hub_tied_to_everyone():
+    """hub: siloed plus a hub node tied to every other node by 'hub' edges; one component."""
+    g = nic("hub")
+    hub = N_D + PARTS
+    assert g.number_of_nodes() == N_D + PARTS + 1
+    assert nx.number_connected_components(g) == 1
+    assert [v for v, k in kinds(g).items() if k == "hub"] == [hub]
+    assert g.degree[hub] == N_D + PARTS
+    assert set(g[hub]) == set(range(hub))
+    assert all(g.edges[hub, v]["kind"] == "hub" for v in g[hub])
+    assert edge_set(g) - {(v, hub) for v in range(hub)} == partnership_edges()
+    assert edge_kinds(g.subgraph(range(hub))) == {e: "partnership" for e in partnership_edges()}
+
+
+def test_networked_without_cross_ties_equals_hub():
+    """networked with cross_ties = 0 has exactly the hub design's edges and edge kinds."""
+    g, h = nic("networked", cross_ties=0.0), nic("hub")
+    assert edge_set(g) == edge_set(h)
+    assert edge_kinds(g) == edge_kinds(h)
+    assert kinds(g) == kinds(h)
+
+
+def test_networked_with_all_cross_ties_links_every_cross_pair():
+    """cross_ties = 1: every two districts of different partnerships are tied, kind 'cross'."""
+    g = nic("networked", cross_ties=1.0)
+    cross = {(a, b) for a, b in itertools.combinations(range(N_D), 2) if a // DPP != b // DPP}
+    assert {e for e, k in edge_kinds(g).items() if k == "cross"} == cross
+    hub = N_D + PARTS
+    assert edge_set(g) == partnership_edges() | cross | {(v, hub) for v in range(hub)}
+    assert nx.density(g.subgraph(range(N_D))) == 1.0
+
+
+def test_networked_partial_cross_ties_only_join_different_partnerships():
+    """cross_ties = 0.5: cross edges join districts of different partnerships, nothing else."""
+    g = nic("networked", seed=3, cross_ties=0.5)
+    cross = [e for e, k in edge_kinds(g).items() if k == "cross"]
+    assert 0 < len(cross) < 54  # 54 = pairs of districts in different partnerships
+    for a, b in cross:
+        assert a < N_D and b < N_D
+        assert g.nodes[a]["partnership"] != g.nodes[b]["partnership"]
+
+
+def test_complete_ties_every_organisation_without_a_hub():
+    """complete: all districts and universities tied to each other; no hub node."""
+    g = nic("complete")
+    n = N_D + PARTS
+    assert sorted(g.nodes) == list(range(n))
+    assert g.number_of_edges() == n * (n - 1) // 2
+    assert "hub" not in kinds(g).values()
+    ek = edge_kinds(g)
+    for e in partnership_edges():
+        assert ek[e] == "partnership"
+    assert set(ek.values()) == {"partnership", "cross"}
+    assert ek[(0, DPP)] == "cross"
+
+
+# -- generic district-only families ------------------------------------------------------------
+def assert_districts_only(g: nx.Graph, n: int) -> None:
+    assert sorted(g.nodes) == list(range(n))
+    assert set(kinds(g).values()) == {"district"}
+
+
+def test_line_is_a_path():
+    """line: districts 0..n-1 tied in order, n-1 edges."""
+    g = generic("line", n=7)
+    assert_districts_only(g, 7)
+    assert edge_set(g) == {(i, i + 1) for i in range(6)}
+
+
+def test_ring_is_a_cycle():
+    """ring: a path plus the edge closing it; every degree is 2."""
+    g = generic("ring", n=7)
+    assert_districts_only(g, 7)
+    assert edge_set(g) == {(i, i + 1) for i in range(6)} | {(0, 6)}
+    assert set(dict(g.degree).values()) == {2}
+
+
+def test_lattice_k2_has_degree_four():
+    """lattice with lattice_k = 2: each district tied to its 2 nearest on each side."""
+    g = generic("lattice", n=10, lattice_k=2)
+    assert_districts_only(g, 10)
+    assert set(dict(g.degree).values()) == {4}
+    assert g.number_of_edges() == 20
+    expected = {tuple(sorted((i, (i + j) % 10))) for i in range(10) for j in (1, 2)}
+    assert edge_set(g) == expected
+
+
+def test_random_density_extremes():
+    """random: density 0 gives no edge, density 1 the complete graph."""
+    empty = generic("random", n=9, density=0.0)
+    assert_districts_only(empty, 9)
+    assert empty.number_of_edges() == 0
+    full = generic("random", n=9, density=1.0)
+    assert_districts_only(full, 9)
+    assert full.number_of_edges() == 36
+
+
+def test_small_world_rewires_but_stays_connected():
+    """small_world: connected, same edge count as the lattice, but not the lattice itself."""
+    lat = generic("lattice", n=20, lattice_k=2)
+    for seed in range(5):
+        g = generic("small_world", n=20, seed=seed, lattice_k=2, rewirings=5)
+        assert_districts_only(g, 20)
+        assert nx.is_connected(g)
+        assert g.number_of_edges() == lat.number_of_edges()
+        assert edge_set(g) != edge_set(lat)
+        assert nx.number_of_selfloops(g) == 0
+
+
+@pytest.mark.xfail(reason="BUG: _ring_lattice_edges caps k at (n - 1) // 2, so for even n the "
+                          "opposite district (k = n / 2) is never tied", strict=True)
+@pytest.mark.parametrize("n", [4, 6])
+def test_lattice_with_k_half_of_n_ties_every_district(n):
+    """lattice_k = n / 2: the k nearest on each side cover every other district (complete)."""
+    g = generic("lattice", n=n, lattice_k=n // 2)
+    assert set(dict(g.degree).values()) == {n - 1}
+
+
+def test_small_world_without_rewirings_is_the_lattice():
+    """small_world with rewirings = 0 is exactly the ring lattice."""
+    g = generic("small_world", n=12, lattice_k=2, rewirings=0)
+    assert edge_set(g) == edge_set(generic("lattice", n=12, lattice_k=2))
+
+
+def test_generic_designs_default_to_partnerships_times_districts():
+    """With n_districts = 0 the generic families use partnerships x districts_per_partnership."""
+    p = Params(design="ring", partnerships=PARTS, districts_per_partnership=DPP)
+    g = build_graph(p, np.random.default_rng(0))
+    assert_districts_only(g, N_D)
+
+
+# -- seeding -----------------------------------------------------------------------------------
+def same_graph(a: nx.Graph, b: nx.Graph) -> bool:
+    return (dict(a.nodes(data=True)) == dict(b.nodes(data=True))
+            and edge_kinds(a) == edge_kinds(b))
+
+
+def test_same_seed_same_graph():
+    """networked, random and small_world are pure functions of the parameters and the seed."""
+    makers = [
+        lambda s: nic("networked", seed=s, cross_ties=0.5),
+        lambda s: generic("random", n=15, seed=s, density=0.3),
+        lambda s: generic("small_world", n=15, seed=s, rewirings=4),
+    ]
+    for make in makers:
+        assert same_graph(make(7), make(7))
+        assert not same_graph(make(7), make(8))
+
+
+# -- graph files -------------------------------------------------------------------------------
+@pytest.mark.parametrize("suffix", [".graphml", ".gexf", ".csv"])
+def test_graph_file_round_trip(tmp_path, suffix):
+    """write_graph then load_graph gives back the same nodes, edges, kinds and partnerships."""
+    g = nic("networked", seed=2, cross_ties=0.3)
+    path = tmp_path / f"net{suffix}"
+    before = dict(g.nodes(data=True)), edge_kinds(g)
+    write_graph(g, path)
+    assert (dict(g.nodes(data=True)), edge_kinds(g)) == before  # writing leaves g unchanged
+    back = load_graph(path)
+    assert back.number_of_nodes() == g.number_of_nodes()
+    assert edge_set(back) == edge_set(g)
+    assert kinds(back) == kinds(g)
+    assert dict(back.nodes(data="partnership")) == dict(g.nodes(data="partnership"))
+    assert edge_kinds(back) == edge_kinds(g)
+
+
+@pytest.mark.xfail(reason="BUG: write_graph(.csv) writes only edges, so isolated nodes are "
+                          "silently dropped and load_graph returns a smaller graph", strict=True)
+def test_csv_round_trip_keeps_isolated_districts(tmp_path):
+    """A design with an isolated district survives a CSV round trip (or is refused on write)."""
+    g = generic("random", n=6, seed=1, density=0.1)
+    assert list(nx.isolates(g))  # this seed leaves districts 0, 1, 4 and 5 unconnected
+    path = tmp_path / "sparse.csv"
+    try:
+        write_graph(g, path)
+    except GraphFileError:
+        return  # refusing to write a graph CSV cannot hold is also acceptable
+    assert load_graph(path).number_of_nodes() == g.number_of_nodes()
+
+
+def test_graphml_round_trip_keeps_isolated_districts(tmp_path):
+    """GraphML stores nodes explicitly, so isolated districts survive the round trip."""
+    g = generic("random", n=6, seed=1, density=0.1)
+    write_graph(g, tmp_path / "sparse.graphml")
+    back = load_graph(tmp_path / "sparse.graphml")
+    assert back.number_of_nodes() == 6
+    assert edge_set(back) == edge_set(g)
+
+
+@pytest.mark.xfail(reason="BUG: _read_csv opens without encoding='utf-8-sig', so the BOM that "
+                          "Excel's 'CSV UTF-8' writes hides the source column", strict=True)
+def test_csv_with_byte_order_mark_loads(tmp_path):
+    """A CSV saved by Excel as 'CSV UTF-8' (leading BOM, CRLF) is read like any other."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfsource,target,source_kind,target_kind\r\n"
+                     b"a,b,district,district\r\n")
+    g = load_graph(path)
+    assert kinds(g) == {0: "district", 1: "district"}
+
+
+def test_csv_user_file_is_normalised(tmp_path):
+    """A hand-written CSV: districts numbered first, partnerships inferred, edge kinds filled."""
+    path = tmp_path / "mine.csv"
+    path.write_text(
+        "source,target,source_kind,target_kind\n"
+        "uni,b,university,district\n"
+        "uni,a,university,district\n"
+        "a,b,district,district\n"
+        "b,c,district,district\n"
+    )
+    g = load_graph(path)
+    assert kinds(g) == {0: "district", 1: "district", 2: "district", 3: "university"}
+    assert dict(g.nodes(data="label")) == {0: "a", 1: "b", 2: "c", 3: "uni"}
+    parts = dict(g.nodes(data="partnership"))
+    assert parts[0] == parts[1] == parts[3]
+    assert parts[2] != parts[3]
+    assert edge_kinds(g) == {(0, 3): "partnership", (1, 3): "partnership",
+                             (0, 1): "partnership", (1, 2): "cross"}
+
+
+# -- bad graph files ---------------------------------------------------------------------------
+def test_graph_file_error_is_a_config_error():
+    """GraphFileError is reported like any configuration mistake."""
+    assert issubclass(GraphFileError, ConfigError)
+
+
+def test_missing_file(tmp_path):
+    """A path that does not exist is named in the error."""
+    path = tmp_path / "absent.graphml"
+    with pytest.raises(GraphFileError, match="no such file") as info:
+        load_graph(path)
+    assert str(path) in str(info.value)
+
+
+def test_unknown_suffix(tmp_path):
+    """A file with an unknown suffix is refused, naming the file and the accepted formats."""
+    path = tmp_path / "net.txt"
+    path.write_text("source,target\na,b\n")
+    with pytest.raises(GraphFileError, match="unknown format") as info:
+        load_graph(path)
+    assert str(path) in str(info.value)
+    assert ".graphml" in str(info.value)
+
+
+def test_csv_without_source_column(tmp_path):
+    """A CSV header without 'source' is an error on line 1 naming the missing column."""
+    path = tmp_path / "net.csv"
+    path.write_text("from,target\na,b\n")
+    with pytest.raises(GraphFileError) as info:
+        load_graph(path)
+    msg = str(info.value)
+    assert str(path) in msg
+    assert "line 1" in msg
+    assert "source" in msg
+
+
+def test_csv_empty_target_names_line(tmp_path):
+    """An empty target on line 3 is reported as line 3."""
+    path = tmp_path / "net.csv"
+    path.write_text(
+        "source,target,source_kind,target_kind\n"
+        "a,b,district,district\n"
+        "b,,district,district\n"
+    )
+    with pytest.raises(GraphFileError) as info:
+        load_graph(path)
+    msg = str(info.value)
+    assert str(path) in msg
+    assert "line 3" in msg
+
+
+def test_csv_header_only_has_no_edges(tmp_path):
+    """A CSV with a header and no rows is refused as having no edges."""
+    path = tmp_path / "net.csv"
+    path.write_text("source,target,source_kind,target_kind\n")
+    with pytest.raises(GraphFileError, match="no edges") as info:
+        load_graph(path)
+    assert str(path) in str(info.value)
+
+
+def test_csv_unknown_kind_names_node(tmp_path):
+    """A node whose kind is not district/university/hub is named with the bad kind."""
+    path = tmp_path / "net.csv"
+    path.write_text(
+        "source,target,source_kind,target_kind\n"
+        "a,b,district,district\n"
+        "b,zed,district,school\n"
+    )
+    with pytest.raises(GraphFileError) as info:
+        load_graph(path)
+    msg = str(info.value)
+    assert str(path) in msg
+    assert "'zed'" in msg
+    assert "school" in msg
+
+
+def test_csv_missing_kind_names_node(tmp_path):
+    """A CSV node never given a kind is named in the error."""
+    path = tmp_path / "net.csv"
+    path.write_text("source,target,source_kind,target_kind\na,b,district,\n")
+    with pytest.raises(GraphFileError, match="'b' has no kind"):
+        load_graph(path)
+
+
+def test_csv_conflicting_kind_names_line_and_node(tmp_path):
+    """A node given two different kinds is reported at the line of the second one."""
+    path = tmp_path / "net.csv"
+    path.write_text(
+        "source,target,source_kind,target_kind\n"
+        "a,b,district,district\n"
+        "a,c,university,district\n"
+    )
+    with pytest.raises(GraphFileError, match="line 3: node 'a'"):
+        load_graph(path)
+
+
+def test_graphml_node_without_kind(tmp_path):
+    """A GraphML node with no kind attribute is named in the error."""
+    raw = nx.Graph()
+    raw.add_node("d1", kind="district")
+    raw.add_node("mystery")
+    raw.add_edge("d1", "mystery")
+    path = tmp_path / "net.graphml"
+    nx.write_graphml(raw, path)
+    with pytest.raises(GraphFileError) as info:
+        load_graph(path)
+    msg = str(info.value)
+    assert str(path) in msg
+    assert "'mystery'" in msg
+    assert "no kind" in msg
+
+
+def test_malformed_xml(tmp_path):
+    """Broken XML is a GraphFileError naming the file, not a parser traceback."""
+    for name in ("net.graphml", "net.gexf"):
+        path = tmp_path / name
+        path.write_text("<graphml><graph><node id='a'")
+        with pytest.raises(GraphFileError, match="cannot be read") as info:
+            load_graph(path)
+        assert str(path) in str(info.value)
+
+
+def test_graph_without_district(tmp_path):
+    """A graph with universities but no district is refused."""
+    path = tmp_path / "net.csv"
+    path.write_text("source,target,source_kind,target_kind\nu1,u2,university,university\n")
+    with pytest.raises(GraphFileError, match="no node of kind district") as info:
+        load_graph(path)
+    assert str(path) in str(info.value)
+
+
+def test_file_design_loads_through_build_graph(tmp_path):
+    """design = 'file' reads graph_file through build_graph."""
+    g = nic("hub")
+    path = tmp_path / "hub.graphml"
+    write_graph(g, path)
+    p = Params(design="file", graph_file=str(path))
+    back = build_graph(p, np.random.default_rng(0))
+    assert edge_set(back) == edge_set(g)
+    assert kinds(back) == kinds(g)

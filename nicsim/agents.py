@@ -44,7 +44,9 @@ class District(FixedAgent):
         self.partnership = partnership
         self.cell = model.space[node]
         # idea key -> (idea, {sender node: evidence}); evidence from one sender is replaced,
-        # never added again, so repeated sharing does not inflate it.
+        # never added again, so repeated sharing does not inflate it. Senders' bodies of
+        # evidence overlap (the hub's pool contains a partner's own tests), so they are not
+        # summed: the district goes by the largest one (see ``strongest``).
         self.inbox: dict[tuple[int, int], tuple[ChangeIdea, dict[int, Evidence]]] = {}
         self.trials: dict[tuple[int, int], Trial] = {}
         self.research: list[ChangeIdea] = []
@@ -76,7 +78,7 @@ class District(FixedAgent):
         for key, (idea, by_sender) in self.inbox.items():
             if key in self.trials or idea.apply(practice) == practice:
                 continue
-            out.append((idea, pool(tuple(by_sender.values()))))
+            out.append((idea, strongest(by_sender.values())))
         return out
 
     def embodied_adoptions(self) -> list[tuple[ChangeIdea, Evidence]]:
@@ -94,9 +96,11 @@ class District(FixedAgent):
             trial = self.trials[key]
             if trial.status == "adopted":
                 continue
-            trial.results = [r for r in trial.results if r[0] != leader_id]
-            if not trial.results:
-                del self.trials[key]
+            kept = [r for r in trial.results if r[0] != leader_id]
+            if len(kept) < len(trial.results):
+                trial.results = kept
+                if not kept:
+                    del self.trials[key]
 
 
 class Leader(CellAgent):
@@ -147,8 +151,10 @@ class University(FixedAgent):
             if rng.random() >= p.research_rate:
                 continue
             x = district.practice
-            ideas = [random_change(rng, n, x, int(rng.integers(2, 4)), "university", self.node)
-                     for _ in range(p.research_candidates)]
+            ideas = [
+                random_change(rng, n, x, int(rng.integers(2, 4)), "university", self.node)
+                for _ in range(p.research_candidates)
+            ]
             codes = np.array([idea.apply(x) for idea in ideas] + [x], dtype=np.int64)
             s = m.landscape.shared_fitness(codes)
             best = int(np.argmax(s[:-1]))
@@ -215,6 +221,11 @@ class Hub(FixedAgent):
         for (a, b), u in zip(pairs, draws, strict=True):
             if u < m.p.tie_formation:
                 m.add_tie(a.node, b.node, "cross")
+
+
+def strongest(evidence) -> Evidence:
+    """The body of evidence with the most tests (ties: the higher mean gain)."""
+    return max(evidence, key=lambda e: (e.tests, e.mean_gain))
 
 
 def random_change(

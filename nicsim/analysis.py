@@ -41,8 +41,15 @@ def summary_table(runs: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     rows = []
     for metric in metrics:
         m, lo, hi = mean_ci(runs[metric])
-        rows.append({"metric": metric, "mean": m, "ci_low": lo, "ci_high": hi,
-                     "n": int(runs[metric].notna().sum())})
+        rows.append(
+            {
+                "metric": metric,
+                "mean": m,
+                "ci_low": lo,
+                "ci_high": hi,
+                "n": int(runs[metric].notna().sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -68,8 +75,9 @@ def paired_difference(treatment, reference, level: float = 0.95) -> PairedResult
     n = d.size
     if n < 2:
         m = float(d.mean()) if n else float("nan")
-        return PairedResult(n, m, float("nan"), float("nan"), float("nan"), float("nan"),
-                            float("nan"))
+        return PairedResult(
+            n, m, float("nan"), float("nan"), float("nan"), float("nan"), float("nan")
+        )
     m, lo, hi = mean_ci(d, level)
     sd = float(d.std(ddof=1))
     if sd == 0:

@@ -20,9 +20,16 @@ from .store import RunStore
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-SUMMARY_METRICS = ["mean_outcome", "min_outcome", "equity_gap", "share_at_best",
-                   "unique_practices", "total_ideas_adopted", "total_false_adoptions",
-                   "steps_to_target"]
+SUMMARY_METRICS = [
+    "mean_outcome",
+    "min_outcome",
+    "equity_gap",
+    "share_at_best",
+    "unique_practices",
+    "total_ideas_adopted",
+    "total_false_adoptions",
+    "steps_to_target",
+]
 
 
 def _positive(text: str) -> int:
@@ -46,22 +53,36 @@ def _seed(text: str) -> int:
 
 
 def _execution_options(p: argparse.ArgumentParser, default_w: int | None) -> None:
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a parameter (repeatable), validated like the config")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a parameter (repeatable), validated like the config",
+    )
     p.add_argument("--replications", type=_positive, help="replications (seeds seed..seed+R-1)")
     p.add_argument("--seed", type=_seed, help="base seed")
     p.add_argument("--out", help="results directory (default results/<name>)")
-    p.add_argument("--workers", type=_positive, default=default_w,
-                   help="local worker processes (default: %(default)s)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run on a Dask distributed scheduler, e.g. tcp://127.0.0.1:8786")
-    p.add_argument("--force", action="store_true",
-                   help="replace results of a different experiment in --out")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=default_w,
+        help="local worker processes (default: %(default)s)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask distributed scheduler, e.g. tcp://127.0.0.1:8786",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="replace results of a different experiment in --out"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="nicsim", description="Simulate networked improvement communities.")
+        prog="nicsim", description="Simulate networked improvement communities."
+    )
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"nicsim {__version__}")
@@ -92,8 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                     overrides[key] = getattr(args, key)
             plan = replications_plan(load_config(args.config, overrides))
         else:
-            plan = load_sweep(args.sweep, parse_overrides(args.set), args.replications,
-                              args.seed)
+            plan = load_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
         return execute(plan, args)
     except ConfigError as exc:
         print(f"nicsim: error: {exc}", file=sys.stderr)
@@ -108,8 +128,7 @@ def execute(plan: Plan, args: argparse.Namespace) -> int:
     done = store.open(plan, force=args.force, command=["nicsim", *sys.argv[1:]])
     todo = [r for r in plan.runs if r.run_id not in done]
     if done:
-        print(f"resuming {out}: {len(done)} of {len(plan.runs)} runs already done",
-              file=sys.stderr)
+        print(f"resuming {out}: {len(done)} of {len(plan.runs)} runs already done", file=sys.stderr)
     progress = Progress(len(plan.runs), len(done), label=plan.name)
 
     def save(result) -> None:
@@ -122,8 +141,11 @@ def execute(plan: Plan, args: argparse.Namespace) -> int:
         progress.close()
         n = len(store.done())
         store.write_manifest(complete=False, runs_done=n)
-        print(f"\ninterrupted: {n} of {len(plan.runs)} runs are saved in {out}; run the same "
-              "command again to finish the rest", file=sys.stderr)
+        print(
+            f"\ninterrupted: {n} of {len(plan.runs)} runs are saved in {out}; run the same "
+            "command again to finish the rest",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     except OSError as exc:
         raise ConfigError(f"cannot reach the scheduler or write results: {exc}") from None
@@ -145,8 +167,10 @@ def report(out: Path, plan: Plan) -> None:
         by = plan.swept[0]
         group_trajectories(ts, by, "mean_outcome", out / "figures" / "outcome.png", "Mean outcome")
         groups = runs.groupby(list(plan.swept), sort=True)
-        print(f"{len(runs)} runs in {out} ({groups.ngroups} parameter sets x "
-              f"{plan.replications} replications). Final mean outcome by {', '.join(plan.swept)}:")
+        print(
+            f"{len(runs)} runs in {out} ({groups.ngroups} parameter sets x "
+            f"{plan.replications} replications). Final mean outcome by {', '.join(plan.swept)}:"
+        )
         table = groups["mean_outcome"].agg(["mean", "std", "count"])
         print(table.to_string(float_format=lambda v: f"{v:.3f}"))
     else:
@@ -154,8 +178,10 @@ def report(out: Path, plan: Plan) -> None:
         table = summary_table(runs, SUMMARY_METRICS)
         print(f"{len(runs)} runs of {plan.name} in {out}. Final values, mean [95% CI]:")
         for row in table.itertuples():
-            print(f"  {row.metric:<24} {row.mean:8.3f}  [{row.ci_low:.3f}, {row.ci_high:.3f}]"
-                  + (f"  (reached in {row.n} runs)" if row.metric == "steps_to_target" else ""))
+            print(
+                f"  {row.metric:<24} {row.mean:8.3f}  [{row.ci_low:.3f}, {row.ci_high:.3f}]"
+                + (f"  (reached in {row.n} runs)" if row.metric == "steps_to_target" else "")
+            )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,13 @@ def simulate(spec: RunSpec) -> RunResult:
     ident = {"run_id": spec.run_id, "seed": spec.seed, "replication": spec.replication}
     row = {**ident, **spec.params.to_dict(), **metrics.run_summary(series, spec.params.target)}
     n = len(series["step"])
-    ts = pd.DataFrame({**{k: [v] * n for k, v in ident.items()},
-                       **{k: [v] * n for k, v in spec.swept.items()}, **series})
+    ts = pd.DataFrame(
+        {
+            **{k: [v] * n for k, v in ident.items()},
+            **{k: [v] * n for k, v in spec.swept.items()},
+            **series,
+        }
+    )
     return RunResult(spec.run_id, row, ts)
 
 
@@ -75,8 +80,9 @@ def run_processes(specs: Iterable[RunSpec], workers: int) -> Iterator[RunResult]
                 future.cancel()
 
 
-def run_dask(specs: Iterable[RunSpec], address: str, in_flight: int | None = None
-             ) -> Iterator[RunResult]:
+def run_dask(
+    specs: Iterable[RunSpec], address: str, in_flight: int | None = None
+) -> Iterator[RunResult]:
     """A Dask distributed scheduler at ``address`` (e.g. ``tcp://127.0.0.1:8786``)."""
     try:
         from distributed import Client, as_completed
@@ -107,8 +113,12 @@ def _take(it: Iterator, n: int) -> list:
     return out
 
 
-def evaluate(specs: list[RunSpec], workers: int = 1, scheduler: str | None = None,
-             on_result: Callable[[RunResult], None] | None = None) -> int:
+def evaluate(
+    specs: list[RunSpec],
+    workers: int = 1,
+    scheduler: str | None = None,
+    on_result: Callable[[RunResult], None] | None = None,
+) -> int:
     """Run ``specs`` on the chosen backend, handing each result to ``on_result``."""
     if scheduler:
         results = run_dask(specs, scheduler)

@@ -58,9 +58,7 @@ def check_inputs(plan: Plan) -> None:
 
 
 def replications_plan(config: RunConfig) -> Plan:
-    runs = [
-        RunSpec(r, config.seed + r, r, config.params) for r in range(config.replications)
-    ]
+    runs = [RunSpec(r, config.seed + r, r, config.params) for r in range(config.replications)]
     return Plan(config.name, config.params, runs, (), config.seed, config.replications)
 
 
@@ -70,8 +68,9 @@ def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*grid.values())]
 
 
-def latin_hypercube(ranges: dict[str, tuple[float, float]], points: int,
-                    rng: np.random.Generator) -> list[dict[str, Any]]:
+def latin_hypercube(
+    ranges: dict[str, tuple[float, float]], points: int, rng: np.random.Generator
+) -> list[dict[str, Any]]:
     """``points`` samples with one in each of ``points`` equal strata of every range.
 
     Integer parameters are rounded to the nearest integer after sampling.
@@ -86,8 +85,14 @@ def latin_hypercube(ranges: dict[str, tuple[float, float]], points: int,
     return out
 
 
-def sweep_plan(points: list[dict[str, Any]], base: Params, name: str, seed: int,
-               replications: int, source: dict[str, Any] | None = None) -> Plan:
+def sweep_plan(
+    points: list[dict[str, Any]],
+    base: Params,
+    name: str,
+    seed: int,
+    replications: int,
+    source: dict[str, Any] | None = None,
+) -> Plan:
     """Every point times every replication; run ids count points first, then replications."""
     swept = tuple(dict.fromkeys(k for pt in points for k in pt))
     runs = []
@@ -97,16 +102,27 @@ def sweep_plan(points: list[dict[str, Any]], base: Params, name: str, seed: int,
         except ConfigError as exc:
             raise ConfigError(f"grid point {point}: {exc}") from None
         for r in range(replications):
-            runs.append(RunSpec(i * replications + r, seed + r, r, params,
-                                {k: getattr(params, k) for k in swept}))
+            runs.append(
+                RunSpec(
+                    i * replications + r,
+                    seed + r,
+                    r,
+                    params,
+                    {k: getattr(params, k) for k in swept},
+                )
+            )
     return Plan(name, base, runs, swept, seed, replications, source or {})
 
 
 SWEEP_KEYS = {"base", "grid", "sample", "replications", "seed", "name", "params"}
 
 
-def load_sweep(path: str | Path, overrides: dict[str, Any] | None = None,
-               replications: int | None = None, seed: int | None = None) -> Plan:
+def load_sweep(
+    path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+) -> Plan:
     """Read a sweep file: a base config, a ``[grid]`` and/or ``[sample]``, replications, seed.
 
     ``[params]`` may set fixed parameters on top of the base config; ``--set`` overrides
@@ -119,15 +135,18 @@ def load_sweep(path: str | Path, overrides: dict[str, Any] | None = None,
     where = str(path)
     for key in raw:
         if key not in SWEEP_KEYS:
-            raise ConfigError(f"{where}: unknown key {key!r}: expected one of "
-                              f"{', '.join(sorted(SWEEP_KEYS))}")
+            raise ConfigError(
+                f"{where}: unknown key {key!r}: expected one of {', '.join(sorted(SWEEP_KEYS))}"
+            )
     base_name = raw.get("base")
     if base_name is not None and not isinstance(base_name, str):
         raise ConfigError(f"{where}: base = {base_name!r} is not allowed: expected a config path")
     fixed = dict(raw.get("params", {}))
     run_keys = {k: fixed.pop(k) for k in ("replications", "seed") if k in fixed}
     if base_name:
-        base_path = (path.parent / base_name) if not Path(base_name).is_absolute() else Path(base_name)
+        base_path = (
+            (path.parent / base_name) if not Path(base_name).is_absolute() else Path(base_name)
+        )
         if not base_path.exists():
             base_path = Path(base_name)
         config = load_config(base_path, {**fixed, **(overrides or {})})
@@ -152,8 +171,10 @@ def load_sweep(path: str | Path, overrides: dict[str, Any] | None = None,
         if key not in FIELDS:
             raise ConfigError(f"{where}: [grid] unknown parameter {key!r}")
         if not isinstance(values, list) or not values:
-            raise ConfigError(f"{where}: [grid] {key} = {values!r} is not allowed: expected a "
-                              "non-empty list of values")
+            raise ConfigError(
+                f"{where}: [grid] {key} = {values!r} is not allowed: expected a "
+                "non-empty list of values"
+            )
     points = grid_points(grid) if grid else [{}]
     sample = raw.get("sample")
     if sample is not None:
@@ -167,17 +188,24 @@ def _sample_points(sample: dict, grid_pts: list[dict], seed: int, where: str) ->
         raise ConfigError(f"{where}: [sample] needs points = N and [sample.ranges]")
     n = sample["points"]
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ConfigError(f"{where}: sample.points = {n!r} is not allowed: expected an integer >= 1")
+        raise ConfigError(
+            f"{where}: sample.points = {n!r} is not allowed: expected an integer >= 1"
+        )
     ranges = {}
     for key, bounds in sample["ranges"].items():
         if key not in FIELDS:
             raise ConfigError(f"{where}: [sample.ranges] unknown parameter {key!r}")
-        ok = (isinstance(bounds, list) and len(bounds) == 2
-              and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
-              and bounds[0] <= bounds[1])
+        ok = (
+            isinstance(bounds, list)
+            and len(bounds) == 2
+            and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+            and bounds[0] <= bounds[1]
+        )
         if not ok:
-            raise ConfigError(f"{where}: sample.ranges.{key} = {bounds!r} is not allowed: "
-                              "expected [low, high] with low <= high")
+            raise ConfigError(
+                f"{where}: sample.ranges.{key} = {bounds!r} is not allowed: "
+                "expected [low, high] with low <= high"
+            )
         ranges[key] = (bounds[0], bounds[1])
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5A11]))
     sampled = latin_hypercube(ranges, n, rng)

@@ -16,6 +16,7 @@ import numpy as np
 # this many entries (8 bytes each): N = 12 with 33 contexts is 135k entries.
 TABLE_LIMIT = 1 << 24
 CHUNK = 1 << 16  # practices scored per numpy call during exhaustive search
+EXACT_MAX_LIMIT = 24  # exhaustive maxima up to 2**24 practices
 
 
 def codes_to_bits(codes: np.ndarray, n: int) -> np.ndarray:
@@ -86,9 +87,11 @@ class ContextLandscape:
         self.exponent = float(exponent)
         self.n = shared.n
         self.n_contexts = len(local)
-        self.exact = self.n <= 24
+        self.exact = self.n <= EXACT_MAX_LIMIT
         if not self.exact and not approximate_max:
-            raise ValueError(f"exact maxima need N <= 24 (N = {self.n}); ask for approximate_max")
+            raise ValueError(
+                f"exact maxima need N <= {EXACT_MAX_LIMIT} (N = {self.n}); ask for approximate_max"
+            )
         self._table: np.ndarray | None = None
         if (1 << self.n) * self.n_contexts <= TABLE_LIMIT:
             self._table = self._all_fitness()

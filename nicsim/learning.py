@@ -20,37 +20,54 @@ if TYPE_CHECKING:
 
 
 # -- PDSA --------------------------------------------------------------------------------------
-def choose_idea(district: District, planned: dict[tuple[int, int], int], rng) -> ChangeIdea:
+def choose_idea(
+    district: District, planned: dict[tuple[int, int], tuple[ChangeIdea, int]], rng
+) -> ChangeIdea:
     """What the next PDSA test tries, in order of preference.
 
-    1. an idea already under test that still needs tests (finish the cycle);
+    1. an idea under test (from earlier months or picked by another leader this month)
+       that still needs tests to reach ``min_tests``: finish the cycle first;
     2. the best-evidenced untested idea in the inbox;
     3. a research idea from a partner university;
-    4. a local variation: flip one component.
-    ``planned`` counts tests already assigned this step, so two leaders share the work.
+    4. a local variation: flip one component, preferring one not tried yet.
+    ``planned`` maps idea key -> (idea, tests assigned this month), so leaders share the work.
     """
     p = district.model.p
     practice = district.practice
-    under_test = [
-        t for key, t in district.trials.items()
-        if t.status == "testing" and len(t.results) + planned.get(key, 0) < p.min_tests
+    trials = district.trials
+
+    def done(key) -> int:
+        t = trials.get(key)
+        return len(t.results) if t is not None and t.status == "testing" else 0
+
+    open_ideas = {k: t.idea for k, t in trials.items() if t.status == "testing"}
+    open_ideas.update({k: idea for k, (idea, _) in planned.items()})
+    unfinished = [
+        idea
+        for k, idea in open_ideas.items()
+        if done(k) + planned.get(k, (None, 0))[1] < p.min_tests
     ]
-    if under_test:
-        return max(under_test, key=lambda t: (len(t.results), t.idea.key)).idea
+    if unfinished:
+        return max(
+            unfinished, key=lambda i: (done(i.key) + planned.get(i.key, (None, 0))[1], i.key)
+        )
     pending = [
-        (idea, ev) for idea, ev in district.pending_ideas()
+        (idea, ev)
+        for idea, ev in district.pending_ideas()
         if idea.key not in planned and ev.mean_gain > p.adoption_threshold
     ]
     if pending:
-        return max(pending, key=lambda item: (item[1].mean_gain, item[1].tests,
-                                              [-x for x in item[0].key]))[0]
+        return max(
+            pending, key=lambda item: (item[1].mean_gain, item[1].tests, [-x for x in item[0].key])
+        )[0]
     while district.research:
         idea = district.research.pop(0)
-        if idea.key not in district.trials and idea.key not in planned:
+        fresh = idea.key not in trials and idea.key not in planned
+        if fresh and idea.apply(practice) != practice:
             return idea
-    for _ in range(4):  # avoid re-testing a rejected variation when another is at hand
+    for _ in range(4):  # prefer a variation not tried yet; else re-test a rejected one
         idea = random_change(rng, p.n_components, practice, 1, "district", district.node)
-        if idea.key not in district.trials and idea.key not in planned:
+        if idea.key not in trials and idea.key not in planned:
             break
     return idea
 
@@ -60,22 +77,26 @@ def pdsa(model: NICModel) -> None:
     p, rng = model.p, model.rng
     tests: list[tuple[District, object, ChangeIdea]] = []
     for district in model.districts:
-        planned: dict[tuple[int, int], int] = {}
+        planned: dict[tuple[int, int], tuple[ChangeIdea, int]] = {}
         for leader in district.leaders:
             for _ in range(p.tests_per_leader):
                 idea = choose_idea(district, planned, rng)
-                planned[idea.key] = planned.get(idea.key, 0) + 1
+                planned[idea.key] = (idea, planned.get(idea.key, (idea, 0))[1] + 1)
                 tests.append((district, leader, idea))
     if tests:
         nodes = np.array([d.node for d, _, _ in tests])
         start = model.practice[nodes]
-        trial = np.array([idea.apply(int(x)) for (_, _, idea), x in zip(tests, start, strict=True)],
-                         dtype=np.int64)
+        trial = np.array(
+            [idea.apply(int(x)) for (_, _, idea), x in zip(tests, start, strict=True)],
+            dtype=np.int64,
+        )
         true_gain = model.score(trial, nodes) - model.outcome[nodes]
         sd = np.array([leader.noise_sd() for _, leader, _ in tests])
         observed = true_gain + rng.normal(0.0, 1.0, len(tests)) * sd
         for (district, leader, idea), g in zip(tests, observed, strict=True):
-            record = district.trials.setdefault(idea.key, Trial(idea))
+            record = district.trials.get(idea.key)
+            if record is None or record.status != "testing":  # new, or re-opened in a new practice
+                record = district.trials[idea.key] = Trial(idea)
             record.results.append((leader.unique_id, float(g)))
         for leader in model.leaders:
             leader.learn_by_doing(p.tests_per_leader)
@@ -99,8 +120,11 @@ def decide(district: District) -> ChangeIdea | None:
     old practice, so their tests are cleared and they will be tested again.
     """
     p = district.model.p
-    ready = [t for t in district.trials.values()
-             if t.status == "testing" and len(t.results) >= p.min_tests]
+    ready = [
+        t
+        for t in district.trials.values()
+        if t.status == "testing" and len(t.results) >= p.min_tests
+    ]
     passed = [t for t in ready if t.evidence.mean_gain > p.adoption_threshold]
     for t in ready:
         if t not in passed:
@@ -135,8 +159,9 @@ def share_adopted(model: NICModel) -> None:
                 if u < p.share_prob:
                     messages.append((v, idea, ev, district.node))
     for v, idea, ev, sender in messages:
-        model.agent_at[v].receive(idea, ev, sender) if model.kind[v] == "district" else \
-            model.agent_at[v].relay(idea, ev, sender)
+        model.agent_at[v].receive(idea, ev, sender) if model.kind[
+            v
+        ] == "district" else model.agent_at[v].relay(idea, ev, sender)
 
 
 # -- copy_best (Lazer & Friedman 2007) and conformity -----------------------------------------
@@ -158,6 +183,7 @@ def _move(model: NICModel, candidate: np.ndarray, rule: np.ndarray) -> None:
     accept &= candidate != model.practice
     model.counts["tests_run"] += int((rule != ALWAYS).sum())
     model.counts["ideas_adopted"] += int(accept.sum())
+    model.counts["false_adoptions"] += int((accept & (new < old)).sum())
     model.practice[:] = np.where(accept, candidate, model.practice)
 
 

@@ -20,7 +20,7 @@ from . import metrics
 from .agents import District, Hub, Leader, University
 from .landscape import ContextLandscape
 from .learning import RULES
-from .networks import build_graph, district_nodes, nodes_of
+from .networks import build_graph, district_nodes, nodes_of, normalise
 from .params import Params
 
 STREAMS = ("landscape", "practices", "leaders", "network", "dynamics")
@@ -35,8 +35,13 @@ def streams(seed: int) -> dict[str, np.random.Generator]:
 def make_landscape(p: Params, seed: int, n_districts: int) -> ContextLandscape:
     n_contexts = p.n_contexts or n_districts
     return ContextLandscape.random(
-        p.n_components, p.k, p.h, n_contexts, streams(seed)["landscape"],
-        p.outcome_exponent, p.approximate_max,
+        p.n_components,
+        p.k,
+        p.h,
+        n_contexts,
+        streams(seed)["landscape"],
+        p.outcome_exponent,
+        p.approximate_max,
     )
 
 
@@ -50,14 +55,15 @@ def _network_space(graph: nx.Graph, random) -> Network:
 class NICModel(mesa.Model):
     """A networked improvement community: districts improving practice month by month."""
 
-    def __init__(self, params: Params | None = None, seed: int = 0,
-                 graph: nx.Graph | None = None) -> None:
+    def __init__(
+        self, params: Params | None = None, seed: int = 0, graph: nx.Graph | None = None
+    ) -> None:
         p = params or Params()
         rngs = streams(seed)
         super().__init__(rng=rngs["dynamics"])
         self.p = p
         self.seed = seed
-        self.graph = graph if graph is not None else build_graph(p, rngs["network"])
+        self.graph = normalise(graph) if graph is not None else build_graph(p, rngs["network"])
         self.space = _network_space(self.graph, self.random)
         self.kind = dict(self.graph.nodes(data="kind"))
         d_nodes = district_nodes(self.graph)
@@ -71,18 +77,28 @@ class NICModel(mesa.Model):
         self.agent_at: dict[int, mesa.Agent] = {}
         self.districts = [District(self, v, self.graph.nodes[v]["partnership"]) for v in d_nodes]
         self.agent_at.update({d.node: d for d in self.districts})
-        skills = rngs["leaders"].uniform(p.novice_skill, p.initial_skill,
-                                         (n, p.leaders_per_district))
+        skills = rngs["leaders"].uniform(
+            p.novice_skill, p.initial_skill, (n, p.leaders_per_district)
+        )
         for district, row in zip(self.districts, skills, strict=True):
             for skill in row:
                 Leader(self, district, skill)
         self.universities = []
         for v in nodes_of(self.graph, "university"):
-            partners = [self.agent_at[u] for u in sorted(self.graph[v]) if self.kind[u] == "district"]
+            # partners are the tied districts of its own partnership: in `complete` a
+            # university is tied to every district but coaches only its own
+            own = self.graph.nodes[v]["partnership"]
+            partners = [
+                self.agent_at[u]
+                for u in sorted(self.graph[v])
+                if self.kind[u] == "district" and self.graph.nodes[u]["partnership"] == own
+            ]
             self.universities.append(University(self, v, partners))
         self.hubs = []
         for v in nodes_of(self.graph, "hub"):
-            members = [self.agent_at[u] for u in sorted(self.graph[v]) if self.kind[u] == "district"]
+            members = [
+                self.agent_at[u] for u in sorted(self.graph[v]) if self.kind[u] == "district"
+            ]
             self.hubs.append(Hub(self, v, members))
         self.agent_at.update({a.node: a for a in (*self.universities, *self.hubs)})
         self._neighbours: dict[int, list[int]] | None = None
@@ -135,7 +151,9 @@ class NICModel(mesa.Model):
                 self._neighbours[d.node] = sorted(seen)
         nbrs = self._neighbours[i]
         if self.convening():
-            extra = {m.node for h in self.hubs if i in {x.node for x in h.members} for m in h.members}
+            extra = {
+                m.node for h in self.hubs if i in {x.node for x in h.members} for m in h.members
+            }
             nbrs = sorted((set(nbrs) | extra) - {i})
         return nbrs
 

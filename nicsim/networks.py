@@ -64,8 +64,9 @@ def networked(p: Params, rng: np.random.Generator) -> nx.Graph:
     districts = district_nodes(g)
     pairs = [(a, b) for a, b in itertools.combinations(districts, 2) if _part(g, a) != _part(g, b)]
     draws = rng.random(len(pairs))
-    g.add_edges_from((pair for pair, u in zip(pairs, draws, strict=True) if u < p.cross_ties),
-                     kind="cross")
+    g.add_edges_from(
+        (pair for pair, u in zip(pairs, draws, strict=True) if u < p.cross_ties), kind="cross"
+    )
     return _add_hub(g)
 
 
@@ -97,7 +98,7 @@ def ring(p: Params, rng: np.random.Generator) -> nx.Graph:
 
 
 def _ring_lattice_edges(n: int, k: int) -> set[tuple[int, int]]:
-    k = min(k, (n - 1) // 2) or 1
+    k = min(k, n // 2) or 1
     return {tuple(sorted((i, (i + j) % n))) for i in range(n) for j in range(1, k + 1)}
 
 
@@ -167,7 +168,7 @@ def load_graph(path: str | Path) -> nx.Graph:
 
 def _read_csv(path: Path) -> nx.Graph:
     g = nx.Graph()
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8-sig") as fh:  # utf-8-sig: Excel's BOM
         reader = csv.DictReader(fh)
         cols = reader.fieldnames or []
         missing = [c for c in ("source", "target") if c not in cols]
@@ -209,14 +210,19 @@ def normalise(raw: nx.Graph, name: str = "graph") -> nx.Graph:
     for node, data in raw.nodes(data=True):
         kind = data.get("kind")
         if kind is None or str(kind).strip() == "":
-            raise GraphFileError(f"graph file {name}: node {node!r} has no kind: expected one "
-                                 f"of {', '.join(NODE_KINDS)}")
+            raise GraphFileError(
+                f"graph file {name}: node {node!r} has no kind: expected one "
+                f"of {', '.join(NODE_KINDS)}"
+            )
         if str(kind).strip().lower() not in NODE_KINDS:
-            raise GraphFileError(f"graph file {name}: node {node!r} has unknown kind {kind!r}: "
-                                 f"expected one of {', '.join(NODE_KINDS)}")
+            raise GraphFileError(
+                f"graph file {name}: node {node!r} has unknown kind {kind!r}: "
+                f"expected one of {', '.join(NODE_KINDS)}"
+            )
     order = {k: i for i, k in enumerate(NODE_KINDS)}
-    nodes = sorted(raw.nodes, key=lambda v: (order[str(raw.nodes[v]["kind"]).strip().lower()],
-                                             _natural(v)))
+    nodes = sorted(
+        raw.nodes, key=lambda v: (order[str(raw.nodes[v]["kind"]).strip().lower()], _natural(v))
+    )
     index = {v: i for i, v in enumerate(nodes)}
     g = nx.Graph()
     partnership_ids: dict[str, int] = {}
@@ -269,14 +275,37 @@ def write_graph(g: nx.Graph, path: str | Path) -> None:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
+        if nx.number_of_isolates(g):
+            raise GraphFileError(
+                f"graph file {path}: a CSV edge list cannot hold districts "
+                "without ties; write .graphml or .gexf instead"
+            )
         with path.open("w", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(["source", "target", "kind", "source_kind", "target_kind",
-                        "source_partnership", "target_partnership"])
+            w.writerow(
+                [
+                    "source",
+                    "target",
+                    "kind",
+                    "source_kind",
+                    "target_kind",
+                    "source_partnership",
+                    "target_partnership",
+                ]
+            )
             for a, b, data in g.edges(data=True):
                 na, nb = g.nodes[a], g.nodes[b]
-                w.writerow([a, b, data["kind"], na["kind"], nb["kind"],
-                            na["partnership"], nb["partnership"]])
+                w.writerow(
+                    [
+                        a,
+                        b,
+                        data["kind"],
+                        na["kind"],
+                        nb["kind"],
+                        na["partnership"],
+                        nb["partnership"],
+                    ]
+                )
     elif suffix == ".gexf":
         nx.write_gexf(g, path)
     else:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .landscape import EXACT_MAX_LIMIT
+
 DESIGNS = (
     "siloed",
     "hub",
@@ -28,7 +30,6 @@ DESIGNS = (
     "file",
 )
 LEARNING_RULES = ("pdsa", "copy_best", "conformity")
-EXACT_MAX_LIMIT = 24  # exhaustive maxima up to 2**24 practices
 
 
 class ConfigError(ValueError):
@@ -66,14 +67,20 @@ class Params:
     novice_skill: float = _p(0.2, "skill of a newly hired leader", 0.0, 1.0)
     # -- universities --
     research_rate: float = _p(0.2, "monthly chance a university offers each partner an idea", 0, 1)
-    research_candidates: int = _p(5, "candidate ideas a university judges on the shared landscape", 1)
-    training_rate: float = _p(0.03, "monthly skill gain from university coaching (of 1 - skill)", 0, 1)
+    research_candidates: int = _p(
+        5, "candidate ideas a university judges on the shared landscape", 1
+    )
+    training_rate: float = _p(
+        0.03, "monthly skill gain from university coaching (of 1 - skill)", 0, 1
+    )
     # -- leaders and PDSA --
     tests_per_leader: int = _p(1, "PDSA tests each leader runs a month", 0, None)
     learning_by_doing: float = _p(0.02, "skill gain per test (of 1 - skill)", 0.0, 1.0)
     turnover_rate: float = _p(0.19, "annual chance a leader leaves", 0.0, 1.0)
     measurement_noise: float = _p(0.02, "sd of a novice's measured gain (outcome units)", 0.0, None)
-    expert_noise_ratio: float = _p(0.5, "noise of a fully skilled leader relative to a novice", 0, 1)
+    expert_noise_ratio: float = _p(
+        0.5, "noise of a fully skilled leader relative to a novice", 0, 1
+    )
     min_tests: int = _p(2, "own tests of an idea before deciding on it", 1, None)
     adoption_threshold: float = _p(0.0, "mean observed gain needed to adopt an idea", None, None)
     share_prob: float = _p(0.5, "monthly chance an adopted idea is shared along each tie", 0, 1)
@@ -103,7 +110,7 @@ class Params:
 
     @property
     def districts(self) -> int:
-        """Number of districts the design will hold (file designs count their own)."""
+        """Districts a built-in design will hold (a `file` design counts its own nodes)."""
         if self.design in NIC_DESIGNS or self.n_districts == 0:
             return self.partnerships * self.districts_per_partnership
         return self.n_districts
@@ -312,4 +319,3 @@ def parameter_table() -> str:
         default = f.default if f.default != "" else '""'
         rows.append(f"| `{name}` | {f.metadata['help']} | `{default}` | {_allowed(f)} |")
     return "\n".join(rows)
-

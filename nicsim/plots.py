@@ -28,8 +28,10 @@ def outcome_figure(ts: pd.DataFrame, path: str | Path, title: str = "") -> Path:
     """Mean outcome and equity gap over time: the mean across replications with its 95% CI."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
     n = ts["run_id"].nunique()
-    for ax, metric, name in ((axes[0], "mean_outcome", "Mean outcome"),
-                             (axes[1], "equity_gap", "Equity gap (top - bottom quarter)")):
+    for ax, metric, name in (
+        (axes[0], "mean_outcome", "Mean outcome"),
+        (axes[1], "equity_gap", "Equity gap (top - bottom quarter)"),
+    ):
         _band_plot(ax, ts, metric)
         ax.set_xlabel("Month")
         ax.set_ylabel(name)
@@ -39,8 +41,9 @@ def outcome_figure(ts: pd.DataFrame, path: str | Path, title: str = "") -> Path:
     return _save(fig, path)
 
 
-def group_trajectories(ts: pd.DataFrame, by: str, metric: str, path: str | Path,
-                       ylabel: str) -> Path:
+def group_trajectories(
+    ts: pd.DataFrame, by: str, metric: str, path: str | Path, ylabel: str
+) -> Path:
     """One mean trajectory with a 95% band per value of ``by``."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for value, group in ts.groupby(by, sort=True):

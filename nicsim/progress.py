@@ -10,8 +10,14 @@ from typing import TextIO
 class Progress:
     """Counts finished runs; shows rate and time left without flooding a log file."""
 
-    def __init__(self, total: int, done: int = 0, label: str = "runs",
-                 stream: TextIO | None = None, interval: float = 10.0) -> None:
+    def __init__(
+        self,
+        total: int,
+        done: int = 0,
+        label: str = "runs",
+        stream: TextIO | None = None,
+        interval: float = 10.0,
+    ) -> None:
         self.total, self.done, self.label = total, done, label
         self.stream = stream or sys.stderr
         self.interval = interval
@@ -22,8 +28,14 @@ class Progress:
         if self.stream.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, initial=done, unit="run", desc=label,
-                            file=self.stream, dynamic_ncols=True)
+            self.bar = tqdm(
+                total=total,
+                initial=done,
+                unit="run",
+                desc=label,
+                file=self.stream,
+                dynamic_ncols=True,
+            )
 
     def update(self, n: int = 1) -> None:
         self.done += n

@@ -61,8 +61,12 @@ def versions() -> dict[str, str]:
 
     from . import __version__
 
-    return {"nicsim": __version__, "mesa": mesa.__version__, "numpy": numpy.__version__,
-            "python": platform.python_version()}
+    return {
+        "nicsim": __version__,
+        "mesa": mesa.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+    }
 
 
 class RunStore:
@@ -87,8 +91,10 @@ class RunStore:
             self.clear()
         elif existing is None and any((self.root / f).exists() for f in OUTPUTS[:2]):
             if not force:
-                raise ConfigError(f"{self.root} holds results not made by this command: use "
-                                  "--force to replace them, or --out to write elsewhere")
+                raise ConfigError(
+                    f"{self.root} holds results not made by this command: use "
+                    "--force to replace them, or --out to write elsewhere"
+                )
             self.clear()
         try:
             self.parts.mkdir(parents=True, exist_ok=True)
@@ -96,8 +102,9 @@ class RunStore:
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as exc:
-            raise ConfigError(f"output directory {self.root} is not writable ({exc.strerror})"
-                              ) from None
+            raise ConfigError(
+                f"output directory {self.root} is not writable ({exc.strerror})"
+            ) from None
         done = self.done()
         self.started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self.command = command or sys.argv
@@ -107,9 +114,15 @@ class RunStore:
             for name in ("runs.csv", "timeseries.parquet"):
                 (self.root / name).unlink(missing_ok=True)
         _atomic_write(self.root / "params.toml", to_toml(plan.base.to_dict()).encode())
-        desc = {"fingerprint": fingerprint, "name": plan.name, "runs": len(plan.runs),
-                "swept": list(plan.swept), "seed": plan.seed, "replications": plan.replications,
-                "source": plan.source}
+        desc = {
+            "fingerprint": fingerprint,
+            "name": plan.name,
+            "runs": len(plan.runs),
+            "swept": list(plan.swept),
+            "seed": plan.seed,
+            "replications": plan.replications,
+            "source": plan.source,
+        }
         _atomic_write(self.root / "plan.json", json.dumps(desc, indent=2, default=str).encode())
         self.write_manifest(complete=False)
         return done

@@ -12,8 +12,14 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def small() -> Params:
     """A small NIC: 3 partnerships of 2 districts, N = 8, 6 months."""
-    return Params(partnerships=3, districts_per_partnership=2, leaders_per_district=2,
-                  n_components=8, k=2, steps=6)
+    return Params(
+        partnerships=3,
+        districts_per_partnership=2,
+        leaders_per_district=2,
+        n_components=8,
+        k=2,
+        steps=6,
+    )
 
 
 @pytest.fixture

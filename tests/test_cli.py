@@ -24,8 +24,9 @@ def run_cli(args, capsys):
 
 def test_run_writes_every_output_with_the_documented_columns(root, tmp_path, capsys):
     out = tmp_path / "r"
-    code, stdout, _ = run_cli(["run", str(root / "configs/default.toml"), *SHORT,
-                               "--out", str(out)], capsys)
+    code, stdout, _ = run_cli(
+        ["run", str(root / "configs/default.toml"), *SHORT, "--out", str(out)], capsys
+    )
     assert code == 0
     assert "mean_outcome" in stdout
     runs = pd.read_csv(out / "runs.csv")
@@ -43,8 +44,13 @@ def test_run_writes_every_output_with_the_documented_columns(root, tmp_path, cap
 
 def test_same_seed_gives_identical_timeseries_files(root, tmp_path, capsys):
     for name in ("a", "b"):
-        assert run_cli(["run", str(root / "configs/default.toml"), *SHORT,
-                        "--out", str(tmp_path / name)], capsys)[0] == 0
+        assert (
+            run_cli(
+                ["run", str(root / "configs/default.toml"), *SHORT, "--out", str(tmp_path / name)],
+                capsys,
+            )[0]
+            == 0
+        )
     a = (tmp_path / "a" / "timeseries.parquet").read_bytes()
     b = (tmp_path / "b" / "timeseries.parquet").read_bytes()
     assert a == b
@@ -52,8 +58,20 @@ def test_same_seed_gives_identical_timeseries_files(root, tmp_path, capsys):
 
 
 def test_copy_best_on_a_line(root, tmp_path, capsys):
-    code, _, _ = run_cli(["run", str(root / "configs/default.toml"), "--set", "learning=copy_best",
-                          "--set", "design=line", *SHORT, "--out", str(tmp_path / "x")], capsys)
+    code, _, _ = run_cli(
+        [
+            "run",
+            str(root / "configs/default.toml"),
+            "--set",
+            "learning=copy_best",
+            "--set",
+            "design=line",
+            *SHORT,
+            "--out",
+            str(tmp_path / "x"),
+        ],
+        capsys,
+    )
     assert code == 0
     runs = pd.read_csv(tmp_path / "x" / "runs.csv")
     assert set(runs["design"]) == {"line"} and set(runs["learning"]) == {"copy_best"}
@@ -74,13 +92,26 @@ def test_interrupted_run_resumes_only_the_missing_runs(root, tmp_path, capsys):
 
 def test_a_different_experiment_in_the_same_directory_is_refused(root, tmp_path, capsys):
     out = str(tmp_path / "r")
-    assert run_cli(["run", str(root / "configs/default.toml"), *SHORT, "--out", out],
-                   capsys)[0] == 0
-    code, _, err = run_cli(["run", str(root / "configs/default.toml"), *SHORT, "--set", "h=0.9",
-                            "--out", out], capsys)
+    assert (
+        run_cli(["run", str(root / "configs/default.toml"), *SHORT, "--out", out], capsys)[0] == 0
+    )
+    code, _, err = run_cli(
+        ["run", str(root / "configs/default.toml"), *SHORT, "--set", "h=0.9", "--out", out], capsys
+    )
     assert code == 2 and "different experiment" in err and "--force" in err
-    code, _, _ = run_cli(["run", str(root / "configs/default.toml"), *SHORT, "--set", "h=0.9",
-                          "--out", out, "--force"], capsys)
+    code, _, _ = run_cli(
+        [
+            "run",
+            str(root / "configs/default.toml"),
+            *SHORT,
+            "--set",
+            "h=0.9",
+            "--out",
+            out,
+            "--force",
+        ],
+        capsys,
+    )
     assert code == 0 and set(pd.read_csv(f"{out}/runs.csv")["h"]) == {0.9}
 
 
@@ -93,8 +124,10 @@ BAD_CONFIGS = {
     "no districts": ("districts_per_partnership = 0\n", "districts_per_partnership = 0"),
     "no partnerships": ("partnerships = 0\n", "partnerships = 0"),
     "malformed TOML": ("steps = = 3\n", "not valid TOML"),
-    "missing graph file": ('design = "file"\ngraph_file = "nowhere.graphml"\n',
-                           "nowhere.graphml: no such file"),
+    "missing graph file": (
+        'design = "file"\ngraph_file = "nowhere.graphml"\n',
+        "nowhere.graphml: no such file",
+    ),
     "malformed graph file": ('design = "file"\ngraph_file = "g.csv"\n', "line 3"),
 }
 
@@ -102,8 +135,9 @@ BAD_CONFIGS = {
 @pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
 def test_bad_input_is_one_clear_line_with_status_2(case, tmp_path, capsys):
     text, words = BAD_CONFIGS[case]
-    (tmp_path / "g.csv").write_text("source,target,source_kind,target_kind\n"
-                                    "a,b,district,district\nb,,district,district\n")
+    (tmp_path / "g.csv").write_text(
+        "source,target,source_kind,target_kind\na,b,district,district\nb,,district,district\n"
+    )
     config = tmp_path / "bad.toml"
     config.write_text(text)
     out = tmp_path / "out"
@@ -114,29 +148,44 @@ def test_bad_input_is_one_clear_line_with_status_2(case, tmp_path, capsys):
     assert not (out / "runs.csv").exists() and not (out / "manifest.json").exists()
 
 
-@pytest.mark.parametrize(("args", "words"), [
-    (["--set", "nonsense=1"], "unknown parameter 'nonsense'"),
-    (["--set", "h"], "malformed"),
-    (["--set", "h=2"], "h = 2"),
-])
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--set", "nonsense=1"], "unknown parameter 'nonsense'"),
+        (["--set", "h"], "malformed"),
+        (["--set", "h=2"], "h = 2"),
+    ],
+)
 def test_bad_overrides(root, tmp_path, capsys, args, words):
-    code, _, err = run_cli(["run", str(root / "configs/default.toml"), *args,
-                            "--out", str(tmp_path / "o")], capsys)
+    code, _, err = run_cli(
+        ["run", str(root / "configs/default.toml"), *args, "--out", str(tmp_path / "o")], capsys
+    )
     assert code == 2 and words in err and len(err.strip().splitlines()) == 1
 
 
 def test_unwritable_output_directory(root, tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    code, _, err = run_cli(["run", str(root / "configs/default.toml"), *SHORT,
-                            "--out", str(blocker / "sub")], capsys)
+    code, _, err = run_cli(
+        ["run", str(root / "configs/default.toml"), *SHORT, "--out", str(blocker / "sub")], capsys
+    )
     assert code == 2 and "not writable" in err and len(err.strip().splitlines()) == 1
 
 
 def test_bad_replications_is_a_usage_error(root):
-    proc = subprocess.run([sys.executable, "-m", "nicsim.cli", "run",
-                           str(root / "configs/default.toml"), "--replications", "0"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nicsim.cli",
+            "run",
+            str(root / "configs/default.toml"),
+            "--replications",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 

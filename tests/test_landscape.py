@@ -15,9 +15,7 @@ def brute_force_max(cl: ContextLandscape) -> np.ndarray:
     """max_x F_c(x) for every context, computed here from the two NK landscapes directly."""
     codes = all_codes(cl.n)
     shared = cl.shared.fitness(codes)
-    return np.array(
-        [((1 - cl.h) * shared + cl.h * land.fitness(codes)).max() for land in cl.local]
-    )
+    return np.array([((1 - cl.h) * shared + cl.h * land.fitness(codes)).max() for land in cl.local])
 
 
 # -- hand-checked NK fitness -----------------------------------------------------------------
@@ -89,17 +87,16 @@ def test_fitness_keeps_the_shape_of_the_codes():
     grid = np.array([[0, 5], [7, 2]])
     out = land.fitness(grid)
     assert out.shape == (2, 2)
-    np.testing.assert_allclose(out, [[EXPECTED_3[0], EXPECTED_3[5]],
-                                     [EXPECTED_3[7], EXPECTED_3[2]]], atol=1e-12)
+    np.testing.assert_allclose(
+        out, [[EXPECTED_3[0], EXPECTED_3[5]], [EXPECTED_3[7], EXPECTED_3[2]]], atol=1e-12
+    )
 
 
 # -- codes and bits --------------------------------------------------------------------------
 def test_codes_to_bits_puts_component_i_in_column_i():
     """Code 6 = 0b110 has bit 0 clear and bits 1 and 2 set."""
-    np.testing.assert_array_equal(codes_to_bits(np.array([6, 1]), 4),
-                                  [[0, 1, 1, 0], [1, 0, 0, 0]])
-    np.testing.assert_array_equal(bits_to_codes(np.array([[0, 1, 1, 0], [1, 0, 0, 1]])),
-                                  [6, 9])
+    np.testing.assert_array_equal(codes_to_bits(np.array([6, 1]), 4), [[0, 1, 1, 0], [1, 0, 0, 0]])
+    np.testing.assert_array_equal(bits_to_codes(np.array([[0, 1, 1, 0], [1, 0, 0, 1]])), [6, 9])
 
 
 def test_codes_bits_round_trip():
@@ -209,8 +206,9 @@ def test_h_half_fitness_is_the_average(table_mode):
     shared = cl.shared.fitness(codes)
     for c in range(3):
         expected = (shared + cl.local[c].fitness(codes)) / 2
-        np.testing.assert_allclose(cl.fitness(codes, np.full(codes.size, c)), expected,
-                                   rtol=1e-15, atol=0)
+        np.testing.assert_allclose(
+            cl.fitness(codes, np.full(codes.size, c)), expected, rtol=1e-15, atol=0
+        )
 
 
 @pytest.mark.parametrize("exponent", [8.0, 2.0, 1.0])
@@ -248,10 +246,12 @@ def test_batch_evaluation_equals_per_code_evaluation(table_mode):
     contexts = rng.integers(0, 4, size=300)
     batch_f = cl.fitness(codes, contexts)
     batch_o = cl.outcome(codes, contexts)
-    single_f = [float(cl.fitness(np.int64(x), np.int64(c))) for x, c in zip(codes, contexts,
-                                                                           strict=True)]
-    single_o = [float(cl.outcome(np.int64(x), np.int64(c))) for x, c in zip(codes, contexts,
-                                                                           strict=True)]
+    single_f = [
+        float(cl.fitness(np.int64(x), np.int64(c))) for x, c in zip(codes, contexts, strict=True)
+    ]
+    single_o = [
+        float(cl.outcome(np.int64(x), np.int64(c))) for x, c in zip(codes, contexts, strict=True)
+    ]
     np.testing.assert_array_equal(batch_f, single_f)
     np.testing.assert_array_equal(batch_o, single_o)
     grid = cl.fitness(codes.reshape(30, 10), contexts.reshape(30, 10))

@@ -10,8 +10,16 @@ from nicsim.params import Params
 
 def pair(learning: str, **kw) -> NICModel:
     """Two districts on a line, one context (h = 0), so both face the same problem."""
-    p = Params(design="line", n_districts=2, n_components=8, k=2, h=0.0, learning=learning,
-               leaders_per_district=1 if learning == "pdsa" else 0, **kw)
+    p = Params(
+        design="line",
+        n_districts=2,
+        n_components=8,
+        k=2,
+        h=0.0,
+        learning=learning,
+        leaders_per_district=1 if learning == "pdsa" else 0,
+        **kw,
+    )
     return NICModel(p, seed=3)
 
 
@@ -57,8 +65,15 @@ def test_copy_best_without_looking_keeps_only_improving_flips():
 
 def test_copy_best_is_synchronous():
     """Both districts decide on the start-of-step state: a chain does not copy twice."""
-    p = Params(design="line", n_districts=3, n_components=8, k=2, h=0.0,
-               learning="copy_best", leaders_per_district=0)
+    p = Params(
+        design="line",
+        n_districts=3,
+        n_components=8,
+        k=2,
+        h=0.0,
+        learning="copy_best",
+        leaders_per_district=0,
+    )
     m = NICModel(p, seed=3)
     table = m.landscape._table[0]
     order = np.argsort(table)
@@ -72,8 +87,15 @@ def test_copy_best_is_synchronous():
 
 def test_conformity_adopts_the_majority_practice():
     """With two neighbours on the same practice, the middle district takes it."""
-    p = Params(design="line", n_districts=3, n_components=8, k=2, h=0.0,
-               learning="conformity", leaders_per_district=0)
+    p = Params(
+        design="line",
+        n_districts=3,
+        n_components=8,
+        k=2,
+        h=0.0,
+        learning="conformity",
+        leaders_per_district=0,
+    )
     m = NICModel(p, seed=1)
     m.set_practices([5, 9, 5])
     m.step()
@@ -82,8 +104,9 @@ def test_conformity_adopts_the_majority_practice():
 
 def pdsa_model(**kw) -> NICModel:
     """A noise-free PDSA pair: decisions after one test, no turnover, no research."""
-    base = dict(measurement_noise=0.0, min_tests=1, turnover_rate=0.0, research_rate=0.0,
-                share_prob=0.0)
+    base = dict(
+        measurement_noise=0.0, min_tests=1, turnover_rate=0.0, research_rate=0.0, share_prob=0.0
+    )
     base.update(kw)
     return pair("pdsa", **base)
 
@@ -118,8 +141,16 @@ def test_pdsa_adopts_a_good_idea_from_the_inbox_and_rejects_a_bad_one():
 
 def test_pdsa_noise_can_cause_false_adoptions_and_they_are_counted():
     """With huge noise and a single test, some adoptions lower the outcome."""
-    p = Params(partnerships=3, districts_per_partnership=3, leaders_per_district=3,
-               n_components=8, k=3, measurement_noise=5.0, min_tests=1, steps=12)
+    p = Params(
+        partnerships=3,
+        districts_per_partnership=3,
+        leaders_per_district=3,
+        n_components=8,
+        k=3,
+        measurement_noise=5.0,
+        min_tests=1,
+        steps=12,
+    )
     m = NICModel(p, seed=2).run()
     assert sum(m.datacollector.model_vars["false_adoptions"]) > 0
 
@@ -140,22 +171,43 @@ def test_adopted_ideas_are_shared_along_ties():
 
 def test_turnover_replaces_leaders_and_loses_untested_knowledge():
     """turnover_rate = 1: every leader leaves each month and a novice takes the post."""
-    p = Params(partnerships=1, districts_per_partnership=2, leaders_per_district=2,
-               n_components=8, k=2, turnover_rate=1.0, min_tests=5, novice_skill=0.1,
-               initial_skill=0.9)
+    p = Params(
+        partnerships=1,
+        districts_per_partnership=2,
+        leaders_per_district=2,
+        n_components=8,
+        k=2,
+        turnover_rate=1.0,
+        min_tests=5,
+        novice_skill=0.1,
+        initial_skill=0.9,
+    )
     m = NICModel(p, seed=1)
     m.step()
     assert m.counts["leader_departures"] == 4
-    assert all(leader.skill == pytest.approx(0.1 + 0.03 * 0.9) or leader.skill == 0.1
-               for leader in m.leaders)
+    assert all(
+        leader.skill == pytest.approx(0.1 + 0.03 * 0.9) or leader.skill == 0.1
+        for leader in m.leaders
+    )
     assert all(not d.trials for d in m.districts)  # 1-2 tests each, none adopted: all lost
 
 
 def test_hub_broadcasts_the_best_pooled_idea():
     """At a convening the hub sends the top pooled idea, and only it, to every member."""
-    p = Params(partnerships=2, districts_per_partnership=2, leaders_per_district=1,
-               n_components=8, k=2, hub_broadcast=1, convening_interval=1, min_tests=1,
-               research_rate=0.0, share_prob=0.0, turnover_rate=0.0, tie_formation=0.0)
+    p = Params(
+        partnerships=2,
+        districts_per_partnership=2,
+        leaders_per_district=1,
+        n_components=8,
+        k=2,
+        hub_broadcast=1,
+        convening_interval=1,
+        min_tests=1,
+        research_rate=0.0,
+        share_prob=0.0,
+        turnover_rate=0.0,
+        tie_formation=0.0,
+    )
     m = NICModel(p, seed=1)
     m.step()
     hub = m.hubs[0]
@@ -168,8 +220,15 @@ def test_hub_broadcasts_the_best_pooled_idea():
 
 def test_tie_formation_at_convenings_adds_cross_ties():
     """tie_formation = 1: after a convening every cross-partnership pair is tied."""
-    p = Params(partnerships=3, districts_per_partnership=2, leaders_per_district=1,
-               n_components=8, k=2, convening_interval=1, tie_formation=1.0)
+    p = Params(
+        partnerships=3,
+        districts_per_partnership=2,
+        leaders_per_district=1,
+        n_components=8,
+        k=2,
+        convening_interval=1,
+        tie_formation=1.0,
+    )
     m = NICModel(p, seed=1)
     m.step()
     for a in m.districts:

@@ -72,8 +72,10 @@ def test_common_random_numbers_across_designs_and_rules(small, design, learning)
     other = NICModel(small.replace(design=design, learning=learning), seed=11)
     assert np.array_equal(ref.practice, other.practice)
     assert np.array_equal(ref.landscape._table, other.landscape._table)
-    assert ref.datacollector.model_vars["mean_outcome"][0] == \
-        other.datacollector.model_vars["mean_outcome"][0]
+    assert (
+        ref.datacollector.model_vars["mean_outcome"][0]
+        == other.datacollector.model_vars["mean_outcome"][0]
+    )
 
 
 def test_copy_best_needs_no_leaders():

@@ -8,8 +8,8 @@ from nicsim.params import (
     Params,
     from_dict,
     load_config,
-    parse_overrides,
     parameter_table,
+    parse_overrides,
     to_toml,
 )
 
@@ -66,10 +66,16 @@ def test_unknown_key_is_refused_with_a_suggestion():
 
 
 def test_overrides_parse_toml_values_and_bare_strings():
-    got = parse_overrides(["learning=copy_best", "h=0.5", "steps=12", "approximate_max=true",
-                           'design="line"'])
-    assert got == {"learning": "copy_best", "h": 0.5, "steps": 12, "approximate_max": True,
-                   "design": "line"}
+    got = parse_overrides(
+        ["learning=copy_best", "h=0.5", "steps=12", "approximate_max=true", 'design="line"']
+    )
+    assert got == {
+        "learning": "copy_best",
+        "h": 0.5,
+        "steps": 12,
+        "approximate_max": True,
+        "design": "line",
+    }
     with pytest.raises(ConfigError, match="malformed"):
         parse_overrides(["h"])
 

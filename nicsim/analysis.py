@@ -7,7 +7,7 @@ independent samples; the pairing removes the variance of the problem itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -88,3 +88,107 @@ def paired_difference(treatment, reference, level: float = 0.95) -> PairedResult
         p = float(2 * stats.t.sf(abs(t), n - 1))
         dz = m / sd
     return PairedResult(n, m, lo, hi, float(t), p, float(dz))
+
+
+def group_order(runs: pd.DataFrame, by: str) -> list:
+    """Distinct values of ``by``: numbers (and booleans) sorted, anything else in first-seen order.
+
+    First-seen order keeps the order the experimenter wrote in the sweep's grid (e.g. siloed,
+    hub, networked), which reads better than the alphabet; numbers read best ascending.
+    """
+    values = runs[by].drop_duplicates()
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        values = values.sort_values()
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+def group_summary(
+    runs: pd.DataFrame, by: str, metrics: list[str], order: list | None = None
+) -> pd.DataFrame:
+    """Mean and 95% CI of each final metric in each group of ``by``: one row per group and metric.
+
+    ``runs`` is the group size and ``n`` the runs with a value for the metric, so a metric that
+    is missing in some runs (``steps_to_target`` when the target was never reached) reports
+    over how many runs its mean was taken.
+    """
+    rows = []
+    for value in group_order(runs, by) if order is None else order:
+        group = runs[runs[by] == value]
+        for metric in metrics:
+            m, lo, hi = mean_ci(group[metric])
+            n = int(group[metric].notna().sum())
+            rows.append(
+                {
+                    "group": value,
+                    "metric": metric,
+                    "runs": len(group),
+                    "n": n,
+                    "mean": m,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            )
+    return pd.DataFrame(rows, columns=["group", "metric", "runs", "n", "mean", "ci_low", "ci_high"])
+
+
+PAIRED_COLUMNS = [
+    "group",
+    "metric",
+    "pairs",
+    "n",
+    "mean_diff",
+    "ci_low",
+    "ci_high",
+    "t",
+    "p",
+    "cohens_dz",
+]
+
+
+def paired_differences(
+    runs: pd.DataFrame,
+    by: str,
+    reference,
+    pair_on: list[str],
+    metrics: list[str],
+    order: list | None = None,
+) -> pd.DataFrame:
+    """Paired differences (group - reference) of each metric, for every non-reference group.
+
+    A run pairs with the reference run that has the same values of ``pair_on`` (the seed and
+    every other swept parameter): with common random numbers the two faced the same landscape
+    from the same start, so only ``by`` differs between them. ``pairs`` counts the matched
+    runs and ``n`` those where both have a value of the metric; a group without any pair gets
+    ``pairs = 0`` (as does every group when ``pair_on`` is empty), so the caller can say so
+    instead of failing. Raises ValueError when ``pair_on`` does not identify runs uniquely
+    within a group, as a pair would then be ambiguous.
+    """
+    groups = [v for v in (group_order(runs, by) if order is None else order) if v != reference]
+    ref = runs[runs[by] == reference]
+    if pair_on:
+        _check_unique(ref, by, reference, pair_on)
+    rows = []
+    for value in groups:
+        group = runs[runs[by] == value]
+        if pair_on:
+            _check_unique(group, by, value, pair_on)
+        cols = [*pair_on, *metrics]
+        if pair_on:
+            both = group[cols].merge(ref[cols], on=pair_on, suffixes=("", "_ref"))
+        else:
+            both = pd.DataFrame(columns=[*metrics, *(f"{m}_ref" for m in metrics)])
+        for metric in metrics:
+            r = paired_difference(both[metric], both[f"{metric}_ref"])
+            rows.append({"group": value, "metric": metric, "pairs": len(both), **asdict(r)})
+    return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
+
+
+def _check_unique(group: pd.DataFrame, by: str, value, pair_on: list[str]) -> None:
+    dup = group.duplicated(pair_on, keep=False)
+    if dup.any():
+        first = group.loc[dup, pair_on].iloc[0].to_dict()
+        key = ", ".join(f"{k} = {v}" for k, v in first.items())
+        raise ValueError(
+            f"cannot pair runs: {int(dup.sum())} runs with {by} = {value} share {key}; "
+            "runs of a group must differ in the seed or a swept parameter"
+        )

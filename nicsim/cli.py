@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .execution import default_workers, evaluate
-from .experiments import Plan, check_inputs, load_sweep, replications_plan
+from .experiments import Plan, check_inputs, load_sweep, read_sweep, replications_plan
 from .params import ConfigError, load_config, parse_overrides
 from .progress import Progress
 from .store import RunStore
@@ -93,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="run a parameter sweep that survives a crash")
     sweep.add_argument("sweep", help="sweep TOML file")
     _execution_options(sweep, default_workers())
+    sens = sub.add_parser("sensitivity", help="Morris or Sobol sensitivity analysis (SALib)")
+    sens.add_argument("sweep", help="sweep TOML file with [sample] points and [sample.ranges]")
+    sens.add_argument("--method", choices=("morris", "sobol"), default="morris")
+    sens.add_argument("--output", default="mean_outcome",
+                      help="final metric to analyse (a runs.csv column; default %(default)s)")
+    _execution_options(sens, default_workers())
+    compare = sub.add_parser("compare", help="compare groups of runs in a results directory")
+    compare.add_argument("dir", help="results directory of a run or sweep")
+    compare.add_argument("--by", help="runs.csv column to group by (default: first swept)")
+    compare.add_argument("--reference", help="value of --by to compare with (default: first)")
     sub.add_parser("params", help="print the parameter table (name, meaning, default, range)")
     return parser
 
@@ -106,22 +116,39 @@ def main(argv: list[str] | None = None) -> int:
         print(parameter_table())
         return 0
     try:
+        if args.command == "compare":
+            from .report import write_comparison
+
+            print(write_comparison(args.dir, args.by, args.reference, SUMMARY_METRICS), end="")
+            return 0
         if args.command == "run":
             overrides = parse_overrides(args.set)
             for key in ("replications", "seed"):
                 if getattr(args, key) is not None:
                     overrides[key] = getattr(args, key)
             plan = replications_plan(load_config(args.config, overrides))
+        elif args.command == "sensitivity":
+            from . import sensitivity
+
+            sweep = read_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
+            design = sensitivity.design(sweep, args.method)
+            code, out = execute(design.plan, args)
+            if code == 0:
+                sensitivity_report(out, design, args.output)
+            return code
         else:
             plan = load_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
-        return execute(plan, args)
+        code, out = execute(plan, args)
+        if code == 0:
+            report(out, plan)
+        return code
     except ConfigError as exc:
         print(f"nicsim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
 
-def execute(plan: Plan, args: argparse.Namespace) -> int:
-    """Run what is missing from the plan's directory, then write tables, figures, summary."""
+def execute(plan: Plan, args: argparse.Namespace) -> tuple[int, Path]:
+    """Run what is missing from the plan's directory, then write the final tables."""
     check_inputs(plan)
     out = Path(args.out) if args.out else Path("results") / plan.name
     store = RunStore(out)
@@ -146,13 +173,12 @@ def execute(plan: Plan, args: argparse.Namespace) -> int:
             "command again to finish the rest",
             file=sys.stderr,
         )
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED, out
     except OSError as exc:
         raise ConfigError(f"cannot reach the scheduler or write results: {exc}") from None
     progress.close()
     store.finalize()
-    report(out, plan)
-    return 0
+    return 0, out
 
 
 def report(out: Path, plan: Plan) -> None:
@@ -182,6 +208,26 @@ def report(out: Path, plan: Plan) -> None:
                 f"  {row.metric:<24} {row.mean:8.3f}  [{row.ci_low:.3f}, {row.ci_high:.3f}]"
                 + (f"  (reached in {row.n} runs)" if row.metric == "steps_to_target" else "")
             )
+
+
+
+
+def sensitivity_report(out: Path, design, metric: str) -> None:
+    """Analyse the stored outputs: table on stdout and in sensitivity.md, and a figure."""
+    from . import sensitivity
+    from .plots import sensitivity_figure
+    from .store import write_text
+
+    runs = pd.read_csv(out / "runs.csv")
+    y = sensitivity.outputs(runs, design, metric)
+    table = sensitivity.analyze(design.problem, design.x, y, design.method, seed=design.plan.seed)
+    title = f"{design.method.title()} sensitivity of final {metric}"
+    text = (f"# {title}\n\n{len(design.x)} points x {design.plan.replications} replications "
+            f"({len(runs)} runs) from {out}.\n\n{table.to_markdown(index=False, floatfmt='.3f')}\n")
+    write_text(out / "sensitivity.md", text)
+    sensitivity_figure(table, design.method, out / "figures" / f"sensitivity_{design.method}.png",
+                       title)
+    print(text)
 
 
 if __name__ == "__main__":

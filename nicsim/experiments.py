@@ -117,16 +117,31 @@ def sweep_plan(
 SWEEP_KEYS = {"base", "grid", "sample", "replications", "seed", "name", "params"}
 
 
-def load_sweep(
+@dataclass(frozen=True)
+class SweepFile:
+    """A validated sweep file: what varies (grid, sampled ranges) around which base."""
+
+    name: str
+    base: Params
+    grid: dict[str, list[Any]]
+    ranges: dict[str, tuple[float, float]]
+    points: int | None  # [sample] points: LHS points, Morris trajectories or Sobol base N
+    replications: int
+    seed: int
+    raw: dict[str, Any]
+
+
+def read_sweep(
     path: str | Path,
     overrides: dict[str, Any] | None = None,
     replications: int | None = None,
     seed: int | None = None,
-) -> Plan:
+) -> SweepFile:
     """Read a sweep file: a base config, a ``[grid]`` and/or ``[sample]``, replications, seed.
 
     ``[params]`` may set fixed parameters on top of the base config; ``--set`` overrides
     apply last. ``[sample]`` has ``points`` and ``[sample.ranges]`` of name -> [low, high].
+    Command-line ``replications`` and ``seed`` win over the file, which wins over the base.
     """
     from .params import load_config
 
@@ -142,27 +157,17 @@ def load_sweep(
     if base_name is not None and not isinstance(base_name, str):
         raise ConfigError(f"{where}: base = {base_name!r} is not allowed: expected a config path")
     fixed = dict(raw.get("params", {}))
-    run_keys = {k: fixed.pop(k) for k in ("replications", "seed") if k in fixed}
     if base_name:
-        base_path = (
-            (path.parent / base_name) if not Path(base_name).is_absolute() else Path(base_name)
-        )
-        if not base_path.exists():
-            base_path = Path(base_name)
+        base_path = Path(base_name)
+        if not base_path.is_absolute() and (path.parent / base_name).exists():
+            base_path = path.parent / base_name
         config = load_config(base_path, {**fixed, **(overrides or {})})
     else:
-        try:
-            config = RunConfig(path.stem, from_dict({**fixed, **(overrides or {})}))
-        except ConfigError as exc:
-            raise ConfigError(f"{where}: {exc}") from None
-    reps = replications
-    for candidate in (raw.get("replications"), run_keys.get("replications"), config.replications):
-        if reps is None:
-            reps = candidate
-    reps = check_run_key("replications", reps)
-    if seed is None:
-        seed = raw.get("seed", run_keys.get("seed", config.seed))
-    seed = check_run_key("seed", seed)
+        config = RunConfig(path.stem, _checked(where, {**fixed, **(overrides or {})}))
+    reps = check_run_key(
+        "replications", _first(replications, raw.get("replications"), config.replications)
+    )
+    seed = check_run_key("seed", _first(seed, raw.get("seed"), config.seed))
 
     grid = raw.get("grid", {})
     if not isinstance(grid, dict):
@@ -175,15 +180,41 @@ def load_sweep(
                 f"{where}: [grid] {key} = {values!r} is not allowed: expected a "
                 "non-empty list of values"
             )
-    points = grid_points(grid) if grid else [{}]
-    sample = raw.get("sample")
-    if sample is not None:
-        points = _sample_points(sample, points, seed, where)
+    ranges, points = _sample_spec(raw.get("sample"), where)
     name = raw.get("name", path.stem if path.stem != "sweep" else path.parent.name)
-    return sweep_plan(points, config.params, str(name), seed, reps, raw)
+    return SweepFile(str(name), config.params, grid, ranges, points, reps, seed, raw)
 
 
-def _sample_points(sample: dict, grid_pts: list[dict], seed: int, where: str) -> list[dict]:
+def _first(*values: Any) -> Any:
+    return next(v for v in values if v is not None)
+
+
+def _checked(where: str, values: dict[str, Any]) -> Params:
+    try:
+        return from_dict(values)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def load_sweep(
+    path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+) -> Plan:
+    """The run plan of a sweep file: grid points (x Latin hypercube points) x replications."""
+    sweep = read_sweep(path, overrides, replications, seed)
+    points = grid_points(sweep.grid) if sweep.grid else [{}]
+    if sweep.ranges:
+        rng = np.random.default_rng(np.random.SeedSequence([sweep.seed, 0x5A11]))
+        sampled = latin_hypercube(sweep.ranges, sweep.points, rng)
+        points = [{**g, **s} for g in points for s in sampled]
+    return sweep_plan(points, sweep.base, sweep.name, sweep.seed, sweep.replications, sweep.raw)
+
+
+def _sample_spec(sample: Any, where: str) -> tuple[dict[str, tuple[float, float]], int | None]:
+    if sample is None:
+        return {}, None
     if not isinstance(sample, dict) or "ranges" not in sample or "points" not in sample:
         raise ConfigError(f"{where}: [sample] needs points = N and [sample.ranges]")
     n = sample["points"]
@@ -207,6 +238,6 @@ def _sample_points(sample: dict, grid_pts: list[dict], seed: int, where: str) ->
                 "expected [low, high] with low <= high"
             )
         ranges[key] = (bounds[0], bounds[1])
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5A11]))
-    sampled = latin_hypercube(ranges, n, rng)
-    return [{**g, **s} for g in grid_pts for s in sampled]
+    if not ranges:
+        raise ConfigError(f"{where}: [sample.ranges] is empty: name at least one parameter")
+    return ranges, n

@@ -41,12 +41,19 @@ def outcome_figure(ts: pd.DataFrame, path: str | Path, title: str = "") -> Path:
     return _save(fig, path)
 
 
+def _groups(df: pd.DataFrame, by: str, order: list | None) -> list[tuple]:
+    """(value, rows) per value of ``by``, sorted, or in ``order`` so figures match a table."""
+    if order is None:
+        return list(df.groupby(by, sort=True))
+    return [(value, df[df[by] == value]) for value in order]
+
+
 def group_trajectories(
-    ts: pd.DataFrame, by: str, metric: str, path: str | Path, ylabel: str
+    ts: pd.DataFrame, by: str, metric: str, path: str | Path, ylabel: str, order: list | None = None
 ) -> Path:
-    """One mean trajectory with a 95% band per value of ``by``."""
+    """One mean trajectory with a 95% band per value of ``by`` (in ``order`` if given)."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for value, group in ts.groupby(by, sort=True):
+    for value, group in _groups(ts, by, order):
         _band_plot(ax, group, metric, label=f"{by} = {value}")
     ax.set_xlabel("Month")
     ax.set_ylabel(ylabel)
@@ -55,10 +62,12 @@ def group_trajectories(
     return _save(fig, path)
 
 
-def final_distribution(runs: pd.DataFrame, by: str, metric: str, path: str | Path) -> Path:
-    """Distribution of a final metric per group: box plot with the runs as points."""
+def final_distribution(
+    runs: pd.DataFrame, by: str, metric: str, path: str | Path, order: list | None = None
+) -> Path:
+    """Distribution of a final metric per group (in ``order`` if given): box plot and runs."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    groups = [(v, g[metric].dropna().to_numpy()) for v, g in runs.groupby(by, sort=True)]
+    groups = [(v, g[metric].dropna().to_numpy()) for v, g in _groups(runs, by, order)]
     ax.boxplot([g for _, g in groups], showfliers=False)
     rng = np.random.default_rng(0)  # jitter only: fixed so figures are reproducible
     for i, (_, values) in enumerate(groups, start=1):
@@ -77,3 +86,24 @@ def _save(fig, path: str | Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def sensitivity_figure(table: pd.DataFrame, method: str, path: str | Path, title: str) -> Path:
+    """Morris: mu* with its confidence interval against sigma; Sobol: S1 and ST bars."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    names = table["parameter"].tolist()
+    y = np.arange(len(names))
+    if method == "morris":
+        ax.barh(y, table["mu_star"], xerr=table["mu_star_conf"], color="C0", label="mu*")
+        ax.scatter(table["sigma"], y, color="C3", zorder=3, label="sigma")
+        ax.set_xlabel("elementary effect on the output")
+    else:
+        ax.barh(y - 0.2, table["S1"], 0.4, xerr=table["S1_conf"], label="S1 (first order)")
+        ax.barh(y + 0.2, table["ST"], 0.4, xerr=table["ST_conf"], label="ST (total)")
+        ax.set_xlabel("share of output variance")
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3, axis="x")
+    return _save(fig, path)

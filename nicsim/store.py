@@ -49,6 +49,12 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write a small text output (a report) so a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, text.encode())
+
+
 def _json_value(v: Any) -> Any:
     if isinstance(v, float) and math.isnan(v):
         return None

@@ -1,0 +1,304 @@
+"""The comparison report of a results directory: group means, paired differences, figures.
+
+``nicsim compare DIR --by PARAM`` reads what a run or sweep stored (never a live model),
+summarises each group of ``PARAM`` and compares it with a reference group run by run, as
+the common random numbers of DESIGN.md section 4 allow. The Markdown is written for a
+policy reader as much as for a researcher, so it ends with a short guide to reading it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .analysis import group_order, group_summary, paired_differences
+from .params import ConfigError
+from .store import write_text
+
+HOW_TO_READ = (
+    "Each cell of the first table is the mean over the runs of a group with its 95% "
+    "confidence interval (CI): intervals made this way contain the true mean in 95 of 100 "
+    "repetitions of the experiment. The second table compares each group with the reference "
+    "run by run: the two runs of a pair share their seed (so the same problem and the same "
+    "starting practices) and every other swept parameter, so what differs between them is "
+    "`{by}` and the chance events during the runs. A difference whose CI excludes 0 "
+    "(equivalently p < 0.05) is unlikely to arise by chance alone at the 5% level; one whose "
+    "CI includes 0 is compatible with no difference at all. The effect size dz is the mean "
+    "difference divided by the standard deviation of the differences: about 0.2 is small, "
+    "0.5 medium and 0.8 large. With many metrics and groups, expect about one comparison in "
+    "twenty to pass the 5% level by chance alone."
+)
+
+
+def write_comparison(
+    directory: str | Path, by: str | None, reference: str | None, metrics: list[str]
+) -> str:
+    """Compare the groups of ``by`` in a results directory; write comparison.md and figures.
+
+    Returns the Markdown (also written to ``DIR/comparison.md``). ``by`` defaults to the
+    first swept parameter and ``reference`` (as typed on the command line) to the first
+    group. A missing directory, an unknown column or value is a ConfigError naming what is
+    allowed, so the command line can report it in one line.
+    """
+    root = Path(directory)
+    runs, swept = _read_runs(root)
+    by = _choose_by(root, runs, by, swept)
+    if not pd.api.types.is_numeric_dtype(runs[by]) or runs[by].isna().all():
+        runs[by] = runs[by].fillna("")  # empty CSV cells of a text parameter, e.g. graph_file
+    order = group_order(runs, by)
+    ref = order[0] if reference is None else _match_reference(order, reference, by)
+    pair_on = [c for c in ("seed", *swept) if c != by]
+    summary = group_summary(runs, by, metrics, order)
+    try:
+        paired = paired_differences(runs, by, ref, pair_on, metrics, order)
+    except ValueError as exc:
+        raise ConfigError(f"{root}: {exc}") from None
+    figures = _draw_figures(root, runs, by, order)
+    text = comparison_markdown(
+        summary,
+        paired,
+        directory=str(root),
+        by=by,
+        reference=ref,
+        order=order,
+        n_runs=len(runs),
+        pair_on=pair_on,
+        figures=figures,
+    )
+    write_text(root / "comparison.md", text)
+    return text
+
+
+def _read_runs(root: Path) -> tuple[pd.DataFrame, list[str]]:
+    if not root.is_dir():
+        raise ConfigError(f"results directory {root} does not exist")
+    path = root / "runs.csv"
+    if not path.is_file():
+        raise ConfigError(
+            f"{root} has no runs.csv: it is written when a `nicsim run` or `nicsim sweep` "
+            "finishes (run the same command again to finish an interrupted one)"
+        )
+    try:
+        runs = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    try:
+        swept = list(json.loads((root / "plan.json").read_text())["swept"])
+    except (OSError, ValueError, KeyError, TypeError):
+        swept = []  # no plan: pair on the seed alone
+    return runs, [s for s in swept if s in runs.columns]
+
+
+def _choose_by(root: Path, runs: pd.DataFrame, by: str | None, swept: list[str]) -> str:
+    if by is not None and by in runs.columns:
+        return by
+    if swept:
+        hint = f"the swept parameters are {', '.join(swept)}"
+    else:
+        hint = "nothing was swept in this directory, so every run has the same parameters"
+    if by is None:
+        if swept:
+            return swept[0]
+        raise ConfigError(f"{root}: {hint}; name a column to compare with --by")
+    raise ConfigError(f"--by {by} is not a column of {root / 'runs.csv'}: {hint}")
+
+
+def _label(value) -> str:
+    """A group value as the user would type it (booleans as in TOML)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if value != "" else '""'
+
+
+def _match_reference(order: list, text: str, by: str):
+    """The group whose value is ``text`` as written, or numerically equal to it."""
+    for value in order:
+        if text in (_label(value), str(value)):
+            return value
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is not None:
+        for value in order:
+            if isinstance(value, int | float) and not isinstance(value, bool) and value == number:
+                return value
+    allowed = ", ".join(_label(v) for v in order)
+    raise ConfigError(f"--reference {text} is not a value of {by}: expected one of {allowed}")
+
+
+def _draw_figures(root: Path, runs: pd.DataFrame, by: str, order: list) -> list[Path]:
+    from .plots import final_distribution, group_trajectories
+
+    out = root / "figures"
+    paths = []
+    ts_path = root / "timeseries.parquet"
+    if ts_path.is_file():
+        try:
+            ts = pd.read_parquet(ts_path, columns=["run_id", "step", "mean_outcome", "equity_gap"])
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read {ts_path}: {exc}") from None
+        # by may be a parameter that was not swept, so it comes from runs.csv, not the series
+        ts = ts.merge(runs[["run_id", by]], on="run_id")
+        paths.append(
+            group_trajectories(
+                ts, by, "mean_outcome", out / f"compare_{by}_outcome.png", "Mean outcome", order
+            )
+        )
+        paths.append(
+            group_trajectories(
+                ts,
+                by,
+                "equity_gap",
+                out / f"compare_{by}_equity.png",
+                "Equity gap (top - bottom quarter)",
+                order,
+            )
+        )
+    paths.append(
+        final_distribution(runs, by, "mean_outcome", out / f"compare_{by}_final.png", order)
+    )
+    return paths
+
+
+# -- Markdown ---------------------------------------------------------------------------------
+def _num(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    text = f"{x:.3f}"
+    return "0.000" if text == "-0.000" else text
+
+
+def _estimate(mean: float, low: float, high: float) -> str:
+    """``0.612 [0.546, 0.677]``; the mean alone when there are too few values for an interval."""
+    if math.isnan(mean):
+        return "n/a"
+    if math.isnan(low):
+        return f"{_num(mean)} (no CI)"
+    return f"{_num(mean)} [{_num(low)}, {_num(high)}]"
+
+
+def _p(p: float) -> str:
+    if math.isnan(p):
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def _and(names: list[str]) -> str:
+    quoted = [f"`{n}`" for n in names]
+    return " and ".join([", ".join(quoted[:-1]), quoted[-1]]) if len(quoted) > 1 else quoted[0]
+
+
+def comparison_markdown(
+    summary: pd.DataFrame,
+    paired: pd.DataFrame,
+    *,
+    directory: str,
+    by: str,
+    reference,
+    order: list,
+    n_runs: int,
+    pair_on: list[str],
+    figures: Sequence[Path] = (),
+) -> str:
+    """Render group summaries and paired differences (from nicsim.analysis) as Markdown.
+
+    Kept apart from the computation so the same tables can be rendered elsewhere (the app,
+    a notebook) and so this function can be tested on hand-made tables.
+    """
+    ref = _label(reference)
+    key = _and(pair_on) if pair_on else "nothing (no pairing key)"
+    lines = [
+        f"# Comparison by `{by}`",
+        "",
+        f"Compared {n_runs} runs in `{directory}` by `{by}` ({len(order)} groups), reference "
+        f"`{by} = {ref}`; runs are paired when they share {key} (common random numbers: the "
+        "same landscape and starting practices).",
+        "",
+        "## Final values by group",
+        "",
+        f"One column per value of `{by}`: mean [95% CI] over its runs; `steps_to_target` "
+        "over the runs that reached the target.",
+        "",
+    ]
+    sizes = summary.drop_duplicates("group").set_index("group")["runs"].to_dict()
+    header = ["metric"] + [
+        f"{_label(v)} ({'reference, ' if v == reference else ''}n = {sizes.get(v, 0)})"
+        for v in order
+    ]
+    lines += [_row(header), _row(["---"] * len(header))]
+    for metric, rows in summary.groupby("metric", sort=False):
+        cells = [metric]
+        for row in rows.itertuples():
+            cell = _estimate(row.mean, row.ci_low, row.ci_high)
+            if metric == "steps_to_target":
+                cell = (
+                    f"{cell} (reached {row.n}/{row.runs})"
+                    if row.n
+                    else f"not reached (0/{row.runs})"
+                )
+            cells.append(cell)
+        lines.append(_row(cells))
+
+    lines += ["", f"## Paired differences from `{by} = {ref}`", ""]
+    if paired.empty:
+        lines.append(f"Only one group of `{by}`: there is nothing to compare it with.")
+    else:
+        lines += [
+            f"Difference = group - reference over pairs of runs sharing {key}; `pairs` counts "
+            "the pairs where both runs have a value (for `steps_to_target`, both reached the "
+            "target).",
+            "",
+            _row([by, "metric", "pairs", "difference [95% CI]", "t", "p", "dz"]),
+            _row(["---", "---", "---:", "---", "---:", "---:", "---:"]),
+        ]
+        for value, rows in paired.groupby("group", sort=False):
+            if (rows["pairs"] == 0).all():
+                lines.append(
+                    _row(
+                        [
+                            _label(value),
+                            "all",
+                            "0",
+                            f"no pairs: no run shares {key} with a reference run",
+                            "",
+                            "",
+                            "",
+                        ]
+                    )
+                )
+                continue
+            for row in rows.itertuples():
+                diff = "n/a" if row.n == 0 else _estimate(row.mean_diff, row.ci_low, row.ci_high)
+                lines.append(
+                    _row(
+                        [
+                            _label(value),
+                            row.metric,
+                            str(row.n),
+                            diff,
+                            _num(row.t),
+                            _p(row.p),
+                            _num(row.cohens_dz),
+                        ]
+                    )
+                )
+    if figures:
+        lines += ["", "## Figures", ""]
+        lines += [f"![{Path(f).stem}](figures/{Path(f).name})" for f in figures]
+    lines += ["", "## How to read", "", HOW_TO_READ.format(by=by), ""]
+    return "\n".join(lines)

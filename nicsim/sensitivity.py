@@ -1,0 +1,138 @@
+"""Global sensitivity analysis with SALib: one problem drives sampling and analysis.
+
+The problem comes from a sweep file's ``[sample.ranges]``; ``[sample] points`` is the
+number of Morris trajectories or the Sobol base sample size. The sampled points become an
+ordinary run plan, so they run through the same evaluators and crash-proof store as any
+sweep; the analysis then reads the stored outputs back in point order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .experiments import FIELDS, Plan, SweepFile, sweep_plan
+from .params import ConfigError
+
+METHODS = ("morris", "sobol")
+MORRIS_LEVELS = 4
+
+
+def _salib():
+    try:
+        import SALib  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the install
+        raise ConfigError("sensitivity analysis needs SALib: pip install 'nicsim[dev]'") from None
+
+
+def problem(ranges: dict[str, tuple[float, float]]) -> dict[str, Any]:
+    """The SALib problem description for the named parameter ranges."""
+    return {
+        "num_vars": len(ranges),
+        "names": list(ranges),
+        "bounds": [list(b) for b in ranges.values()],
+    }
+
+
+def sample(prob: dict[str, Any], method: str, n: int, seed: int) -> np.ndarray:
+    """Morris trajectories (n of them) or a Saltelli/Sobol sample with base size n."""
+    _salib()
+    if method == "morris":
+        from SALib.sample import morris
+
+        return morris.sample(prob, n, num_levels=MORRIS_LEVELS, seed=seed)
+    if method == "sobol":
+        from SALib.sample import sobol
+
+        if n & (n - 1):
+            raise ConfigError(
+                f"sample.points = {n} is not allowed for sobol: expected a power of 2"
+            )
+        return sobol.sample(prob, n, calc_second_order=False, seed=seed)
+    raise ConfigError(f"--method {method!r} is not allowed: expected one of {', '.join(METHODS)}")
+
+
+def analyze(
+    prob: dict[str, Any], x: np.ndarray, y: np.ndarray, method: str, seed: int = 0
+) -> pd.DataFrame:
+    """Morris mu*, its confidence interval and sigma, or Sobol S1 and ST with theirs."""
+    _salib()
+    if method == "morris":
+        from SALib.analyze import morris
+
+        res = morris.analyze(prob, x, y, num_levels=MORRIS_LEVELS, seed=seed)
+        table = pd.DataFrame(
+            {
+                "parameter": prob["names"],
+                "mu_star": res["mu_star"],
+                "mu_star_conf": res["mu_star_conf"],
+                "mu": res["mu"],
+                "sigma": res["sigma"],
+            }
+        )
+        return table.sort_values("mu_star", ascending=False, ignore_index=True)
+    from SALib.analyze import sobol
+
+    res = sobol.analyze(prob, y, calc_second_order=False, seed=seed)
+    table = pd.DataFrame(
+        {
+            "parameter": prob["names"],
+            "S1": res["S1"],
+            "S1_conf": res["S1_conf"],
+            "ST": res["ST"],
+            "ST_conf": res["ST_conf"],
+        }
+    )
+    return table.sort_values("ST", ascending=False, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class Design:
+    """A sensitivity experiment: the problem, the unrounded sample and its run plan."""
+
+    method: str
+    problem: dict[str, Any]
+    x: np.ndarray
+    plan: Plan
+
+
+def design(sweep: SweepFile, method: str) -> Design:
+    """Sample the sweep's ranges and turn the points into a run plan (R replications each).
+
+    Integer parameters are rounded when run; the analysis uses the unrounded sample so that
+    Morris steps keep their size.
+    """
+    if not sweep.ranges:
+        raise ConfigError("sensitivity needs [sample.ranges] and [sample] points in the sweep file")
+    if sweep.grid:
+        raise ConfigError("sensitivity samples [sample.ranges] only: remove [grid]")
+    prob = problem(sweep.ranges)
+    x = sample(prob, method, sweep.points, sweep.seed)
+    points = []
+    for row in x:
+        point = {}
+        for name, value in zip(prob["names"], row, strict=True):
+            integer = FIELDS[name].type in ("int", int)
+            point[name] = int(round(value)) if integer else float(value)
+        points.append(point)
+    plan = sweep_plan(
+        points,
+        sweep.base,
+        f"{sweep.name}-{method}",
+        sweep.seed,
+        sweep.replications,
+        {**sweep.raw, "method": method},
+    )
+    return Design(method, prob, x, plan)
+
+
+def outputs(runs: pd.DataFrame, d: Design, metric: str) -> np.ndarray:
+    """Mean of ``metric`` over each point's replications, in sample order."""
+    if metric not in runs.columns:
+        raise ConfigError(f"--output {metric!r} is not a column of runs.csv")
+    point = runs["run_id"] // d.plan.replications
+    y = runs.groupby(point)[metric].mean().reindex(range(len(d.x)))
+    return y.to_numpy(dtype=float)

@@ -1,0 +1,162 @@
+"""Sweeps: grid expansion and seeds, identical results on every backend, crash and resume."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nicsim.cli import main
+from nicsim.execution import evaluate
+from nicsim.experiments import grid_points, latin_hypercube, load_sweep
+from nicsim.params import ConfigError
+
+FAST = {"steps": 3, "partnerships": 2, "n_components": 8, "k": 2}
+
+
+def write_sweep(path: Path, root: Path, grid: str = 'design = ["siloed", "hub"]\nh = [0.0, 0.5]',
+                replications: int = 3, seed: int = 10, extra: str = "") -> Path:
+    params = "\n".join(f"{k} = {v}" for k, v in FAST.items())
+    path.write_text(f'base = "{root / "configs/default.toml"}"\nreplications = {replications}\n'
+                    f"seed = {seed}\n{extra}\n[params]\n{params}\n\n[grid]\n{grid}\n")
+    return path
+
+
+def test_grid_is_a_full_factorial_with_common_seeds(tmp_path, root):
+    plan = load_sweep(write_sweep(tmp_path / "s.toml", root))
+    assert grid_points({"a": [1, 2], "b": ["x", "y", "z"]})[:4] == [
+        {"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 1, "b": "z"}, {"a": 2, "b": "x"}]
+    assert len(plan.runs) == 2 * 2 * 3
+    assert plan.swept == ("design", "h")
+    assert [r.run_id for r in plan.runs] == list(range(12))
+    # replication r of every grid point has seed 10 + r
+    for r in plan.runs:
+        assert r.seed == 10 + r.replication
+        assert r.params.steps == 3 and r.params.partnerships == 2
+    points = {(r.params.design, r.params.h) for r in plan.runs}
+    assert points == {("siloed", 0.0), ("siloed", 0.5), ("hub", 0.0), ("hub", 0.5)}
+
+
+def test_command_line_replications_and_seed_win(tmp_path, root):
+    plan = load_sweep(write_sweep(tmp_path / "s.toml", root), {"steps": 5}, 2, 100)
+    assert len(plan.runs) == 8 and {r.seed for r in plan.runs} == {100, 101}
+    assert {r.params.steps for r in plan.runs} == {5}
+
+
+def test_latin_hypercube_puts_one_point_in_each_stratum():
+    pts = latin_hypercube({"h": (0.0, 1.0), "steps": (10, 50)}, 10, np.random.default_rng(1))
+    strata = sorted(int(p["h"] * 10) for p in pts)
+    assert strata == list(range(10))
+    assert all(isinstance(p["steps"], int) and 10 <= p["steps"] <= 50 for p in pts)
+
+
+def test_sample_section_in_a_sweep_file(tmp_path, root):
+    path = write_sweep(tmp_path / "s.toml", root, grid='design = ["hub"]', replications=2,
+                       extra="")
+    path.write_text(path.read_text() + "\n[sample]\npoints = 5\n[sample.ranges]\nh = [0, 1]\n")
+    plan = load_sweep(path)
+    assert len(plan.runs) == 10 and plan.swept == ("design", "h")
+    assert len({r.params.h for r in plan.runs}) == 5
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("colour = 1\n", "unknown key 'colour'"),
+    ("[grid]\nturnover = [0.1]\n", "unknown parameter 'turnover'"),
+    ("[grid]\nh = 0.5\n", "h = 0.5 is not allowed"),
+    ("[grid]\nh = [0.5, 2.0]\n", "h = 2.0 is not allowed"),
+    ("replications = -1\n", "replications = -1"),
+    ("[sample]\npoints = 4\n[sample.ranges]\nh = [1, 0]\n", "sample.ranges.h"),
+])
+def test_bad_sweep_files_name_the_key(tmp_path, text, words):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=words.replace("(", r"\(").replace("[", r"\[")):
+        load_sweep(path)
+
+
+def sorted_runs(out: Path) -> pd.DataFrame:
+    return pd.read_csv(out / "runs.csv").sort_values("run_id", ignore_index=True)
+
+
+def test_serial_processes_and_dask_give_identical_results(tmp_path, root, capsys):
+    """The same sweep on 1 process, 2 processes and a real distributed.LocalCluster."""
+    sweep = write_sweep(tmp_path / "s.toml", root, replications=2)
+    base = ["sweep", str(sweep)]
+    assert main([*base, "--workers", "1", "--out", str(tmp_path / "serial")]) == 0
+    assert main([*base, "--workers", "2", "--out", str(tmp_path / "procs")]) == 0
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        assert main([*base, "--scheduler", cluster.scheduler_address,
+                     "--out", str(tmp_path / "dask")]) == 0
+    serial = sorted_runs(tmp_path / "serial")
+    for other in ("procs", "dask"):
+        pd.testing.assert_frame_equal(sorted_runs(tmp_path / other), serial)
+        assert (tmp_path / other / "timeseries.parquet").read_bytes() == \
+            (tmp_path / "serial" / "timeseries.parquet").read_bytes()
+    capsys.readouterr()
+
+
+def test_sweep_killed_mid_way_then_resumed_equals_an_uninterrupted_sweep(tmp_path, root):
+    """SIGKILL a sweep (and its workers) after a few runs; the same command finishes it."""
+    sweep = write_sweep(tmp_path / "s.toml", root, replications=6)
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "nicsim.cli", "sweep", str(sweep), "--workers", "2",
+           "--out", str(out), "--set", "steps=12"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    parts = out / ".runs"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(parts.glob("*.json"))) < 4:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list(parts.glob("*.json")))
+    assert 4 <= done < 24, "the sweep should have been killed part way"
+    assert not (out / "runs.csv").exists()
+    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{done} of 24 runs already done" in resumed.stderr
+    whole = subprocess.run([*cmd[:-4], "--out", str(tmp_path / "whole"), "--set", "steps=12"],
+                           capture_output=True, text=True, timeout=300)
+    assert whole.returncode == 0, whole.stderr
+    a, b = sorted_runs(out), sorted_runs(tmp_path / "whole")
+    assert a["run_id"].tolist() == list(range(24))  # none lost, none duplicated
+    pd.testing.assert_frame_equal(a, b)
+    ts_a = pd.read_parquet(out / "timeseries.parquet")
+    ts_b = pd.read_parquet(tmp_path / "whole" / "timeseries.parquet")
+    pd.testing.assert_frame_equal(ts_a, ts_b)
+
+
+def test_changed_sweep_file_is_refused_unless_forced(tmp_path, root, capsys):
+    sweep = write_sweep(tmp_path / "s.toml", root, replications=1)
+    out = str(tmp_path / "o")
+    assert main(["sweep", str(sweep), "--workers", "1", "--out", out]) == 0
+    write_sweep(sweep, root, grid='design = ["siloed", "networked"]', replications=1)
+    capsys.readouterr()
+    assert main(["sweep", str(sweep), "--workers", "1", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "different experiment" in err and "--force" in err
+    assert main(["sweep", str(sweep), "--workers", "1", "--out", out, "--force"]) == 0
+    assert set(pd.read_csv(f"{out}/runs.csv")["design"]) == {"siloed", "networked"}
+
+
+def test_swept_parameters_are_columns_of_both_tables(tmp_path, root, capsys):
+    sweep = write_sweep(tmp_path / "s.toml", root, replications=1)
+    out = tmp_path / "o"
+    assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out)]) == 0
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert list(ts.columns[:6]) == ["run_id", "seed", "replication", "design", "h", "step"]
+    assert {"design", "h", "seed"} <= set(pd.read_csv(out / "runs.csv").columns)
+
+
+def test_evaluate_streams_results_in_any_order(tmp_path, root):
+    plan = load_sweep(write_sweep(tmp_path / "s.toml", root, replications=2))
+    seen = []
+    assert evaluate(plan.runs, workers=1, on_result=lambda r: seen.append(r.run_id)) == 8
+    assert seen == list(range(8))

@@ -37,12 +37,20 @@ def sweep_file(folder: Path, runs: int, steps: int) -> Path:
 def measure(sweep: Path, out: Path, workers: int) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one sweep in a fresh process tree."""
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-c",
-           "import resource, sys; from nicsim.cli import main; code = main(sys.argv[1:]); "
-           "print(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-           "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss), file=sys.stderr); "
-           "sys.exit(code)",
-           "sweep", str(sweep), "--workers", str(workers), "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-c",
+        "import resource, sys; from nicsim.cli import main; code = main(sys.argv[1:]); "
+        "print(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss), file=sys.stderr); "
+        "sys.exit(code)",
+        "sweep",
+        str(sweep),
+        "--workers",
+        str(workers),
+        "--out",
+        str(out),
+    ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - start
@@ -76,9 +84,11 @@ def main() -> None:
     print(f"  1 worker : {t1:8.1f} s  ({args.runs / t1:6.1f} runs/s)")
     print(f"  2 workers: {t2:8.1f} s  ({args.runs / t2:6.1f} runs/s)")
     print(f"  speed-up : {t1 / t2:8.2f} x")
-    print(f"  peak memory, 2 workers: {m2:.0f} MiB for {args.runs} runs, "
-          f"{small_peak:.0f} MiB for {max(4, args.runs // 10)} runs "
-          f"(ratio {m2 / small_peak:.2f})")
+    print(
+        f"  peak memory, 2 workers: {m2:.0f} MiB for {args.runs} runs, "
+        f"{small_peak:.0f} MiB for {max(4, args.runs // 10)} runs "
+        f"(ratio {m2 / small_peak:.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -96,8 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     sens = sub.add_parser("sensitivity", help="Morris or Sobol sensitivity analysis (SALib)")
     sens.add_argument("sweep", help="sweep TOML file with [sample] points and [sample.ranges]")
     sens.add_argument("--method", choices=("morris", "sobol"), default="morris")
-    sens.add_argument("--output", default="mean_outcome",
-                      help="final metric to analyse (a runs.csv column; default %(default)s)")
+    sens.add_argument(
+        "--output",
+        default="mean_outcome",
+        help="final metric to analyse (a runs.csv column; default %(default)s)",
+    )
     _execution_options(sens, default_workers())
     compare = sub.add_parser("compare", help="compare groups of runs in a results directory")
     compare.add_argument("dir", help="results directory of a run or sweep")
@@ -210,23 +213,25 @@ def report(out: Path, plan: Plan) -> None:
             )
 
 
-
-
 def sensitivity_report(out: Path, design, metric: str) -> None:
     """Analyse the stored outputs: table on stdout and in sensitivity.md, and a figure."""
     from . import sensitivity
     from .plots import sensitivity_figure
+    from .report import markdown_table
     from .store import write_text
 
     runs = pd.read_csv(out / "runs.csv")
     y = sensitivity.outputs(runs, design, metric)
     table = sensitivity.analyze(design.problem, design.x, y, design.method, seed=design.plan.seed)
     title = f"{design.method.title()} sensitivity of final {metric}"
-    text = (f"# {title}\n\n{len(design.x)} points x {design.plan.replications} replications "
-            f"({len(runs)} runs) from {out}.\n\n{table.to_markdown(index=False, floatfmt='.3f')}\n")
+    text = (
+        f"# {title}\n\n{len(design.x)} points x {design.plan.replications} replications "
+        f"({len(runs)} runs) from {out}.\n\n{markdown_table(table)}\n"
+    )
     write_text(out / "sensitivity.md", text)
-    sensitivity_figure(table, design.method, out / "figures" / f"sensitivity_{design.method}.png",
-                       title)
+    sensitivity_figure(
+        table, design.method, out / "figures" / f"sensitivity_{design.method}.png", title
+    )
     print(text)
 
 

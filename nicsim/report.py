@@ -86,6 +86,8 @@ def _read_runs(root: Path) -> tuple[pd.DataFrame, list[str]]:
         runs = pd.read_csv(path)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
+    if runs.empty:
+        raise ConfigError(f"{path} has no runs to compare")
     try:
         swept = list(json.loads((root / "plan.json").read_text())["swept"])
     except (OSError, ValueError, KeyError, TypeError):
@@ -196,6 +198,14 @@ def _cell(text: str) -> str:
 
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown table, numbers to 3 decimals."""
+    lines = [_row([str(c) for c in table.columns]), _row(["---"] * len(table.columns))]
+    for values in table.itertuples(index=False):
+        lines.append(_row([_num(v) if isinstance(v, float) else str(v) for v in values]))
+    return "\n".join(lines)
 
 
 def _and(names: list[str]) -> str:

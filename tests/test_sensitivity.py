@@ -56,10 +56,13 @@ def test_sensitivity_command_runs_the_model_through_the_store(tmp_path, root, ca
     sweep.write_text(
         f'base = "{root / "configs/default.toml"}"\nreplications = 1\nseed = 3\n'
         "[params]\nsteps = 3\npartnerships = 2\nn_components = 8\nk = 2\n"
-        "[sample]\npoints = 2\n[sample.ranges]\nh = [0, 1]\nturnover_rate = [0, 0.4]\n")
+        "[sample]\npoints = 2\n[sample.ranges]\nh = [0, 1]\nturnover_rate = [0, 0.4]\n"
+    )
     out = tmp_path / "o"
-    assert main(["sensitivity", str(sweep), "--method", "morris", "--workers", "1",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["sensitivity", str(sweep), "--method", "morris", "--workers", "1", "--out", str(out)])
+        == 0
+    )
     text = capsys.readouterr().out
     assert "mu_star" in text and "turnover_rate" in text
     assert (out / "sensitivity.md").exists()

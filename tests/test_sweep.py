@@ -19,18 +19,30 @@ from nicsim.params import ConfigError
 FAST = {"steps": 3, "partnerships": 2, "n_components": 8, "k": 2}
 
 
-def write_sweep(path: Path, root: Path, grid: str = 'design = ["siloed", "hub"]\nh = [0.0, 0.5]',
-                replications: int = 3, seed: int = 10, extra: str = "") -> Path:
+def write_sweep(
+    path: Path,
+    root: Path,
+    grid: str = 'design = ["siloed", "hub"]\nh = [0.0, 0.5]',
+    replications: int = 3,
+    seed: int = 10,
+    extra: str = "",
+) -> Path:
     params = "\n".join(f"{k} = {v}" for k, v in FAST.items())
-    path.write_text(f'base = "{root / "configs/default.toml"}"\nreplications = {replications}\n'
-                    f"seed = {seed}\n{extra}\n[params]\n{params}\n\n[grid]\n{grid}\n")
+    path.write_text(
+        f'base = "{root / "configs/default.toml"}"\nreplications = {replications}\n'
+        f"seed = {seed}\n{extra}\n[params]\n{params}\n\n[grid]\n{grid}\n"
+    )
     return path
 
 
 def test_grid_is_a_full_factorial_with_common_seeds(tmp_path, root):
     plan = load_sweep(write_sweep(tmp_path / "s.toml", root))
     assert grid_points({"a": [1, 2], "b": ["x", "y", "z"]})[:4] == [
-        {"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 1, "b": "z"}, {"a": 2, "b": "x"}]
+        {"a": 1, "b": "x"},
+        {"a": 1, "b": "y"},
+        {"a": 1, "b": "z"},
+        {"a": 2, "b": "x"},
+    ]
     assert len(plan.runs) == 2 * 2 * 3
     assert plan.swept == ("design", "h")
     assert [r.run_id for r in plan.runs] == list(range(12))
@@ -56,22 +68,24 @@ def test_latin_hypercube_puts_one_point_in_each_stratum():
 
 
 def test_sample_section_in_a_sweep_file(tmp_path, root):
-    path = write_sweep(tmp_path / "s.toml", root, grid='design = ["hub"]', replications=2,
-                       extra="")
+    path = write_sweep(tmp_path / "s.toml", root, grid='design = ["hub"]', replications=2, extra="")
     path.write_text(path.read_text() + "\n[sample]\npoints = 5\n[sample.ranges]\nh = [0, 1]\n")
     plan = load_sweep(path)
     assert len(plan.runs) == 10 and plan.swept == ("design", "h")
     assert len({r.params.h for r in plan.runs}) == 5
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("colour = 1\n", "unknown key 'colour'"),
-    ("[grid]\nturnover = [0.1]\n", "unknown parameter 'turnover'"),
-    ("[grid]\nh = 0.5\n", "h = 0.5 is not allowed"),
-    ("[grid]\nh = [0.5, 2.0]\n", "h = 2.0 is not allowed"),
-    ("replications = -1\n", "replications = -1"),
-    ("[sample]\npoints = 4\n[sample.ranges]\nh = [1, 0]\n", "sample.ranges.h"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("colour = 1\n", "unknown key 'colour'"),
+        ("[grid]\nturnover = [0.1]\n", "unknown parameter 'turnover'"),
+        ("[grid]\nh = 0.5\n", "h = 0.5 is not allowed"),
+        ("[grid]\nh = [0.5, 2.0]\n", "h = 2.0 is not allowed"),
+        ("replications = -1\n", "replications = -1"),
+        ("[sample]\npoints = 4\n[sample.ranges]\nh = [1, 0]\n", "sample.ranges.h"),
+    ],
+)
 def test_bad_sweep_files_name_the_key(tmp_path, text, words):
     path = tmp_path / "bad.toml"
     path.write_text(text)
@@ -90,15 +104,19 @@ def test_serial_processes_and_dask_give_identical_results(tmp_path, root, capsys
     assert main([*base, "--workers", "1", "--out", str(tmp_path / "serial")]) == 0
     assert main([*base, "--workers", "2", "--out", str(tmp_path / "procs")]) == 0
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
-        assert main([*base, "--scheduler", cluster.scheduler_address,
-                     "--out", str(tmp_path / "dask")]) == 0
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        assert (
+            main([*base, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dask")])
+            == 0
+        )
     serial = sorted_runs(tmp_path / "serial")
     for other in ("procs", "dask"):
         pd.testing.assert_frame_equal(sorted_runs(tmp_path / other), serial)
-        assert (tmp_path / other / "timeseries.parquet").read_bytes() == \
-            (tmp_path / "serial" / "timeseries.parquet").read_bytes()
+        assert (tmp_path / other / "timeseries.parquet").read_bytes() == (
+            tmp_path / "serial" / "timeseries.parquet"
+        ).read_bytes()
     capsys.readouterr()
 
 
@@ -106,10 +124,22 @@ def test_sweep_killed_mid_way_then_resumed_equals_an_uninterrupted_sweep(tmp_pat
     """SIGKILL a sweep (and its workers) after a few runs; the same command finishes it."""
     sweep = write_sweep(tmp_path / "s.toml", root, replications=6)
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "nicsim.cli", "sweep", str(sweep), "--workers", "2",
-           "--out", str(out), "--set", "steps=12"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "nicsim.cli",
+        "sweep",
+        str(sweep),
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+        "--set",
+        "steps=12",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     parts = out / ".runs"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(parts.glob("*.json"))) < 4:
@@ -122,8 +152,12 @@ def test_sweep_killed_mid_way_then_resumed_equals_an_uninterrupted_sweep(tmp_pat
     resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert f"{done} of 24 runs already done" in resumed.stderr
-    whole = subprocess.run([*cmd[:-4], "--out", str(tmp_path / "whole"), "--set", "steps=12"],
-                           capture_output=True, text=True, timeout=300)
+    whole = subprocess.run(
+        [*cmd[:-4], "--out", str(tmp_path / "whole"), "--set", "steps=12"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert whole.returncode == 0, whole.stderr
     a, b = sorted_runs(out), sorted_runs(tmp_path / "whole")
     assert a["run_id"].tolist() == list(range(24))  # none lost, none duplicated

@@ -10,12 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 from .execution import default_workers, evaluate
 from .experiments import Plan, check_inputs, load_sweep, read_sweep, replications_plan
 from .params import ConfigError, load_config, parse_overrides
 from .progress import Progress
+from .report import summary_text, write_comparison, write_sensitivity
 from .store import RunStore
 
 EXIT_USAGE = 2
@@ -120,8 +119,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         if args.command == "compare":
-            from .report import write_comparison
-
             print(write_comparison(args.dir, args.by, args.reference, SUMMARY_METRICS), end="")
             return 0
         if args.command == "run":
@@ -137,13 +134,13 @@ def main(argv: list[str] | None = None) -> int:
             design = sensitivity.design(sweep, args.method)
             code, out = execute(design.plan, args)
             if code == 0:
-                sensitivity_report(out, design, args.output)
+                print(write_sensitivity(out, design, args.output))
             return code
         else:
             plan = load_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
         code, out = execute(plan, args)
         if code == 0:
-            report(out, plan)
+            print(summary_text(out, plan, SUMMARY_METRICS))
         return code
     except ConfigError as exc:
         print(f"nicsim: error: {exc}", file=sys.stderr)
@@ -182,57 +179,6 @@ def execute(plan: Plan, args: argparse.Namespace) -> tuple[int, Path]:
     progress.close()
     store.finalize()
     return 0, out
-
-
-def report(out: Path, plan: Plan) -> None:
-    """Draw the outcome figure and print the summary table of final metrics."""
-    from .analysis import summary_table
-    from .plots import group_trajectories, outcome_figure
-
-    runs = pd.read_csv(out / "runs.csv")
-    cols = ["run_id", "step", "mean_outcome", "equity_gap", *plan.swept]
-    ts = pd.read_parquet(out / "timeseries.parquet", columns=cols)
-    if plan.swept:
-        by = plan.swept[0]
-        group_trajectories(ts, by, "mean_outcome", out / "figures" / "outcome.png", "Mean outcome")
-        groups = runs.groupby(list(plan.swept), sort=True)
-        print(
-            f"{len(runs)} runs in {out} ({groups.ngroups} parameter sets x "
-            f"{plan.replications} replications). Final mean outcome by {', '.join(plan.swept)}:"
-        )
-        table = groups["mean_outcome"].agg(["mean", "std", "count"])
-        print(table.to_string(float_format=lambda v: f"{v:.3f}"))
-    else:
-        outcome_figure(ts, out / "figures" / "outcome.png", plan.name)
-        table = summary_table(runs, SUMMARY_METRICS)
-        print(f"{len(runs)} runs of {plan.name} in {out}. Final values, mean [95% CI]:")
-        for row in table.itertuples():
-            print(
-                f"  {row.metric:<24} {row.mean:8.3f}  [{row.ci_low:.3f}, {row.ci_high:.3f}]"
-                + (f"  (reached in {row.n} runs)" if row.metric == "steps_to_target" else "")
-            )
-
-
-def sensitivity_report(out: Path, design, metric: str) -> None:
-    """Analyse the stored outputs: table on stdout and in sensitivity.md, and a figure."""
-    from . import sensitivity
-    from .plots import sensitivity_figure
-    from .report import markdown_table
-    from .store import write_text
-
-    runs = pd.read_csv(out / "runs.csv")
-    y = sensitivity.outputs(runs, design, metric)
-    table = sensitivity.analyze(design.problem, design.x, y, design.method, seed=design.plan.seed)
-    title = f"{design.method.title()} sensitivity of final {metric}"
-    text = (
-        f"# {title}\n\n{len(design.x)} points x {design.plan.replications} replications "
-        f"({len(runs)} runs) from {out}.\n\n{markdown_table(table)}\n"
-    )
-    write_text(out / "sensitivity.md", text)
-    sensitivity_figure(
-        table, design.method, out / "figures" / f"sensitivity_{design.method}.png", title
-    )
-    print(text)
 
 
 if __name__ == "__main__":

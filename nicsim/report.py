@@ -15,8 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .analysis import group_order, group_summary, paired_differences
+from . import sensitivity
+from .analysis import group_order, group_summary, paired_differences, summary_table
+from .experiments import Plan
 from .params import ConfigError
+from .plots import group_trajectories, outcome_figure, sensitivity_figure
+from .sensitivity import Design
 from .store import write_text
 
 HOW_TO_READ = (
@@ -312,3 +316,47 @@ def comparison_markdown(
         lines += [f"![{Path(f).stem}](figures/{Path(f).name})" for f in figures]
     lines += ["", "## How to read", "", HOW_TO_READ.format(by=by), ""]
     return "\n".join(lines)
+
+
+# -- run, sweep and sensitivity summaries ---------------------------------------------------
+def summary_text(out: Path, plan: Plan, metrics: list[str]) -> str:
+    """Draw the outcome figure of a run or sweep and return its summary table as text."""
+    runs = pd.read_csv(out / "runs.csv")
+    cols = ["run_id", "step", "mean_outcome", "equity_gap", *plan.swept]
+    ts = pd.read_parquet(out / "timeseries.parquet", columns=cols)
+    if plan.swept:
+        by = plan.swept[0]
+        group_trajectories(ts, by, "mean_outcome", out / "figures" / "outcome.png", "Mean outcome")
+        groups = runs.groupby(list(plan.swept), sort=True)
+        table = groups["mean_outcome"].agg(["mean", "std", "count"])
+        return (
+            f"{len(runs)} runs in {out} ({groups.ngroups} parameter sets x "
+            f"{plan.replications} replications). Final mean outcome by {', '.join(plan.swept)}:\n"
+            + table.to_string(float_format=lambda v: f"{v:.3f}")
+        )
+    outcome_figure(ts, out / "figures" / "outcome.png", plan.name)
+    table = summary_table(runs, metrics)
+    lines = [f"{len(runs)} runs of {plan.name} in {out}. Final values, mean [95% CI]:"]
+    for row in table.itertuples():
+        reached = f"  (reached in {row.n} runs)" if row.metric == "steps_to_target" else ""
+        lines.append(
+            f"  {row.metric:<24} {row.mean:8.3f}  [{row.ci_low:.3f}, {row.ci_high:.3f}]{reached}"
+        )
+    return "\n".join(lines)
+
+
+def write_sensitivity(out: Path, design: Design, metric: str) -> str:
+    """Analyse a sensitivity experiment's stored outputs: sensitivity.md and a figure."""
+    runs = pd.read_csv(out / "runs.csv")
+    y = sensitivity.outputs(runs, design, metric)
+    table = sensitivity.analyze(design.problem, design.x, y, design.method, seed=design.plan.seed)
+    title = f"{design.method.title()} sensitivity of final {metric}"
+    text = (
+        f"# {title}\n\n{len(design.x)} points x {design.plan.replications} replications "
+        f"({len(runs)} runs) from {out}.\n\n{markdown_table(table)}\n"
+    )
+    write_text(out / "sensitivity.md", text)
+    sensitivity_figure(
+        table, design.method, out / "figures" / f"sensitivity_{design.method}.png", title
+    )
+    return text

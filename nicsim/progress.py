@@ -24,7 +24,7 @@ class Progress:
         self.start = time.monotonic()
         self.first = done
         self.bar = None
-        self._last = 0.0
+        self._last: float | None = None  # the first update always prints
         if self.stream.isatty():
             from tqdm import tqdm
 
@@ -43,7 +43,7 @@ class Progress:
             self.bar.update(n)
             return
         now = time.monotonic()
-        if now - self._last >= self.interval or self.done == self.total:
+        if self._last is None or now - self._last >= self.interval or self.done == self.total:
             self._last = now
             self.stream.write(self.line(now) + "\n")
             self.stream.flush()

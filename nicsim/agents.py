@@ -168,6 +168,9 @@ class University(FixedAgent):
                 leader.skill += rate * (1 - leader.skill)
 
     def relay(self, idea: ChangeIdea, evidence: Evidence, sender: int) -> None:
+        """Pass a partner's idea to the other partners; a non-partner's is not relayed."""
+        if all(d.node != sender for d in self.partners):
+            return
         for district in self.partners:
             if district.node != sender:
                 district.receive(idea, evidence, sender)

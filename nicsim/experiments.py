@@ -44,8 +44,15 @@ class Plan:
     source: dict[str, Any] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
-        """Identity of the plan's content: a changed experiment gets a new fingerprint."""
-        desc = [(r.run_id, r.seed, r.replication, r.params.to_dict()) for r in self.runs]
+        """Identity of the plan's content: a changed experiment gets a new fingerprint.
+
+        The nicsim version is part of it, so runs of another release are never mixed in.
+        """
+        from . import __version__
+
+        desc = [__version__] + [
+            (r.run_id, r.seed, r.replication, r.params.to_dict()) for r in self.runs
+        ]
         return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -40,7 +40,11 @@ def choose_idea(
         t = trials.get(key)
         return len(t.results) if t is not None and t.status == "testing" else 0
 
-    open_ideas = {k: t.idea for k, t in trials.items() if t.status == "testing"}
+    open_ideas = {
+        k: t.idea
+        for k, t in trials.items()
+        if t.status == "testing" and t.idea.apply(practice) != practice  # not yet practised
+    }
     open_ideas.update({k: idea for k, (idea, _) in planned.items()})
     unfinished = [
         idea
@@ -116,8 +120,8 @@ def pdsa(model: NICModel) -> None:
 def decide(district: District) -> ChangeIdea | None:
     """Study and act: adopt the best idea whose own evidence passes; reject the failures.
 
-    At most one idea is adopted a month. Other ideas that passed were judged against the
-    old practice, so their tests are cleared and they will be tested again.
+    At most one idea is adopted a month. Every other idea under test was measured against
+    the old practice, so its tests are cleared and it will be tested again in the new one.
     """
     p = district.model.p
     ready = [
@@ -133,8 +137,8 @@ def decide(district: District) -> ChangeIdea | None:
         return None
     best = max(passed, key=lambda t: (t.evidence.mean_gain, t.idea.key))
     best.status = "adopted"
-    for t in passed:
-        if t is not best:
+    for t in district.trials.values():
+        if t.status == "testing":
             t.results.clear()
     return best.idea
 

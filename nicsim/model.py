@@ -145,8 +145,8 @@ class NICModel(mesa.Model):
                 for v in self.graph[d.node]:
                     if self.kind[v] == "district":
                         seen.add(v)
-                    elif self.kind[v] == "university":
-                        seen.update(u for u in self.graph[v] if self.kind[u] == "district")
+                    elif self.kind[v] == "university" and d in self.agent_at[v].partners:
+                        seen.update(u.node for u in self.agent_at[v].partners)
                 seen.discard(d.node)
                 self._neighbours[d.node] = sorted(seen)
         nbrs = self._neighbours[i]

@@ -277,7 +277,7 @@ def write_graph(g: nx.Graph, path: str | Path) -> None:
     if suffix == ".csv":
         if nx.number_of_isolates(g):
             raise GraphFileError(
-                f"graph file {path}: a CSV edge list cannot hold districts "
+                f"graph file {path}: a CSV edge list cannot hold nodes "
                 "without ties; write .graphml or .gexf instead"
             )
         with path.open("w", newline="") as fh:

@@ -199,7 +199,11 @@ def validate(p: Params) -> None:
     if p.design == "file" and not p.graph_file:
         raise ConfigError("graph_file = '' is not allowed with design = 'file': name a graph file")
     if p.design in ("line", "ring", "lattice", "random", "small_world") and p.districts < 2:
-        raise ConfigError(f"n_districts = {p.n_districts} is not allowed: expected >= 2")
+        raise ConfigError(
+            f"n_districts = {p.n_districts} is not allowed with design = {p.design!r}: "
+            f"expected >= 2 districts (0 means partnerships x districts_per_partnership = "
+            f"{p.partnerships * p.districts_per_partnership})"
+        )
 
 
 def parse_value(name: str, text: str) -> Any:

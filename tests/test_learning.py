@@ -185,10 +185,8 @@ def test_turnover_replaces_leaders_and_loses_untested_knowledge():
     m = NICModel(p, seed=1)
     m.step()
     assert m.counts["leader_departures"] == 4
-    assert all(
-        leader.skill == pytest.approx(0.1 + 0.03 * 0.9) or leader.skill == 0.1
-        for leader in m.leaders
-    )
+    # turnover comes last in the month, so every post is held by a fresh novice
+    assert sorted(leader.skill for leader in m.leaders) == [0.1] * 4
     assert all(not d.trials for d in m.districts)  # 1-2 tests each, none adopted: all lost
 
 

@@ -28,11 +28,21 @@ class Trial:
     idea: ChangeIdea
     results: list[tuple[int, float]] = field(default_factory=list)
     status: str = "testing"  # testing, adopted or rejected
+    total: float = 0.0  # running sum of the gains: evidence is read far more than written
+
+    def add(self, leader_id: int, gain: float) -> None:
+        self.results.append((leader_id, gain))
+        self.total += gain
+
+    def keep(self, results: list[tuple[int, float]]) -> None:
+        """Replace the results (a leader left, or the practice changed under the test)."""
+        self.results = results
+        self.total = sum(g for _, g in results)
 
     @property
     def evidence(self) -> Evidence:
         n = len(self.results)
-        return Evidence(n, sum(g for _, g in self.results) / n) if n else Evidence()
+        return Evidence(n, self.total / n) if n else Evidence()
 
 
 class District(FixedAgent):
@@ -98,7 +108,7 @@ class District(FixedAgent):
                 continue
             kept = [r for r in trial.results if r[0] != leader_id]
             if len(kept) < len(trial.results):
-                trial.results = kept
+                trial.keep(kept)
                 if not kept:
                     del self.trials[key]
 

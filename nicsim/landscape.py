@@ -45,11 +45,12 @@ class NKLandscape:
 
     @classmethod
     def random(cls, n: int, k: int, rng: np.random.Generator) -> NKLandscape:
-        deps = np.empty((n, k + 1), dtype=np.int64)
-        for i in range(n):
-            others = np.delete(np.arange(n), i)
-            deps[i, 0] = i
-            deps[i, 1:] = np.sort(rng.choice(others, size=k, replace=False))
+        # K distinct others per component in one draw: the K smallest of random keys,
+        # with a component's own key set to infinity so it never depends on itself twice
+        keys = rng.random((n, n))
+        np.fill_diagonal(keys, np.inf)
+        others = np.sort(np.argsort(keys, axis=1)[:, :k], axis=1)
+        deps = np.column_stack([np.arange(n), others]).astype(np.int64)
         table = rng.random((n, 1 << (k + 1)))
         return cls(deps, table)
 
@@ -63,7 +64,8 @@ class NKLandscape:
         index = (codes >> self.deps[:, 0]) & 1  # (..., N): one pass per dependency column
         for j in range(1, self.deps.shape[1]):
             index |= ((codes >> self.deps[:, j]) & 1) << j
-        return self.table[np.arange(self.n), index].mean(axis=-1)
+        index += np.arange(self.n) * self.table.shape[1]  # rows of the flattened table
+        return self.table.ravel()[index].mean(axis=-1)
 
 
 class ContextLandscape:

@@ -101,7 +101,7 @@ def pdsa(model: NICModel) -> None:
             record = district.trials.get(idea.key)
             if record is None or record.status != "testing":  # new, or re-opened in a new practice
                 record = district.trials[idea.key] = Trial(idea)
-            record.results.append((leader.unique_id, float(g)))
+            record.add(leader.unique_id, float(g))
         for leader in model.leaders:
             leader.learn_by_doing(p.tests_per_leader)
     model.counts["tests_run"] += len(tests)
@@ -139,7 +139,7 @@ def decide(district: District) -> ChangeIdea | None:
     best.status = "adopted"
     for t in district.trials.values():
         if t.status == "testing":
-            t.results.clear()
+            t.keep([])
     return best.idea
 
 

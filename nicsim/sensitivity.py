@@ -21,13 +21,6 @@ METHODS = ("morris", "sobol")
 MORRIS_LEVELS = 4
 
 
-def _salib():
-    try:
-        import SALib  # noqa: F401
-    except ImportError:  # pragma: no cover - depends on the install
-        raise ConfigError("sensitivity analysis needs SALib: pip install 'nicsim[dev]'") from None
-
-
 def problem(ranges: dict[str, tuple[float, float]]) -> dict[str, Any]:
     """The SALib problem description for the named parameter ranges."""
     return {
@@ -39,7 +32,6 @@ def problem(ranges: dict[str, tuple[float, float]]) -> dict[str, Any]:
 
 def sample(prob: dict[str, Any], method: str, n: int, seed: int) -> np.ndarray:
     """Morris trajectories (n of them) or a Saltelli/Sobol sample with base size n."""
-    _salib()
     if method == "morris":
         from SALib.sample import morris
 
@@ -59,7 +51,6 @@ def analyze(
     prob: dict[str, Any], x: np.ndarray, y: np.ndarray, method: str, seed: int = 0
 ) -> pd.DataFrame:
     """Morris mu*, its confidence interval and sigma, or Sobol S1 and ST with theirs."""
-    _salib()
     if method == "morris":
         from SALib.analyze import morris
 

@@ -5,8 +5,6 @@ import pytest
 
 from nicsim import sensitivity
 
-pytest.importorskip("SALib")
-
 
 def linear(x: np.ndarray) -> np.ndarray:
     return 10 * x[:, 0] + 3 * x[:, 1] + 0 * x[:, 2]

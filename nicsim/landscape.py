@@ -95,6 +95,7 @@ class ContextLandscape:
                 f"exact maxima need N <= {EXACT_MAX_LIMIT} (N = {self.n}); ask for approximate_max"
             )
         self._table: np.ndarray | None = None
+        self._shared_table: np.ndarray | None = None  # S over all codes, with _table
         if (1 << self.n) * self.n_contexts <= TABLE_LIMIT:
             self._table = self._all_fitness()
             self.max_fitness = self._table.max(axis=1)
@@ -143,12 +144,14 @@ class ContextLandscape:
 
     def shared_fitness(self, codes: np.ndarray) -> np.ndarray:
         """S(x): what research knows, the general problem without local context."""
+        if self._shared_table is not None:
+            return self._shared_table[np.asarray(codes, dtype=np.int64)]
         return self.shared.fitness(codes)
 
     # -- maxima ------------------------------------------------------------------------
     def _all_fitness(self) -> np.ndarray:
         codes = np.arange(1 << self.n, dtype=np.int64)
-        shared = self.shared.fitness(codes)
+        shared = self._shared_table = self.shared.fitness(codes)
         table = np.empty((self.n_contexts, codes.size))
         for c, land in enumerate(self.local):
             table[c] = (1 - self.h) * shared + (self.h * land.fitness(codes) if self.h else 0.0)

@@ -204,3 +204,24 @@ def test_readme_quickstart_command(root, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "mean_outcome" in proc.stdout
     assert (tmp_path / "q" / "runs.csv").exists()
+
+
+def test_own_network_config_runs_from_any_directory(root, tmp_path, capsys, monkeypatch):
+    """configs/my_network.toml names its CSV relative to itself, so it runs from anywhere."""
+    monkeypatch.chdir(tmp_path)
+    code, _, _ = run_cli(
+        [
+            "run",
+            str(root / "configs/my_network.toml"),
+            "--set",
+            "steps=3",
+            "--replications",
+            "2",
+            "--out",
+            "o",
+        ],
+        capsys,
+    )
+    assert code == 0
+    runs = pd.read_csv(tmp_path / "o" / "runs.csv")
+    assert set(runs["design"]) == {"file"} and len(runs) == 2

@@ -104,6 +104,7 @@ def test_serial_processes_and_dask_give_identical_results(tmp_path, root, capsys
     assert main([*base, "--workers", "1", "--out", str(tmp_path / "serial")]) == 0
     assert main([*base, "--workers", "2", "--out", str(tmp_path / "procs")]) == 0
     import distributed
+
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     ) as cluster:

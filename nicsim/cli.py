@@ -31,24 +31,19 @@ SUMMARY_METRICS = [
 ]
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed: expected >= 1")
-    return value
+def _int_at_least(low: int):
+    """An argparse type: an integer >= ``low``, with a message naming the bad value."""
 
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is not allowed: expected >= {low}")
+        return value
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed: expected >= 0")
-    return value
+    return parse
 
 
 def _execution_options(p: argparse.ArgumentParser, default_w: int | None) -> None:
@@ -59,12 +54,14 @@ def _execution_options(p: argparse.ArgumentParser, default_w: int | None) -> Non
         metavar="KEY=VALUE",
         help="override a parameter (repeatable), validated like the config",
     )
-    p.add_argument("--replications", type=_positive, help="replications (seeds seed..seed+R-1)")
-    p.add_argument("--seed", type=_seed, help="base seed")
+    p.add_argument(
+        "--replications", type=_int_at_least(1), help="replications (seeds seed..seed+R-1)"
+    )
+    p.add_argument("--seed", type=_int_at_least(0), help="base seed")
     p.add_argument("--out", help="results directory (default results/<name>)")
     p.add_argument(
         "--workers",
-        type=_positive,
+        type=_int_at_least(1),
         default=default_w,
         help="local worker processes (default: %(default)s)",
     )

@@ -8,6 +8,11 @@ from nicsim.model import NICModel
 from nicsim.params import Params
 
 
+def tiny(**kw) -> Params:
+    """A small NIC on an 8-component landscape, for hand-checkable behaviour."""
+    return Params(**{"n_components": 8, "k": 2, **kw})
+
+
 def pair(learning: str, **kw) -> NICModel:
     """Two districts on a line, one context (h = 0), so both face the same problem."""
     p = Params(
@@ -65,11 +70,9 @@ def test_copy_best_without_looking_keeps_only_improving_flips():
 
 def test_copy_best_is_synchronous():
     """Both districts decide on the start-of-step state: a chain does not copy twice."""
-    p = Params(
+    p = tiny(
         design="line",
         n_districts=3,
-        n_components=8,
-        k=2,
         h=0.0,
         learning="copy_best",
         leaders_per_district=0,
@@ -87,11 +90,9 @@ def test_copy_best_is_synchronous():
 
 def test_conformity_adopts_the_majority_practice():
     """With two neighbours on the same practice, the middle district takes it."""
-    p = Params(
+    p = tiny(
         design="line",
         n_districts=3,
-        n_components=8,
-        k=2,
         h=0.0,
         learning="conformity",
         leaders_per_district=0,
@@ -141,11 +142,10 @@ def test_pdsa_adopts_a_good_idea_from_the_inbox_and_rejects_a_bad_one():
 
 def test_pdsa_noise_can_cause_false_adoptions_and_they_are_counted():
     """With huge noise and a single test, some adoptions lower the outcome."""
-    p = Params(
+    p = tiny(
         partnerships=3,
         districts_per_partnership=3,
         leaders_per_district=3,
-        n_components=8,
         k=3,
         measurement_noise=5.0,
         min_tests=1,
@@ -171,12 +171,10 @@ def test_adopted_ideas_are_shared_along_ties():
 
 def test_turnover_replaces_leaders_and_loses_untested_knowledge():
     """turnover_rate = 1: every leader leaves each month and a novice takes the post."""
-    p = Params(
+    p = tiny(
         partnerships=1,
         districts_per_partnership=2,
         leaders_per_district=2,
-        n_components=8,
-        k=2,
         turnover_rate=1.0,
         min_tests=5,
         novice_skill=0.1,
@@ -192,12 +190,10 @@ def test_turnover_replaces_leaders_and_loses_untested_knowledge():
 
 def test_hub_broadcasts_the_best_pooled_idea():
     """At a convening the hub sends the top pooled idea, and only it, to every member."""
-    p = Params(
+    p = tiny(
         partnerships=2,
         districts_per_partnership=2,
         leaders_per_district=1,
-        n_components=8,
-        k=2,
         hub_broadcast=1,
         convening_interval=1,
         min_tests=1,
@@ -218,12 +214,10 @@ def test_hub_broadcasts_the_best_pooled_idea():
 
 def test_tie_formation_at_convenings_adds_cross_ties():
     """tie_formation = 1: after a convening every cross-partnership pair is tied."""
-    p = Params(
+    p = tiny(
         partnerships=3,
         districts_per_partnership=2,
         leaders_per_district=1,
-        n_components=8,
-        k=2,
         convening_interval=1,
         tie_formation=1.0,
     )

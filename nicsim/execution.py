@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ def simulate(spec: RunSpec) -> RunResult:
     """Run one model to its horizon and tabulate it, tagged with its seed and parameters."""
     model = NICModel(spec.params, seed=spec.seed).run()
     series = metrics.timeseries(model)
+    model.release()
     ident = {"run_id": spec.run_id, "seed": spec.seed, "replication": spec.replication}
     row = {**ident, **spec.params.to_dict(), **metrics.run_summary(series, spec.params.target)}
     n = len(series["step"])
@@ -46,6 +49,21 @@ def simulate(spec: RunSpec) -> RunResult:
         }
     )
     return RunResult(spec.run_id, row, ts)
+
+
+def _exit_with_parent() -> None:
+    """Worker initializer: end this worker if the sweep that started it is killed.
+
+    Without it a ``kill -9`` of the sweep leaves its workers computing runs no one saves.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def default_workers() -> int:
@@ -61,7 +79,9 @@ def run_processes(specs: Iterable[RunSpec], workers: int) -> Iterator[RunResult]
     """Local worker processes; at most ``2 * workers`` runs are queued at any time."""
     pending = iter(specs)
     ctx = mp.get_context("spawn")  # no inherited threads or state: the same on every OS
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_exit_with_parent
+    ) as pool:
         running = set()
         try:
             while True:

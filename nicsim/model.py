@@ -186,6 +186,16 @@ class NICModel(mesa.Model):
                 leader.leave()
         self.counts["leader_departures"] += int(leaving.sum())
 
+    def release(self) -> None:
+        """Forget this model in Mesa's class-level agent id counters.
+
+        Mesa 3.3 keys ``Agent._ids`` by model and never drops a key, so a worker that runs
+        thousands of models would keep every one of them (about 2 MB each) alive.
+        """
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)
+
     def run(self, steps: int | None = None) -> NICModel:
         for _ in range(self.p.steps if steps is None else steps):
             self.step()

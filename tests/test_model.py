@@ -92,3 +92,15 @@ def test_pdsa_improves_the_mean_outcome_on_average():
         s = metrics.timeseries(NICModel(Params(partnerships=4), seed=seed).run())
         gains.append(s["mean_outcome"][-1] - s["mean_outcome"][0])
     assert min(gains) > 0.1
+
+
+def test_finished_runs_do_not_stay_in_memory(small):
+    """A worker runs thousands of models: none may outlive its run (flat memory)."""
+    import gc
+
+    gc.collect()
+    before = sum(isinstance(o, NICModel) for o in gc.get_objects())
+    for seed in range(3):
+        simulate(RunSpec(seed, seed, 0, small))
+    gc.collect()
+    assert sum(isinstance(o, NICModel) for o in gc.get_objects()) == before

@@ -104,6 +104,6 @@ def sensitivity_figure(table: pd.DataFrame, method: str, path: str | Path, title
     ax.set_yticks(y, names)
     ax.invert_yaxis()
     ax.set_title(title)
-    ax.legend()
+    ax.legend(loc="lower right")
     ax.grid(alpha=0.3, axis="x")
     return _save(fig, path)

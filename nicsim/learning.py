@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .agents import District, Trial, random_change
+from .agents import District, Leader, Trial, random_change
 from .ideas import ChangeIdea
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def choose_idea(
 def pdsa(model: NICModel) -> None:
     """Leaders test ideas with noisy measurement; districts adopt what passes, then share."""
     p, rng = model.p, model.rng
-    tests: list[tuple[District, object, ChangeIdea]] = []
+    tests: list[tuple[District, Leader, ChangeIdea]] = []
     for district in model.districts:
         planned: dict[tuple[int, int], tuple[ChangeIdea, int]] = {}
         for leader in district.leaders:
@@ -129,9 +129,11 @@ def decide(district: District) -> ChangeIdea | None:
         for t in district.trials.values()
         if t.status == "testing" and len(t.results) >= p.min_tests
     ]
-    passed = [t for t in ready if t.evidence.mean_gain > p.adoption_threshold]
+    passed = []
     for t in ready:
-        if t not in passed:
+        if t.evidence.mean_gain > p.adoption_threshold:
+            passed.append(t)
+        else:
             t.status = "rejected"
     if not passed:
         return None

@@ -7,6 +7,7 @@ an interrupted run or sweep keeps every finished run and says how to resume.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -178,5 +179,16 @@ def execute(plan: Plan, args: argparse.Namespace) -> tuple[int, Path]:
     return 0, out
 
 
+def entry() -> None:
+    """The console command: `nicsim ... | head` ends quietly when head closes the pipe."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -85,11 +85,9 @@ def run_processes(specs: Iterable[RunSpec], workers: int) -> Iterator[RunResult]
         running = set()
         try:
             while True:
-                while len(running) < 2 * workers:
-                    spec = next(pending, None)
-                    if spec is None:
-                        break
-                    running.add(pool.submit(simulate, spec))
+                running.update(
+                    pool.submit(simulate, s) for s in _take(pending, 2 * workers - len(running))
+                )
                 if not running:
                     return
                 done, running = wait(running, return_when=FIRST_COMPLETED)

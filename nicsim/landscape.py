@@ -126,15 +126,19 @@ class ContextLandscape:
         contexts = np.asarray(contexts, dtype=np.int64)
         if self._table is not None:
             return self._table[contexts, codes]
-        out = (1 - self.h) * self.shared.fitness(codes)
-        if self.h:
-            codes_b, contexts_b = np.broadcast_arrays(codes, contexts)
-            local = np.empty(codes_b.shape)
-            for c in np.unique(contexts_b):
-                mask = contexts_b == c
-                local[mask] = self.local[c].fitness(codes_b[mask])
-            out = out + self.h * local
+        codes, contexts = np.broadcast_arrays(codes, contexts)
+        shared = self.shared.fitness(codes)
+        out = np.empty(codes.shape)
+        for c in np.unique(contexts):
+            mask = contexts == c
+            out[mask] = self._mix(shared[mask], c, codes[mask])
         return out
+
+    def _mix(self, shared: np.ndarray, context: int, codes: np.ndarray) -> np.ndarray:
+        """F_c = (1 - h) S + h L_c, given S of ``codes``; L_c is not evaluated when h = 0."""
+        if not self.h:
+            return (1 - self.h) * shared
+        return (1 - self.h) * shared + self.h * self.local[context].fitness(codes)
 
     def outcome(self, codes: np.ndarray, contexts: np.ndarray) -> np.ndarray:
         """Normalised outcome in [0, 1]: 1 is the best practice possible in that context."""
@@ -153,18 +157,17 @@ class ContextLandscape:
         codes = np.arange(1 << self.n, dtype=np.int64)
         shared = self._shared_table = self.shared.fitness(codes)
         table = np.empty((self.n_contexts, codes.size))
-        for c, land in enumerate(self.local):
-            table[c] = (1 - self.h) * shared + (self.h * land.fitness(codes) if self.h else 0.0)
+        for c in range(self.n_contexts):
+            table[c] = self._mix(shared, c, codes)
         return table
 
     def _exhaustive_max(self) -> np.ndarray:
         best = np.full(self.n_contexts, -np.inf)
         for start in range(0, 1 << self.n, CHUNK):
             codes = np.arange(start, min(start + CHUNK, 1 << self.n), dtype=np.int64)
-            shared = (1 - self.h) * self.shared.fitness(codes)
-            for c, land in enumerate(self.local):
-                f = shared + self.h * land.fitness(codes) if self.h else shared
-                best[c] = max(best[c], f.max())
+            shared = self.shared.fitness(codes)
+            for c in range(self.n_contexts):
+                best[c] = max(best[c], self._mix(shared, c, codes).max())
         return best
 
     def _hill_climb_max(self, rng: np.random.Generator, restarts: int = 200) -> np.ndarray:

@@ -24,6 +24,7 @@ import numpy as np
 TABLE_LIMIT = 1 << 24
 EXACT_MAX_LIMIT = 24  # exhaustive maxima up to 2**24 practices
 GROUP_BITS = 12  # a group of components reads at most this many bits: its partial table is small
+LOW_BITS = 6  # partial tables also span the lowest bits, so broadcast loops run 64 long
 
 
 def codes_to_bits(codes: np.ndarray, n: int) -> np.ndarray:
@@ -70,6 +71,23 @@ def evaluate(deps: np.ndarray, tables: np.ndarray, codes, which) -> np.ndarray:
             part += tables[0, i][index] if single else tables[which, i, index]
         total += part
     return total / n
+
+
+def power(x: np.ndarray, exponent: float) -> np.ndarray:
+    """``x ** exponent``; whole exponents (Lazer & Friedman's 8) by repeated squaring, which
+    is several times faster than numpy's general power over a table of 2**N outcomes."""
+    e = float(exponent)
+    if not (e.is_integer() and 1 <= e <= 64):
+        return np.power(x, e)
+    e = int(e)
+    out, base = None, np.array(x, dtype=np.float64)
+    while True:
+        if e & 1:
+            out = base.copy() if out is None else np.multiply(out, base, out=out)
+        e >>= 1
+        if not e:
+            return out
+        np.multiply(base, base, out=base)
 
 
 def _runs(n: int, bits: list[int]) -> tuple[list[int], list[int]]:
@@ -124,12 +142,14 @@ class NKLandscape:
         """Fitness of all 2**N codes, equal bit for bit to :meth:`fitness` of each.
 
         No loop over the 2**N codes: each group of components is tabulated over the few
-        bits it reads and broadcast into the whole space, one numpy pass per group.
+        bits it reads (and the lowest bits, which keeps numpy's inner loops long) and
+        broadcast into the whole space, one numpy pass per group.
         """
         n, k1 = self.deps.shape
         out = np.zeros(1 << n)
+        low = set(range(min(LOW_BITS, n)))
         for group in component_groups(n, k1 - 1):
-            bits = sorted({int(b) for i in group for b in self.deps[i]})
+            bits = sorted({int(b) for i in group for b in self.deps[i]} | low)
             local = np.arange(1 << len(bits), dtype=np.int64)
             where = {b: p for p, b in enumerate(bits)}  # bit -> bit of the partial index
             part = np.zeros(local.size)
@@ -175,9 +195,11 @@ class ContextLandscape:
         self._tables = np.stack([land.table for land in local])
         self._table: np.ndarray | None = None  # F_c over all codes, when small enough
         self._shared_table: np.ndarray | None = None  # S over all codes, with _table
+        self._outcomes: np.ndarray | None = None  # outcome_c over all codes, with _table
         if (1 << self.n) * self.n_contexts <= TABLE_LIMIT:
             self._table = self._all_fitness()
             self.max_fitness = self._table.max(axis=1)
+            self._outcomes = self._normalise(self._table, self.max_fitness[:, None])
         elif self.exact:
             self.max_fitness = self._exhaustive_max()
         else:
@@ -219,8 +241,13 @@ class ContextLandscape:
     def outcome(self, codes: np.ndarray, contexts: np.ndarray) -> np.ndarray:
         """Normalised outcome in [0, 1]: 1 is the best practice possible in that context."""
         contexts = np.asarray(contexts, dtype=np.int64)
-        ratio = self.fitness(codes, contexts) / self.max_fitness[contexts]
-        return np.minimum(ratio, 1.0) ** self.exponent
+        if self._outcomes is not None:
+            return self._outcomes[contexts, np.asarray(codes, dtype=np.int64)]
+        return self._normalise(self.fitness(codes, contexts), self.max_fitness[contexts])
+
+    def _normalise(self, fitness: np.ndarray, best: np.ndarray) -> np.ndarray:
+        """(F / max F) ** exponent, clamped at 1 for an approximate maximum below the truth."""
+        return power(np.minimum(fitness / best, 1.0), self.exponent)
 
     def shared_fitness(self, codes: np.ndarray) -> np.ndarray:
         """S(x): what research knows, the general problem without local context."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .agents import District, Leader, Trial, random_change
+from .agents import District, learn_by_doing, noise_sd
 from .ideas import ChangeIdea
 from .landscape import bits_to_codes
 
@@ -21,100 +21,139 @@ if TYPE_CHECKING:
 
 
 # -- PDSA --------------------------------------------------------------------------------------
-def choose_idea(
-    district: District, planned: dict[tuple[int, int], tuple[ChangeIdea, int]], rng
-) -> ChangeIdea:
-    """What the next PDSA test tries, in order of preference.
+LOCAL_TRIES = 4  # draws for a local variation not tried yet before re-testing a tried one
 
-    1. an idea under test (from earlier months or picked by another leader this month)
-       that still needs tests to reach ``min_tests``: finish the cycle first;
-    2. the best-evidenced untested idea in the inbox;
-    3. a research idea from a partner university;
-    4. a local variation: flip one component, preferring one not tried yet.
-    ``planned`` maps idea key -> (idea, tests assigned this month), so leaders share the work.
+
+def research(model: NICModel) -> None:
+    """Universities offer partners the best of a few 2-3 component changes, judged on S.
+
+    Research knows the general problem (the shared landscape) and the district's current
+    practice, not its local context, so what it offers can fail locally when h is high.
+    Every partnership's offers are drawn and judged together, in one batch.
     """
-    p = district.model.p
-    practice = district.practice
-    trials = district.trials
-
-    def done(key) -> int:
-        t = trials.get(key)
-        return len(t.results) if t is not None and t.status == "testing" else 0
-
-    open_ideas = {
-        k: t.idea
-        for k, t in trials.items()
-        if t.status == "testing" and t.idea.apply(practice) != practice  # not yet practised
-    }
-    open_ideas.update({k: idea for k, (idea, _) in planned.items()})
-    unfinished = [
-        idea
-        for k, idea in open_ideas.items()
-        if done(k) + planned.get(k, (None, 0))[1] < p.min_tests
-    ]
-    if unfinished:
-        return max(
-            unfinished, key=lambda i: (done(i.key) + planned.get(i.key, (None, 0))[1], i.key)
+    p, rng = model.p, model.rng
+    nodes, sources = model.research_pairs
+    offering = np.flatnonzero(rng.random(nodes.size) < p.research_rate)
+    if not offering.size:
+        return
+    n, m, c = p.n_components, offering.size, p.research_candidates
+    width = min(3, n)
+    sizes = np.minimum(rng.integers(2, 4, (m, c)), n)
+    parts = np.argsort(rng.random((m, c, n)), axis=-1)[..., :width]  # distinct components
+    used = np.arange(width) < sizes[..., None]
+    masks = ((np.int64(1) << parts) * used).sum(axis=-1)
+    x = model.practice[nodes[offering]]
+    gains = model.landscape.shared_fitness(x[:, None] ^ masks)
+    best = gains.argmax(axis=1)
+    rows = np.arange(m)
+    better = gains[rows, best] > model.landscape.shared_fitness(x)
+    for r in np.flatnonzero(better):
+        mask, practice = int(masks[r, best[r]]), int(x[r])
+        district = model.agent_at[int(nodes[offering[r]])]
+        district.research.append(
+            ChangeIdea(mask, ~practice & mask, "university", int(sources[offering[r]]))
         )
-    pending = [
-        (idea, ev)
-        for idea, ev in district.pending_ideas()
-        if idea.key not in planned and ev.mean_gain > p.adoption_threshold
-    ]
-    if pending:
-        return max(
-            pending, key=lambda item: (item[1].mean_gain, item[1].tests, [-x for x in item[0].key])
-        )[0]
-    while district.research:
+
+
+def plan_tests(district: District, slots: int, flips: np.ndarray) -> list[ChangeIdea]:
+    """What this month's ``slots`` PDSA tests try, in order, in order of preference.
+
+    1. ideas under test (from earlier months) that still need tests to reach
+       ``min_tests``, the most advanced first: finish the cycle first;
+    2. the best-evidenced untested ideas in the inbox;
+    3. research ideas from a partner university;
+    4. local variations: flip one component, preferring one not tried yet (``flips``
+       holds LOCAL_TRIES pre-drawn components for each variation).
+    An idea, once picked, takes the next tests until it has ``min_tests`` of them, so the
+    leaders of a district share one cycle rather than each starting their own.
+    """
+    need = district.model.p.min_tests
+    threshold = district.model.p.adoption_threshold
+    practice = district.practice
+    chosen: list[ChangeIdea] = []
+    planned: set[tuple[int, int]] = set()
+
+    def take(idea: ChangeIdea, tests: int) -> bool:
+        chosen.extend([idea] * min(tests, slots - len(chosen)))
+        planned.add(idea.key)
+        return len(chosen) >= slots
+
+    under_test = sorted(
+        (
+            (len(t.results), key, t.idea)
+            for key, t in district.testing.items()
+            if len(t.results) < need and t.idea.apply(practice) != practice
+        ),
+        reverse=True,
+    )
+    for done, _, idea in under_test:
+        if take(idea, need - done):
+            return chosen
+    ranked = sorted(
+        (item for item in district.pending.values() if item[1].mean_gain > threshold),
+        key=lambda item: (item[1].mean_gain, item[1].tests, [-x for x in item[0].key]),
+        reverse=True,
+    )
+    for idea, _ in ranked:
+        if take(idea, need):
+            return chosen
+    trials = district.trials
+    while district.research and len(chosen) < slots:
         idea = district.research.pop(0)
         fresh = idea.key not in trials and idea.key not in planned
-        if fresh and idea.apply(practice) != practice:
-            return idea
-    for _ in range(4):  # prefer a variation not tried yet; else re-test a rejected one
-        idea = random_change(rng, p.n_components, practice, 1, "district", district.node)
-        if idea.key not in trials and idea.key not in planned:
+        if fresh and idea.apply(practice) != practice and take(idea, need):
+            return chosen
+    for tries in flips:
+        if len(chosen) >= slots:
             break
-    return idea
+        for component in tries.tolist():  # prefer a variation not tried yet
+            mask = 1 << component
+            idea = ChangeIdea(mask, ~practice & mask, "district", district.node)
+            if idea.key not in trials and idea.key not in planned:
+                break
+        take(idea, need)
+    return chosen
 
 
 def pdsa(model: NICModel) -> None:
     """Leaders test ideas with noisy measurement; districts adopt what passes, then share."""
     p, rng = model.p, model.rng
-    tests: list[tuple[District, Leader, ChangeIdea]] = []
-    for district in model.districts:
-        planned: dict[tuple[int, int], tuple[ChangeIdea, int]] = {}
-        for leader in district.leaders:
-            for _ in range(p.tests_per_leader):
-                idea = choose_idea(district, planned, rng)
-                planned[idea.key] = (idea, planned.get(idea.key, (idea, 0))[1] + 1)
-                tests.append((district, leader, idea))
-    if tests:
-        nodes = np.array([d.node for d, _, _ in tests])
-        start = model.practice[nodes]
-        trial = np.array(
-            [idea.apply(int(x)) for (_, _, idea), x in zip(tests, start, strict=True)],
-            dtype=np.int64,
-        )
-        true_gain = model.score(trial, nodes) - model.outcome[nodes]
-        sd = np.array([leader.noise_sd() for _, leader, _ in tests])
-        observed = true_gain + rng.normal(0.0, 1.0, len(tests)) * sd
-        for (district, leader, idea), g in zip(tests, observed, strict=True):
-            record = district.trials.get(idea.key)
-            if record is None or record.status != "testing":  # new, or re-opened in a new practice
-                record = district.trials[idea.key] = Trial(idea)
-            record.add(leader.unique_id, float(g))
-        for leader in model.leaders:
-            leader.learn_by_doing(p.tests_per_leader)
-    model.counts["tests_run"] += len(tests)
+    per_district = p.tests_per_leader * p.leaders_per_district
+    flips = rng.integers(0, p.n_components, (len(model.districts), per_district, LOCAL_TRIES))
+    nodes, tested, leaders, ideas = [], [], [], []
+    for district, row in zip(model.districts, flips, strict=True):
+        slots = p.tests_per_leader * len(district.leaders)
+        plan = plan_tests(district, slots, row)
+        practice = district.practice
+        ideas += plan
+        tested += [idea.apply(practice) for idea in plan]
+        nodes += [district.node] * len(plan)
+        leaders += [leader for leader in district.leaders for _ in range(p.tests_per_leader)]
+    if ideas:
+        nodes_a = np.array(nodes)
+        true_gain = model.score(np.array(tested, dtype=np.int64), nodes_a) - model.outcome[nodes_a]
+        skill = model.skill[[leader.post for leader in leaders]]
+        observed = (true_gain + rng.normal(0.0, 1.0, len(ideas)) * noise_sd(p, skill)).tolist()
+        agent_at = model.agent_at
+        for node, leader, idea, g in zip(nodes, leaders, ideas, observed, strict=True):
+            district = agent_at[node]
+            record = district.testing.get(idea.key)
+            if record is None:  # new, or re-opened in a new practice
+                record = district.start_trial(idea)
+            record.add(leader.unique_id, g)
+        learn_by_doing(p, model.skill, p.tests_per_leader)
+    model.counts["tests_run"] += len(ideas)
 
     adopted = [(d, idea) for d in model.districts if (idea := decide(d)) is not None]
     if adopted:
-        nodes = np.array([d.node for d, _ in adopted])
+        nodes_a = np.array([d.node for d, _ in adopted])
         after = np.array([idea.apply(d.practice) for d, idea in adopted], dtype=np.int64)
-        worse = model.score(after, nodes) < model.outcome[nodes]
+        worse = model.score(after, nodes_a) < model.outcome[nodes_a]
         model.counts["ideas_adopted"] += len(adopted)
         model.counts["false_adoptions"] += int(worse.sum())
-        model.practice[nodes] = after
+        model.practice[nodes_a] = after
+        for district, _ in adopted:
+            district.refresh_outbox()
     share_adopted(model)
 
 
@@ -125,24 +164,18 @@ def decide(district: District) -> ChangeIdea | None:
     the old practice, so its tests are cleared and it will be tested again in the new one.
     """
     p = district.model.p
-    ready = [
-        t
-        for t in district.trials.values()
-        if t.status == "testing" and len(t.results) >= p.min_tests
-    ]
     passed = []
-    for t in ready:
-        if t.evidence.mean_gain > p.adoption_threshold:
+    for t in [t for t in district.testing.values() if len(t.results) >= p.min_tests]:
+        if t.total / len(t.results) > p.adoption_threshold:
             passed.append(t)
         else:
-            t.status = "rejected"
+            district.close_trial(t, "rejected")
     if not passed:
         return None
-    best = max(passed, key=lambda t: (t.evidence.mean_gain, t.idea.key))
-    best.status = "adopted"
-    for t in district.trials.values():
-        if t.status == "testing":
-            t.keep([])
+    best = max(passed, key=lambda t: (t.total / len(t.results), t.idea.key))
+    district.close_trial(best, "adopted")
+    for t in district.testing.values():
+        t.keep([])
     return best.idea
 
 
@@ -151,24 +184,39 @@ def share_adopted(model: NICModel) -> None:
 
     A tie to a university passes the idea on to that university's other partners: the
     relay of DESIGN.md section 3.2. Messages are delivered after every district has
-    decided, so nothing sent this step is read this step.
+    decided, so nothing sent this step is read this step. Only ties an idea has not yet
+    crossed are drawn for (``model.outbox``): crossing again would change nothing.
     """
     p, rng = model.p, model.rng
+    active = []
+    for trial, district in list(model.outbox.items()):
+        practice = district.practice
+        if (
+            trial.unsent
+            and district.adopted.get(trial.idea.key) is trial
+            and trial.idea.apply(practice) == practice
+        ):
+            active.append((trial, district))
+        else:  # crossed every tie, replaced by a re-test, or no longer practised (until
+            del model.outbox[trial]  # ``District.refresh_outbox`` finds it practised again)
+    if not active or p.share_prob <= 0:
+        return
+    draws = iter(rng.random(sum(len(t.unsent) for t, _ in active)).tolist())
     messages = []
-    for district in model.districts:
-        adopted = district.embodied_adoptions()
-        ties = [v for v in model.ties(district.node) if model.kind[v] != "hub"]
-        if not adopted or not ties:
-            continue
-        draws = rng.random((len(adopted), len(ties)))
-        for (idea, ev), row in zip(adopted, draws, strict=True):
-            for v, u in zip(ties, row, strict=True):
-                if u < p.share_prob:
-                    messages.append((v, idea, ev, district.node))
-    for v, idea, ev, sender in messages:
-        model.agent_at[v].receive(idea, ev, sender) if model.kind[
-            v
-        ] == "district" else model.agent_at[v].relay(idea, ev, sender)
+    for trial, district in active:
+        evidence, left = trial.evidence, []
+        for v in trial.unsent:
+            if next(draws) < p.share_prob:
+                messages.append((v, trial.idea, evidence, district.node))
+            else:
+                left.append(v)
+        trial.unsent = left
+    for v, idea, evidence, sender in messages:
+        target = model.agent_at[v]
+        if model.kind[v] == "district":
+            target.receive(idea, evidence, sender)
+        else:
+            target.relay(idea, evidence, sender)
 
 
 # -- copy_best (Lazer & Friedman 2007) and conformity -----------------------------------------

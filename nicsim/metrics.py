@@ -66,8 +66,8 @@ leader_departures = _count("leader_departures")
 
 def mean_skill(model: NICModel) -> float:
     """Mean leader skill; NaN when the run has no leaders (copy_best, conformity)."""
-    leaders = model.leaders
-    return float(np.mean([a.skill for a in leaders])) if len(leaders) else float("nan")
+    skill = model.skill
+    return float(skill.sum() / skill.size) if skill.size else float("nan")
 
 
 def ideas_in_circulation(model: NICModel) -> int:

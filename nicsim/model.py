@@ -18,9 +18,9 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from . import metrics
-from .agents import District, Hub, Leader, University
+from .agents import District, Hub, Leader, Trial, University
 from .landscape import ContextLandscape
-from .learning import RULES
+from .learning import RULES, research
 from .networks import build_graph, district_nodes, nodes_of, normalise
 from .params import Params
 
@@ -109,9 +109,11 @@ class NICModel(mesa.Model):
         skills = rngs["leaders"].uniform(
             p.novice_skill, p.initial_skill, (n, p.leaders_per_district)
         )
-        for district, row in zip(self.districts, skills, strict=True):
-            for skill in row:
-                Leader(self, district, skill)
+        self.skill = skills.ravel().copy()  # one post per leader, district by district
+        for district in self.districts:
+            for j in range(p.leaders_per_district):
+                post = district.node * p.leaders_per_district + j
+                Leader(self, district, self.skill[post], post)
         self.universities = []
         for v in nodes_of(self.graph, "university"):
             # partners are the tied districts of its own partnership: in `complete` a
@@ -130,6 +132,12 @@ class NICModel(mesa.Model):
             ]
             self.hubs.append(Hub(self, v, members))
         self.agent_at.update({a.node: a for a in (*self.universities, *self.hubs)})
+        # (partner district, its university) for every partnership: research is drawn in bulk
+        pairs = np.array(
+            [(d.node, u.node) for u in self.universities for d in u.partners], dtype=np.int64
+        ).reshape(-1, 2)
+        self.research_pairs = (pairs[:, 0], pairs[:, 1])
+        self.outbox: dict[Trial, District] = {}  # adopted ideas with ties still to cross
         self._neighbours: dict[int, list[int]] | None = None
         self._neighbour_arrays: tuple[np.ndarray, np.ndarray] | None = None
         self._hub_members = [
@@ -143,8 +151,10 @@ class NICModel(mesa.Model):
 
     # -- the environment --------------------------------------------------------------------
     @property
-    def leaders(self):
-        return self.agents_by_type.get(Leader, [])
+    def leaders(self) -> list[Leader]:
+        """Every leader, district by district (a plain list: cheaper to walk each month
+        than Mesa's weak-keyed agent set)."""
+        return [leader for d in self.districts for leader in d.leaders]
 
     def score(self, codes, nodes) -> np.ndarray:
         """Outcomes of practices ``codes`` in the contexts of district nodes ``nodes``."""
@@ -153,6 +163,11 @@ class NICModel(mesa.Model):
     def set_practices(self, codes) -> None:
         """Put districts on given practices (a scenario, a test or the page) and rescore."""
         self.practice[:] = np.asarray(codes, dtype=np.int64)
+        self.rescore()
+        for district in self.districts:
+            district.refresh_outbox()
+
+    def rescore(self) -> None:
         self.outcome = self.score(self.practice, np.arange(len(self.districts)))
 
     def ties(self, node: int) -> list[int]:
@@ -162,6 +177,9 @@ class NICModel(mesa.Model):
         """A new relationship: joins both the Mesa network space and the graph."""
         self.space.add_connection(self.space[a], self.space[b])
         self.graph.edges[a, b]["kind"] = kind
+        for x, y in ((a, b), (b, a)):
+            if self.kind[x] == "district" and self.kind[y] != "hub":
+                self.agent_at[x].new_tie(y)
         self._neighbours = None
         self._neighbour_arrays = None
 
@@ -212,10 +230,9 @@ class NICModel(mesa.Model):
         """One month: research and coaching, the learning rule, convening, turnover, measure."""
         self.counts.clear()
         if self.p.learning == "pdsa":
-            for university in self.universities:
-                university.offer_research()
+            research(self)
         self.rule(self)
-        self.set_practices(self.practice)
+        self.rescore()
         for university in self.universities:
             university.train()
         if self.convening():
@@ -226,7 +243,7 @@ class NICModel(mesa.Model):
 
     def turnover(self) -> None:
         """Each leader leaves with the monthly hazard implied by the annual turnover rate."""
-        leaders = sorted(self.leaders, key=lambda a: a.unique_id)
+        leaders = self.leaders
         if not leaders or self.p.turnover_rate == 0:
             return
         monthly = 1 - (1 - self.p.turnover_rate) ** (1 / 12)

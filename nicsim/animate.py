@@ -34,9 +34,7 @@ def render_gif(
     ax_net, ax_out = fig.subplots(1, 2, width_ratios=(1.15, 1))
     fig.suptitle(f"nicsim: {params.design} design, seed {seed}", fontsize=11)
     scatter = draw_network(ax_net, model)
-    fig.colorbar(
-        scatter or _mappable(), ax=ax_net, shrink=0.7, label="District outcome"
-    )
+    fig.colorbar(scatter or _mappable(), ax=ax_net, shrink=0.7, label="District outcome")
     draw_outcome(ax_out, [(params.design, trace.columns())], horizon=params.steps)
     # Lay the figure out once: constrained layout on every frame would treble the time.
     fig.canvas.draw()

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 import pagedriver
+import pytest
 
 pytestmark = pytest.mark.skipif(
     pagedriver.missing() is not None, reason=f"browser test: {pagedriver.missing()}"

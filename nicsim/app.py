@@ -164,6 +164,12 @@ class ClassroomModel(NICModel):
             trace.record()
         self.running = self.steps < self.p.steps
 
+    def release(self) -> None:
+        """Forget both runs in Mesa's id counters (see NICModel.release)."""
+        super().release()
+        for trace in self.traces[1:]:
+            trace.model.release()
+
 
 def run_table(model: ClassroomModel) -> pd.DataFrame:
     """The current run's per-step data, one row per run and month (what the CSV holds)."""
@@ -342,6 +348,14 @@ def SettingsCard(
 ) -> None:
     """Presets, seed, the classroom parameters, side by side and the CSV download."""
     designs = design_choices(base["_base"])
+
+    def release_when_replaced():
+        # Reset and presets replace the model; without this Mesa's id counters would keep
+        # every replaced model alive for the life of the server.
+        current = model.value
+        return current.release
+
+    solara.use_effect(release_when_replaced, [model.value])
 
     def choose(name: str) -> None:
         settings.value = apply_preset(settings.value, name, base)

@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("params", help="print the parameter table (name, meaning, default, range)")
     app = sub.add_parser("app", help="serve the classroom page (needs the app extra)")
     app.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
-    app.add_argument("--port", type=_int_at_least(0), default=8765, help="port (%(default)s)")
+    app.add_argument("--port", type=_int_at_least(1), default=8765, help="port (%(default)s)")
     app.add_argument("--config", help="TOML config whose values the page starts from")
     anim = sub.add_parser("animate", help="render one run as an animated GIF for slides")
     anim.add_argument("config", help="TOML config, e.g. configs/default.toml")

@@ -220,3 +220,10 @@ def test_page_renders_and_steps_without_a_browser(app):
     assert rc.find(v.Select, label="Network design").widget.v_model == "networked"
     assert rc.find(v.Slider, v_model=0.9).widgets  # h
     rc.close()
+
+
+def test_app_config_sets_the_starting_values(app, monkeypatch, root):
+    monkeypatch.setenv(app.CONFIG_ENV, str(root / "configs" / "siloed.toml"))
+    base = app.base_settings()
+    assert base["design"] == "siloed"
+    assert app.ClassroomModel(base).p.design == "siloed"

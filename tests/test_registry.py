@@ -57,13 +57,12 @@ def test_march_sweep_is_identical_serially_in_processes_and_on_dask(tmp_path, ro
     args = ["sweep", str(sweep)]
     assert main([*args, "--workers", "1", "--out", str(tmp_path / "serial")]) == 0
     assert main([*args, "--workers", "2", "--out", str(tmp_path / "procs")]) == 0
-    import distributed
+    from distributed import LocalCluster
 
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-    ) as cluster:
-        address = cluster.scheduler_address
-        assert main([*args, "--scheduler", address, "--out", str(tmp_path / "dask")]) == 0
+    local = {"host": "127.0.0.1", "dashboard_address": None, "processes": True}
+    with LocalCluster(n_workers=1, threads_per_worker=1, **local) as cluster:
+        dask = ["--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dask")]
+        assert main([*args, *dask]) == 0
     out = capsys.readouterr().out
     assert "Final code knowledge by p1" in out
     serial = tmp_path / "serial"

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..metrics import _count
+
 if TYPE_CHECKING:
     from .model import MarchModel
     from .params import MarchParams
@@ -59,15 +61,6 @@ def superior_size(model: MarchModel) -> int:
 def equilibrium(model: MarchModel) -> bool:
     """Whether no change is possible any more (never, with turnover or turbulence)."""
     return bool(model.equilibrium)
-
-
-def _count(name: str):
-    def reporter(model: MarchModel) -> int:
-        return int(model.counts[name])
-
-    reporter.__name__ = name
-    reporter.__doc__ = f"{name.replace('_', ' ').capitalize()} in this period."
-    return reporter
 
 
 belief_changes = _count("belief_changes")

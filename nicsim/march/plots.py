@@ -45,16 +45,20 @@ def _lines(ax, table: pd.DataFrame, x: str, line: str | None, label: str) -> Non
         ax.fill_between(g[x], g["lo"], g["hi"], color=drawn.get_color(), alpha=0.25, lw=0)
 
 
-def figure1(runs: pd.DataFrame, path: Path, title: str) -> Path:
-    """Equilibrium code knowledge over p1, one line per p2, with 95% confidence bands."""
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    _lines(ax, cell_means(runs, ["p2", "p1"], "code_knowledge"), "p1", "p2", "p2")
-    ax.set_xlabel("socialisation rate p1")
-    ax.set_ylabel("equilibrium code knowledge")
+def _finish(fig, ax, path: Path, xlabel: str, ylabel: str, title: str) -> Path:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend()
     return _save(fig, path)
+
+
+def figure1(runs: pd.DataFrame, path: Path, title: str) -> Path:
+    """Equilibrium code knowledge over p1, one line per p2, with 95% confidence bands."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    _lines(ax, cell_means(runs, ["p2", "p1"], "code_knowledge"), "p1", "p2", "p2")
+    return _finish(fig, ax, path, "socialisation rate p1", "equilibrium code knowledge", title)
 
 
 def figure1_variants(tables: dict[str, pd.DataFrame], path: Path) -> Path:
@@ -91,12 +95,9 @@ def mix_figure(runs: pd.DataFrame, path: Path, homogeneous: pd.DataFrame | None 
     # learners end with the code's knowledge (their columns are in runs.csv)
     _lines(ax, cell_means(runs, ["n_fast"], "code_knowledge"), "n_fast", None, "code, mixed")
     p = runs.iloc[0]
-    ax.set_xlabel(f"fast learners (p1 = {p.p1_fast}) among {p.n}; the rest slow (p1 = {p.p1})")
-    ax.set_ylabel("equilibrium code knowledge")
-    ax.set_title(f"Mixed socialisation rates, p2 = {p.p2} ({len(runs)} runs)", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _save(fig, path)
+    xlabel = f"fast learners (p1 = {p.p1_fast}) among {p.n}; the rest slow (p1 = {p.p1})"
+    title = f"Mixed socialisation rates, p2 = {p.p2} ({len(runs)} runs)"
+    return _finish(fig, ax, path, xlabel, "equilibrium code knowledge", title)
 
 
 def turnover_figure(runs: pd.DataFrame, path: Path) -> Path:
@@ -104,12 +105,10 @@ def turnover_figure(runs: pd.DataFrame, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     _lines(ax, cell_means(runs, ["p1", "p3"], "code_knowledge"), "p3", "p1", "p1")
     p = runs.iloc[0]
-    ax.set_xlabel("turnover rate p3")
-    ax.set_ylabel(f"code knowledge at period {p.max_periods}")
-    ax.set_title(f"Turnover in a stable world, p2 = {p.p2}", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _save(fig, path)
+    ylabel = f"code knowledge at period {p.max_periods}"
+    return _finish(
+        fig, ax, path, "turnover rate p3", ylabel, f"Turnover in a stable world, p2 = {p.p2}"
+    )
 
 
 def turbulence_figure(ts: pd.DataFrame, path: Path) -> Path:
@@ -117,12 +116,8 @@ def turbulence_figure(ts: pd.DataFrame, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for value, group in ts.groupby("p3", sort=True):
         _band_plot(ax, group, "code_knowledge", label=f"p3 = {value}")
-    ax.set_xlabel("period")
-    ax.set_ylabel("code knowledge")
-    ax.set_title("Turbulence p4 = 0.02, p1 = p2 = 0.5 (band: 95% CI)", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _save(fig, path)
+    title = "Turbulence p4 = 0.02, p1 = p2 = 0.5 (band: 95% CI)"
+    return _finish(fig, ax, path, "period", "code knowledge", title)
 
 
 def _wide(table: pd.DataFrame, row: str, col: str) -> str:

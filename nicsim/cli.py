@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .execution import default_workers, evaluate
 from .experiments import Plan, check_inputs, load_sweep, read_sweep, replications_plan
+from .models import NIC, REGISTRY, get_model
 from .params import ConfigError, load_config, parse_overrides
 from .progress import Progress
 from .report import summary_text, write_comparison, write_sensitivity
@@ -20,16 +21,7 @@ from .store import RunStore
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-SUMMARY_METRICS = [
-    "mean_outcome",
-    "min_outcome",
-    "equity_gap",
-    "share_at_best",
-    "unique_practices",
-    "total_ideas_adopted",
-    "total_false_adoptions",
-    "steps_to_target",
-]
+SUMMARY_METRICS = list(NIC.report_metrics)  # each model's are in nicsim.models
 
 
 def _int_at_least(low: int):
@@ -103,7 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("dir", help="results directory of a run or sweep")
     compare.add_argument("--by", help="runs.csv column to group by (default: first swept)")
     compare.add_argument("--reference", help="value of --by to compare with (default: first)")
-    sub.add_parser("params", help="print the parameter table (name, meaning, default, range)")
+    params = sub.add_parser(
+        "params", help="print the parameter table (name, meaning, default, range)"
+    )
+    params.add_argument(
+        "--model", choices=list(REGISTRY), default="nic", help="model (default: %(default)s)"
+    )
     app = sub.add_parser("app", help="serve the classroom page (needs the app extra)")
     app.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
     app.add_argument("--port", type=_int_at_least(1), default=8765, help="port (%(default)s)")
@@ -169,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "params":
         from .params import parameter_table
 
-        print(parameter_table())
+        print(parameter_table(get_model(args.model).params))
         return 0
     try:
         if args.command == "app":
@@ -190,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {out} ({cfg.params.steps + 1} frames, seed {seed})")
             return 0
         if args.command == "compare":
-            print(write_comparison(args.dir, args.by, args.reference, SUMMARY_METRICS), end="")
+            print(write_comparison(args.dir, args.by, args.reference), end="")
             return 0
         if args.command == "run":
             overrides = parse_overrides(args.set)
@@ -211,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             plan = load_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
         code, out = execute(plan, args)
         if code == 0:
-            print(summary_text(out, plan, SUMMARY_METRICS))
+            print(summary_text(out, plan))
         return code
     except ConfigError as exc:
         print(f"nicsim: error: {exc}", file=sys.stderr)

@@ -226,20 +226,20 @@ ALWAYS, NOT_WORSE, BETTER = 0, 1, 2  # when a district moves to its candidate pr
 def _local_flip(model: NICModel, rng) -> np.ndarray:
     """Each district's practice with one random component flipped."""
     bits = rng.integers(0, model.p.n_components, len(model.districts))
-    return model.practice ^ (np.int64(1) << bits.astype(np.int64))
+    return model.practice ^ (np.int64(1) << bits)
 
 
 def _move(model: NICModel, candidate: np.ndarray, rule: np.ndarray) -> None:
     """Move each district to its candidate where its acceptance ``rule`` allows."""
     n = len(candidate)
-    new = model.score(candidate, np.arange(n))
+    new = model.score(candidate, model.all_districts)
     old = model.outcome[:n]
-    accept = np.select([rule == BETTER, rule == NOT_WORSE], [new > old, new >= old], True)
+    accept = (new > old) | (rule == ALWAYS) | ((rule == NOT_WORSE) & (new == old))
     accept &= candidate != model.practice
-    model.counts["tests_run"] += int((rule != ALWAYS).sum())
-    model.counts["ideas_adopted"] += int(accept.sum())
-    model.counts["false_adoptions"] += int((accept & (new < old)).sum())
-    model.practice[:] = np.where(accept, candidate, model.practice)
+    model.counts["tests_run"] += n - int(np.count_nonzero(rule == ALWAYS))
+    model.counts["ideas_adopted"] += int(np.count_nonzero(accept))
+    model.counts["false_adoptions"] += int(np.count_nonzero(accept & (new < old)))
+    np.copyto(model.practice, candidate, where=accept)
 
 
 def _neighbour_choices(model: NICModel, pick) -> tuple[np.ndarray, np.ndarray]:
@@ -263,20 +263,15 @@ def best_neighbours(model: NICModel) -> np.ndarray:
     Vectorised over districts: one segmented maximum over the neighbour lists, so a
     round costs a few numpy calls, not a Python loop over every tie.
     """
-    indptr, nbrs = model.neighbour_arrays()
+    ties = model.neighbour_arrays()
     n = len(model.districts)
     outcome = model.outcome[:n]
     best = np.full(n, -1, dtype=np.int64)
-    has = np.flatnonzero(np.diff(indptr))
-    if has.size:
-        values = outcome[nbrs]
-        starts = indptr[has]
-        top = np.maximum.reduceat(values, starts)
-        owner = np.repeat(np.arange(n), np.diff(indptr))
-        at_top = np.full(n, np.inf)
-        at_top[has] = top
-        first = np.where(values == at_top[owner], nbrs, n)
-        best[has] = np.minimum.reduceat(first, starts)
+    if ties.starts.size:
+        values = outcome[ties.nbrs]
+        top = np.maximum.reduceat(values, ties.starts)
+        first = np.where(values == top[ties.segment], ties.nbrs, n)
+        best[ties.has] = np.minimum.reduceat(first, ties.starts)
     if model.convening():  # fellow hub members are visible too
         for members in model.hub_members():
             order = members[np.lexsort((members, -outcome[members]))]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections import Counter
+from typing import NamedTuple
 
 import mesa
 import networkx as nx
@@ -57,6 +58,18 @@ def _landscape(
     )
 
 
+class Ties(NamedTuple):
+    """District neighbour lists in compressed form: row i is ``nbrs[indptr[i]:indptr[i+1]]``;
+    ``has`` lists the districts with a neighbour, ``starts`` where their rows begin and
+    ``segment`` which of them each entry of ``nbrs`` belongs to."""
+
+    indptr: np.ndarray
+    nbrs: np.ndarray
+    has: np.ndarray
+    starts: np.ndarray
+    segment: np.ndarray
+
+
 class _Network(Network):
     """Mesa's network space, its cells joined in one dictionary update per cell.
 
@@ -100,7 +113,8 @@ class NICModel(mesa.Model):
         self.landscape = make_landscape(p, seed, n)
         self.context = np.arange(n) % self.landscape.n_contexts
         self.practice = rngs["practices"].integers(0, 1 << p.n_components, n, dtype=np.int64)
-        self.outcome = self.score(self.practice, np.arange(n))
+        self.all_districts = np.arange(n)
+        self.outcome = self.score(self.practice, self.all_districts)
         self.counts: Counter[str] = Counter()
 
         self.agent_at: dict[int, mesa.Agent] = {}
@@ -168,7 +182,7 @@ class NICModel(mesa.Model):
             district.refresh_outbox()
 
     def rescore(self) -> None:
-        self.outcome = self.score(self.practice, np.arange(len(self.districts)))
+        self.outcome = self.score(self.practice, self.all_districts)
 
     def ties(self, node: int) -> list[int]:
         return sorted(self.graph[node])
@@ -187,16 +201,19 @@ class NICModel(mesa.Model):
         """Whether the hub convenes at the end of the current step."""
         return bool(self.hubs) and self.steps % self.p.convening_interval == 0
 
-    def neighbour_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+    def neighbour_arrays(self) -> Ties:
         """Every district's ordinary-month neighbours (see :meth:`district_neighbours`) as
-        compressed rows: district i's are ``nbrs[indptr[i]:indptr[i + 1]]``."""
+        compressed rows, with what a segmented maximum over them needs."""
         if self._neighbour_arrays is None:
             self.district_neighbours(0)  # fills the per-district lists
             rows = [self._neighbours[d.node] for d in self.districts]
+            lengths = np.array([len(r) for r in rows], dtype=np.int64)
             indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-            np.cumsum([len(r) for r in rows], out=indptr[1:])
+            np.cumsum(lengths, out=indptr[1:])
             nbrs = np.fromiter((j for r in rows for j in r), dtype=np.int64, count=indptr[-1])
-            self._neighbour_arrays = (indptr, nbrs)
+            has = np.flatnonzero(lengths)
+            segment = np.repeat(np.arange(has.size), lengths[has])
+            self._neighbour_arrays = Ties(indptr, nbrs, has, indptr[has], segment)
         return self._neighbour_arrays
 
     def hub_members(self) -> list[np.ndarray]:
@@ -243,9 +260,9 @@ class NICModel(mesa.Model):
 
     def turnover(self) -> None:
         """Each leader leaves with the monthly hazard implied by the annual turnover rate."""
-        leaders = self.leaders
-        if not leaders or self.p.turnover_rate == 0:
+        if self.p.turnover_rate == 0 or self.p.leaders_per_district == 0:
             return
+        leaders = self.leaders
         monthly = 1 - (1 - self.p.turnover_rate) ** (1 / 12)
         leaving = self.rng.random(len(leaders)) < monthly
         for leader, go in zip(leaders, leaving, strict=True):

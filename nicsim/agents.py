@@ -49,6 +49,32 @@ class Trial:
         return Evidence(n, self.total / n) if n else Evidence()
 
 
+class Pool:
+    """Tests and summed gains per idea over every district's own records, kept up to date
+    as records change, so a hub of all districts pools the evidence without rereading
+    every record of every member at each convening."""
+
+    def __init__(self) -> None:
+        self.tests: dict[tuple[int, int], int] = {}
+        self.totals: dict[tuple[int, int], float] = {}
+        self.ideas: dict[tuple[int, int], ChangeIdea] = {}
+
+    def change(self, idea: ChangeIdea, tests: int, total: float) -> None:
+        key = idea.key
+        n = self.tests.get(key, 0) + tests
+        if n:
+            self.tests[key] = n
+            self.totals[key] = self.totals.get(key, 0.0) + total
+            self.ideas.setdefault(key, idea)
+        elif key in self.tests:  # no tests left anywhere: forget, leaving no rounding residue
+            del self.tests[key], self.totals[key], self.ideas[key]
+
+    def evidence(self) -> list[tuple[ChangeIdea, Evidence]]:
+        return [
+            (self.ideas[k], Evidence(n, self.totals[k] / n)) for k, n in sorted(self.tests.items())
+        ]
+
+
 class District(FixedAgent):
     """A school district (LEA): tests ideas in its own context and adopts what works there.
 
@@ -107,7 +133,11 @@ class District(FixedAgent):
     def pending(self) -> dict[tuple[int, int], tuple[ChangeIdea, Evidence]]:
         """Received ideas this district has not tested and does not already practise,
         with their strongest evidence; worked out again only when the practice changes."""
-        practice = self.practice
+        return self.pending_at(self.practice)
+
+    def pending_at(self, practice: int) -> dict[tuple[int, int], tuple[ChangeIdea, Evidence]]:
+        """:attr:`pending`, given the current practice (a caller walking many districts
+        reads all practices at once)."""
         if practice != self._pending_for:
             self._pending = {}
             for key, entry in self.inbox.items():
@@ -123,10 +153,23 @@ class District(FixedAgent):
     def start_trial(self, idea: ChangeIdea) -> Trial:
         """A new record for ``idea`` (replacing a closed one: a re-test starts afresh)."""
         key = idea.key
+        old = self.trials.get(key)
+        if old is not None and old.results:
+            self.model.pool.change(old.idea, -len(old.results), -old.total)
         trial = self.trials[key] = self.testing[key] = Trial(idea)
         self.adopted.pop(key, None)
         self._pending.pop(key, None)
         return trial
+
+    def record(self, trial: Trial, leader_id: int, gain: float) -> None:
+        trial.add(leader_id, gain)
+        self.model.pool.change(trial.idea, 1, gain)
+
+    def revise(self, trial: Trial, results: list[tuple[int, float]]) -> None:
+        """Replace a record's results (see :meth:`Trial.keep`), keeping the pool in step."""
+        before, total = len(trial.results), trial.total
+        trial.keep(results)
+        self.model.pool.change(trial.idea, len(results) - before, trial.total - total)
 
     def close_trial(self, trial: Trial, status: str) -> None:
         """Adopt or reject an idea under test; an adopted one starts on its way out."""
@@ -169,7 +212,7 @@ class District(FixedAgent):
                 continue
             kept = [r for r in trial.results if r[0] != leader_id]
             if len(kept) < len(trial.results):
-                trial.keep(kept)
+                self.revise(trial, kept)
                 if not kept:
                     del self.trials[key]
                     self.testing.pop(key, None)
@@ -247,20 +290,14 @@ class Hub(FixedAgent):
 
     def pooled_evidence(self) -> list[tuple[ChangeIdea, Evidence]]:
         """Every idea any member has tested, with the test-weighted mean of all members."""
-        ideas: dict[tuple[int, int], ChangeIdea] = {}
-        tests: dict[tuple[int, int], int] = {}
-        totals: dict[tuple[int, int], float] = {}
+        if len(self.members) == len(self.model.districts):  # everyone: the running pool
+            return self.model.pool.evidence()
+        pool = Pool()
         for district in self.members:
-            for key, trial in district.trials.items():
-                n = len(trial.results)
-                if not n:
-                    continue
-                if key in tests:
-                    tests[key] += n
-                    totals[key] += trial.total
-                else:
-                    ideas[key], tests[key], totals[key] = trial.idea, n, trial.total
-        return [(ideas[k], Evidence(tests[k], totals[k] / tests[k])) for k in sorted(tests)]
+            for trial in district.trials.values():
+                if trial.results:
+                    pool.change(trial.idea, len(trial.results), trial.total)
+        return pool.evidence()
 
     def convene(self) -> None:
         p = self.model.p

@@ -55,7 +55,9 @@ def research(model: NICModel) -> None:
         )
 
 
-def plan_tests(district: District, slots: int, flips: np.ndarray) -> list[ChangeIdea]:
+def plan_tests(
+    district: District, practice: int, slots: int, flips: np.ndarray
+) -> list[ChangeIdea]:
     """What this month's ``slots`` PDSA tests try, in order, in order of preference.
 
     1. ideas under test (from earlier months) that still need tests to reach
@@ -69,7 +71,6 @@ def plan_tests(district: District, slots: int, flips: np.ndarray) -> list[Change
     """
     need = district.model.p.min_tests
     threshold = district.model.p.adoption_threshold
-    practice = district.practice
     chosen: list[ChangeIdea] = []
     planned: set[tuple[int, int]] = set()
 
@@ -90,7 +91,7 @@ def plan_tests(district: District, slots: int, flips: np.ndarray) -> list[Change
         if take(idea, need - done):
             return chosen
     ranked = sorted(
-        (item for item in district.pending.values() if item[1].mean_gain > threshold),
+        (item for item in district.pending_at(practice).values() if item[1].mean_gain > threshold),
         key=lambda item: (item[1].mean_gain, item[1].tests, [-x for x in item[0].key]),
         reverse=True,
     )
@@ -108,10 +109,10 @@ def plan_tests(district: District, slots: int, flips: np.ndarray) -> list[Change
             break
         for component in tries.tolist():  # prefer a variation not tried yet
             mask = 1 << component
-            idea = ChangeIdea(mask, ~practice & mask, "district", district.node)
-            if idea.key not in trials and idea.key not in planned:
+            key = (mask, ~practice & mask)
+            if key not in trials and key not in planned:
                 break
-        take(idea, need)
+        take(ChangeIdea(mask, key[1], "district", district.node), need)
     return chosen
 
 
@@ -121,10 +122,11 @@ def pdsa(model: NICModel) -> None:
     per_district = p.tests_per_leader * p.leaders_per_district
     flips = rng.integers(0, p.n_components, (len(model.districts), per_district, LOCAL_TRIES))
     nodes, tested, leaders, ideas = [], [], [], []
+    practices = model.practice.tolist()
     for district, row in zip(model.districts, flips, strict=True):
         slots = p.tests_per_leader * len(district.leaders)
-        plan = plan_tests(district, slots, row)
-        practice = district.practice
+        practice = practices[district.node]
+        plan = plan_tests(district, practice, slots, row)
         ideas += plan
         tested += [idea.apply(practice) for idea in plan]
         nodes += [district.node] * len(plan)
@@ -140,7 +142,7 @@ def pdsa(model: NICModel) -> None:
             record = district.testing.get(idea.key)
             if record is None:  # new, or re-opened in a new practice
                 record = district.start_trial(idea)
-            record.add(leader.unique_id, g)
+            district.record(record, leader.unique_id, g)
         learn_by_doing(p, model.skill, p.tests_per_leader)
     model.counts["tests_run"] += len(ideas)
 
@@ -175,7 +177,8 @@ def decide(district: District) -> ChangeIdea | None:
     best = max(passed, key=lambda t: (t.total / len(t.results), t.idea.key))
     district.close_trial(best, "adopted")
     for t in district.testing.values():
-        t.keep([])
+        if t.results:
+            district.revise(t, [])
     return best.idea
 
 

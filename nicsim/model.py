@@ -19,7 +19,7 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from . import metrics
-from .agents import District, Hub, Leader, Trial, University
+from .agents import District, Hub, Leader, Pool, Trial, University
 from .landscape import ContextLandscape
 from .learning import RULES, research
 from .networks import build_graph, district_nodes, nodes_of, normalise
@@ -151,6 +151,7 @@ class NICModel(mesa.Model):
             [(d.node, u.node) for u in self.universities for d in u.partners], dtype=np.int64
         ).reshape(-1, 2)
         self.research_pairs = (pairs[:, 0], pairs[:, 1])
+        self.pool = Pool()  # every district's evidence per idea, for a hub of all districts
         self.outbox: dict[Trial, District] = {}  # adopted ideas with ties still to cross
         self._neighbours: dict[int, list[int]] | None = None
         self._neighbour_arrays: tuple[np.ndarray, np.ndarray] | None = None

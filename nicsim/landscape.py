@@ -23,6 +23,7 @@ import numpy as np
 # one context (Lazer & Friedman) is 1M.
 TABLE_LIMIT = 1 << 24
 EXACT_MAX_LIMIT = 24  # exhaustive maxima up to 2**24 practices
+OUTCOME_LIMIT = 1 << 18  # also tabulate outcomes (not only fitness) up to this many entries
 GROUP_BITS = 12  # a group of components reads at most this many bits: its partial table is small
 LOW_BITS = 6  # partial tables also span the lowest bits, so broadcast loops run 64 long
 
@@ -196,15 +197,21 @@ class ContextLandscape:
         self._tables = np.stack([land.table for land in local])
         self._table: np.ndarray | None = None  # F_c over all codes, when small enough
         self._shared_table: np.ndarray | None = None  # S over all codes, with _table
-        self._outcomes: np.ndarray | None = None  # outcome_c over all codes, with _table
+        self._outcomes: np.ndarray | None = None  # outcome_c over all codes, if small
+        self._row: np.ndarray | None = None  # the one fitness row when all contexts share it
+        self._outcome_row: np.ndarray | None = None
         if (1 << self.n) * self.n_contexts <= TABLE_LIMIT:
             self._table = self._all_fitness()
             rows = self._table if self.h else self._table[:1]  # h = 0: one distinct row
             best = rows.max(axis=1)
             self.max_fitness = best if self.h else np.full(self.n_contexts, best[0])
-            self._outcomes = np.broadcast_to(
-                self._normalise(rows, best[:, None]), self._table.shape
-            )
+            if rows.size <= OUTCOME_LIMIT:  # larger tables: outcomes of visited codes only
+                self._outcomes = np.broadcast_to(
+                    self._normalise(rows, best[:, None]), self._table.shape
+                )
+            if len(rows) == 1 or self.n_contexts == 1:
+                self._row = rows[0]
+                self._outcome_row = None if self._outcomes is None else self._outcomes[0]
         elif self.exact:
             self.max_fitness = self._exhaustive_max()
         else:
@@ -228,6 +235,8 @@ class ContextLandscape:
     # -- raw fitness -------------------------------------------------------------------
     def fitness(self, codes: np.ndarray, contexts: np.ndarray) -> np.ndarray:
         """F_c(x) for paired arrays of codes and contexts."""
+        if self._row is not None:  # one problem for every context: a plain look-up
+            return self._row[codes]
         codes = np.asarray(codes, dtype=np.int64)
         contexts = np.asarray(contexts, dtype=np.int64)
         if self._table is not None:
@@ -245,10 +254,13 @@ class ContextLandscape:
 
     def outcome(self, codes: np.ndarray, contexts: np.ndarray) -> np.ndarray:
         """Normalised outcome in [0, 1]: 1 is the best practice possible in that context."""
-        contexts = np.asarray(contexts, dtype=np.int64)
+        if self._outcome_row is not None:
+            return self._outcome_row[codes]
         if self._outcomes is not None:
-            return self._outcomes[contexts, np.asarray(codes, dtype=np.int64)]
-        return self._normalise(self.fitness(codes, contexts), self.max_fitness[contexts])
+            return self._outcomes[contexts, codes]
+        contexts = np.asarray(contexts, dtype=np.int64)
+        best = self.max_fitness[0] if self._row is not None else self.max_fitness[contexts]
+        return self._normalise(self.fitness(codes, contexts), best)
 
     def _normalise(self, fitness: np.ndarray, best: np.ndarray) -> np.ndarray:
         """(F / max F) ** exponent, clamped at 1 for an approximate maximum below the truth."""

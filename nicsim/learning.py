@@ -297,10 +297,11 @@ def copy_best(model: NICModel) -> None:
     n = len(model.districts)
     practice, outcome = model.practice[:n], model.outcome[:n]
     candidate = _local_flip(model, rng)
-    rule = np.full(n, BETTER)
-    look = rng.random(n) < p.velocity
     best = best_neighbours(model)
-    copying = np.flatnonzero(look & (best >= 0) & (outcome[np.maximum(best, 0)] > outcome))
+    better = (best >= 0) & (outcome[best] > outcome)  # best[-1] reads a real, unused value
+    if p.velocity < 1:  # those who do not look this round do the local search
+        better &= rng.random(n) < p.velocity
+    copying = np.flatnonzero(better)
     if copying.size:
         mine, theirs = practice[copying], practice[best[copying]]
         copied = mine ^ theirs
@@ -308,8 +309,13 @@ def copy_best(model: NICModel) -> None:
             fails = rng.random((copying.size, p.n_components)) < p.copy_error
             copied &= ~bits_to_codes(fails)
         candidate[copying] = (mine & ~copied) | (theirs & copied)
-        rule[copying] = NOT_WORSE
-    _move(model, candidate, rule)
+    new = model.score(candidate, model.all_districts)
+    # a copy is kept unless worse (reverted), a flip only if better
+    accept = np.where(better, new >= outcome, new > outcome) & (candidate != practice)
+    model.counts["tests_run"] += n
+    model.counts["ideas_adopted"] += int(np.count_nonzero(accept))
+    model.counts["false_adoptions"] += int(np.count_nonzero(accept & (new < outcome)))
+    np.copyto(practice, candidate, where=accept)
 
 
 def conformity(model: NICModel) -> None:

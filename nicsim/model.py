@@ -58,6 +58,35 @@ def _landscape(
     )
 
 
+# Designs without randomness and without a hub: their graph is a function of the
+# parameters, and nothing in a run changes it (only a hub's convenings add ties).
+FIXED_DESIGNS = ("siloed", "complete", "line", "ring", "lattice", "full")
+
+
+def network(p: Params, rng: np.random.Generator) -> nx.Graph:
+    """The run's graph. A fixed design's graph is built once and shared, frozen, by every
+    run that asks for it (a totally connected 100 costs more to build than to run)."""
+    if p.design in FIXED_DESIGNS:
+        return _fixed_network(
+            p.design, p.n_districts, p.lattice_k, p.partnerships, p.districts_per_partnership
+        )
+    return build_graph(p, rng)
+
+
+@functools.lru_cache(maxsize=4)
+def _fixed_network(design: str, n: int, k: int, partnerships: int, per: int) -> nx.Graph:
+    p = Params(
+        design=design,
+        n_districts=n,
+        lattice_k=k,
+        partnerships=partnerships,
+        districts_per_partnership=per,
+        learning="copy_best",
+        leaders_per_district=0,
+    )
+    return nx.freeze(build_graph(p, np.random.default_rng(0)))
+
+
 class Ties(NamedTuple):
     """District neighbour lists in compressed form: row i is ``nbrs[indptr[i]:indptr[i+1]]``;
     ``has`` lists the districts with a neighbour, ``starts`` where their rows begin and
@@ -105,7 +134,7 @@ class NICModel(mesa.Model):
         super().__init__(rng=rngs["dynamics"])
         self.p = p
         self.seed = seed
-        self.graph = normalise(graph) if graph is not None else build_graph(p, rngs["network"])
+        self.graph = normalise(graph) if graph is not None else network(p, rngs["network"])
         self.space = _network_space(self.graph, self.random)
         self.kind = dict(self.graph.nodes(data="kind"))
         d_nodes = district_nodes(self.graph)
@@ -205,6 +234,8 @@ class NICModel(mesa.Model):
     def neighbour_arrays(self) -> Ties:
         """Every district's ordinary-month neighbours (see :meth:`district_neighbours`) as
         compressed rows, with what a segmented maximum over them needs."""
+        if self._neighbour_arrays is None and nx.is_frozen(self.graph):
+            self._neighbour_arrays = self.graph.graph.get("nicsim_ties")
         if self._neighbour_arrays is None:
             self.district_neighbours(0)  # fills the per-district lists
             rows = [self._neighbours[d.node] for d in self.districts]
@@ -215,6 +246,8 @@ class NICModel(mesa.Model):
             has = np.flatnonzero(lengths)
             segment = np.repeat(np.arange(has.size), lengths[has])
             self._neighbour_arrays = Ties(indptr, nbrs, has, indptr[has], segment)
+            if nx.is_frozen(self.graph):
+                self.graph.graph["nicsim_ties"] = self._neighbour_arrays
         return self._neighbour_arrays
 
     def hub_members(self) -> list[np.ndarray]:
@@ -224,6 +257,8 @@ class NICModel(mesa.Model):
     def district_neighbours(self, i: int) -> list[int]:
         """Districts whose outcomes district ``i`` can see: tied directly or through a shared
         university, and, in a convening month, every fellow member of a hub."""
+        if self._neighbours is None and nx.is_frozen(self.graph):
+            self._neighbours = self.graph.graph.get("nicsim_neighbours")
         if self._neighbours is None:
             self._neighbours = {}
             for d in self.districts:
@@ -235,6 +270,8 @@ class NICModel(mesa.Model):
                         seen.update(u.node for u in self.agent_at[v].partners)
                 seen.discard(d.node)
                 self._neighbours[d.node] = sorted(seen)
+            if nx.is_frozen(self.graph):  # shared by every run on this graph
+                self.graph.graph["nicsim_neighbours"] = self._neighbours
         nbrs = self._neighbours[i]
         if self.convening():
             extra = {

@@ -161,9 +161,12 @@ class District(FixedAgent):
         self._pending.pop(key, None)
         return trial
 
-    def record(self, trial: Trial, leader_id: int, gain: float) -> None:
-        trial.add(leader_id, gain)
-        self.model.pool.change(trial.idea, 1, gain)
+    def record(self, trial: Trial, leader_ids: list[int], gains: list[float]) -> None:
+        """Tests of one idea by these leaders, with the gains they observed."""
+        total = trial.total
+        for leader_id, gain in zip(leader_ids, gains, strict=True):
+            trial.add(leader_id, gain)
+        self.model.pool.change(trial.idea, len(gains), trial.total - total)
 
     def revise(self, trial: Trial, results: list[tuple[int, float]]) -> None:
         """Replace a record's results (see :meth:`Trial.keep`), keeping the pool in step."""

@@ -121,30 +121,35 @@ def pdsa(model: NICModel) -> None:
     p, rng = model.p, model.rng
     per_district = p.tests_per_leader * p.leaders_per_district
     flips = rng.integers(0, p.n_components, (len(model.districts), per_district, LOCAL_TRIES))
-    nodes, tested, leaders, ideas = [], [], [], []
+    nodes, tested, posts, plans = [], [], [], []
     practices = model.practice.tolist()
     for district, row in zip(model.districts, flips, strict=True):
         slots = p.tests_per_leader * len(district.leaders)
         practice = practices[district.node]
         plan = plan_tests(district, practice, slots, row)
-        ideas += plan
-        tested += [idea.apply(practice) for idea in plan]
+        ids = [x.unique_id for x in district.leaders for _ in range(p.tests_per_leader)]
+        plans.append((district, plan, ids))
+        tested += [(practice & ~idea.mask) | idea.values for idea in plan]
         nodes += [district.node] * len(plan)
-        leaders += [leader for leader in district.leaders for _ in range(p.tests_per_leader)]
-    if ideas:
+        posts += [x.post for x in district.leaders for _ in range(p.tests_per_leader)]
+    if tested:
         nodes_a = np.array(nodes)
         true_gain = model.score(np.array(tested, dtype=np.int64), nodes_a) - model.outcome[nodes_a]
-        skill = model.skill[[leader.post for leader in leaders]]
-        observed = (true_gain + rng.normal(0.0, 1.0, len(ideas)) * noise_sd(p, skill)).tolist()
-        agent_at = model.agent_at
-        for node, leader, idea, g in zip(nodes, leaders, ideas, observed, strict=True):
-            district = agent_at[node]
-            record = district.testing.get(idea.key)
-            if record is None:  # new, or re-opened in a new practice
-                record = district.start_trial(idea)
-            district.record(record, leader.unique_id, g)
+        noise = rng.normal(0.0, 1.0, len(tested)) * noise_sd(p, model.skill[posts])
+        observed = (true_gain + noise).tolist()
+        start = 0
+        for district, plan, ids in plans:  # record each idea's run of tests at once
+            i = 0
+            while i < len(plan):
+                idea, j = plan[i], i + 1
+                while j < len(plan) and plan[j] is idea:
+                    j += 1
+                record = district.testing.get(idea.key) or district.start_trial(idea)
+                district.record(record, ids[i:j], observed[start + i : start + j])
+                i = j
+            start += len(plan)
         learn_by_doing(p, model.skill, p.tests_per_leader)
-    model.counts["tests_run"] += len(ideas)
+    model.counts["tests_run"] += len(tested)
 
     adopted = [(d, idea) for d in model.districts if (idea := decide(d)) is not None]
     if adopted:

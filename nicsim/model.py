@@ -9,6 +9,7 @@ the same seed start from the same problem and the same place (common random numb
 from __future__ import annotations
 
 import functools
+import gc
 import inspect
 from collections import Counter
 from typing import NamedTuple
@@ -319,6 +320,19 @@ class NICModel(mesa.Model):
             ids.pop(self, None)
 
     def run(self, steps: int | None = None) -> NICModel:
-        for _ in range(self.p.steps if steps is None else steps):
-            self.step()
+        """Run ``steps`` months (default: the horizon).
+
+        The objects alive at the start (the network, agents, landscape and everything
+        before) are set aside from Python's cyclic garbage collector for the run, so its
+        full collections do not re-walk a heap that grows with the number of districts.
+        """
+        frozen = gc.isenabled()
+        if frozen:
+            gc.freeze()
+        try:
+            for _ in range(self.p.steps if steps is None else steps):
+                self.step()
+        finally:
+            if frozen:
+                gc.unfreeze()
         return self

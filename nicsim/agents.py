@@ -329,8 +329,9 @@ class Hub(FixedAgent):
 
 
 def strongest(evidence) -> Evidence:
-    """The body of evidence with the most tests (ties: the higher mean gain)."""
-    return max(evidence, key=lambda e: (e.tests, e.mean_gain))
+    """The body of evidence with the most tests (ties: the higher mean gain): the largest
+    (tests, mean_gain) pair, which is how Evidence tuples already compare."""
+    return max(evidence)
 
 
 def noise_sd(p, skill):

@@ -92,7 +92,7 @@ def plan_tests(
             return chosen
     ranked = sorted(
         (item for item in district.pending_at(practice).values() if item[1].mean_gain > threshold),
-        key=lambda item: (item[1].mean_gain, item[1].tests, [-x for x in item[0].key]),
+        key=lambda item: (item[1].mean_gain, item[1].tests, -item[0].mask, -item[0].values),
         reverse=True,
     )
     for idea, _ in ranked:

@@ -163,10 +163,10 @@ class District(FixedAgent):
 
     def record(self, trial: Trial, leader_ids: list[int], gains: list[float]) -> None:
         """Tests of one idea by these leaders, with the gains they observed."""
-        total = trial.total
-        for leader_id, gain in zip(leader_ids, gains, strict=True):
-            trial.add(leader_id, gain)
-        self.model.pool.change(trial.idea, len(gains), trial.total - total)
+        trial.results.extend(zip(leader_ids, gains, strict=True))
+        total = sum(gains)
+        trial.total += total
+        self.model.pool.change(trial.idea, len(gains), total)
 
     def revise(self, trial: Trial, results: list[tuple[int, float]]) -> None:
         """Replace a record's results (see :meth:`Trial.keep`), keeping the pool in step."""

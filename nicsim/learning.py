@@ -128,10 +128,10 @@ def pdsa(model: NICModel) -> None:
         practice = practices[district.node]
         plan = plan_tests(district, practice, slots, row)
         ids = [x.unique_id for x in district.leaders for _ in range(p.tests_per_leader)]
+        posts += [x.post for x in district.leaders for _ in range(p.tests_per_leader)]
         plans.append((district, plan, ids))
         tested += [(practice & ~idea.mask) | idea.values for idea in plan]
         nodes += [district.node] * len(plan)
-        posts += [x.post for x in district.leaders for _ in range(p.tests_per_leader)]
     if tested:
         nodes_a = np.array(nodes)
         true_gain = model.score(np.array(tested, dtype=np.int64), nodes_a) - model.outcome[nodes_a]

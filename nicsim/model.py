@@ -303,11 +303,10 @@ class NICModel(mesa.Model):
             return
         leaders = self.leaders
         monthly = 1 - (1 - self.p.turnover_rate) ** (1 / 12)
-        leaving = self.rng.random(len(leaders)) < monthly
-        for leader, go in zip(leaders, leaving, strict=True):
-            if go:
-                leader.leave()
-        self.counts["leader_departures"] += int(leaving.sum())
+        leaving = np.flatnonzero(self.rng.random(len(leaders)) < monthly).tolist()
+        for i in leaving:
+            leaders[i].leave()
+        self.counts["leader_departures"] += len(leaving)
 
     def release(self) -> None:
         """Forget this model in Mesa's class-level agent id counters.

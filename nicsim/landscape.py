@@ -200,7 +200,7 @@ class ContextLandscape:
         self._outcomes: np.ndarray | None = None  # outcome_c over all codes, if small
         self._row: np.ndarray | None = None  # the one fitness row when all contexts share it
         self._outcome_row: np.ndarray | None = None
-        if (1 << self.n) * self.n_contexts <= TABLE_LIMIT:
+        if (1 << self.n) * (self.n_contexts if self.h else 1) <= TABLE_LIMIT:  # h = 0: one row
             self._table = self._all_fitness()
             rows = self._table if self.h else self._table[:1]  # h = 0: one distinct row
             best = rows.max(axis=1)

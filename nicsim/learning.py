@@ -302,10 +302,9 @@ def copy_best(model: NICModel) -> None:
     n = len(model.districts)
     practice, outcome = model.practice[:n], model.outcome[:n]
     candidate = _local_flip(model, rng)
+    look = rng.random(n) < p.velocity  # those who do not look do the local search
     best = best_neighbours(model)
-    better = (best >= 0) & (outcome[best] > outcome)  # best[-1] reads a real, unused value
-    if p.velocity < 1:  # those who do not look this round do the local search
-        better &= rng.random(n) < p.velocity
+    better = look & (best >= 0) & (outcome[best] > outcome)  # best[-1]: read, then masked
     copying = np.flatnonzero(better)
     if copying.size:
         mine, theirs = practice[copying], practice[best[copying]]

@@ -104,6 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--by", help="runs.csv column to group by (default: first swept)")
     compare.add_argument("--reference", help="value of --by to compare with (default: first)")
     sub.add_parser("params", help="print the parameter table (name, meaning, default, range)")
+    from .replications import STUDIES
+
+    rep = sub.add_parser("replicate", help="run a published model's replication and report it")
+    rep.add_argument("study", choices=sorted(STUDIES), help="the paper to replicate")
+    rep.add_argument("--only", nargs="+", metavar="SWEEP", help="run only these sweep files")
+    rep.add_argument(
+        "--report-only", action="store_true", help="redraw figures and summary.md without running"
+    )
+    rep.add_argument(
+        "--configs", help="folder of the sweep files (default configs/replications/STUDY)"
+    )
+    _execution_options(rep, default_workers())
+    rep.set_defaults(out="results/replications")
     return parser
 
 
@@ -119,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "compare":
             print(write_comparison(args.dir, args.by, args.reference, SUMMARY_METRICS), end="")
             return 0
+        if args.command == "replicate":
+            return replicate(args)
         if args.command == "run":
             overrides = parse_overrides(args.set)
             for key in ("replications", "seed"):
@@ -177,6 +192,31 @@ def execute(plan: Plan, args: argparse.Namespace) -> tuple[int, Path]:
     progress.close()
     store.finalize()
     return 0, out
+
+
+def replicate(args: argparse.Namespace) -> int:
+    """Run a study's sweeps, each into OUT/STUDY/SWEEP (resuming what is done), then report."""
+    from .replications import STUDIES
+
+    study = STUDIES[args.study]
+    folder = Path(args.configs or Path("configs") / "replications" / study.name)
+    unknown = sorted(set(args.only or ()) - set(study.sweeps))
+    if unknown:
+        raise ConfigError(
+            f"--only {' '.join(unknown)} is not allowed: expected sweeps of {study.name}: "
+            f"{', '.join(study.sweeps)}"
+        )
+    root = Path(args.out) / study.name
+    for name in () if args.report_only else (args.only or study.sweeps):
+        plan = load_sweep(
+            folder / f"{name}.toml", parse_overrides(args.set), args.replications, args.seed
+        )
+        code, _ = execute(plan, argparse.Namespace(**{**vars(args), "out": root / name}))
+        if code:
+            return code
+    study.report(root)
+    print(f"{study.name}: figures and summary.md in {root}")
+    return 0
 
 
 def entry() -> None:

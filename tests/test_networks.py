@@ -209,7 +209,6 @@ def test_generic_designs_default_to_partnerships_times_districts():
     assert_districts_only(g, N_D)
 
 
-
 def test_full_ties_every_district_to_every_other():
     """full: the districts-only complete graph (Lazer & Friedman's totally connected)."""
     g = generic("full", n=6)

@@ -51,12 +51,14 @@ def simulate(spec: RunSpec) -> RunResult:
     return RunResult(spec.run_id, row, ts)
 
 
-def _exit_with_parent() -> None:
-    """Worker initializer: end this worker if the sweep that started it is killed.
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker if the sweep that started it (pid ``parent``)
+    is killed.
 
     Without it a ``kill -9`` of the sweep leaves its workers computing runs no one saves.
+    The pid comes from the sweep itself: a worker still starting up when the sweep died
+    has already been adopted by another process, so its own ``getppid()`` would not do.
     """
-    parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -80,7 +82,10 @@ def run_processes(specs: Iterable[RunSpec], workers: int) -> Iterator[RunResult]
     pending = iter(specs)
     ctx = mp.get_context("spawn")  # no inherited threads or state: the same on every OS
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_exit_with_parent
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
     ) as pool:
         running = set()
         try:

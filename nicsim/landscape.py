@@ -2,8 +2,14 @@
 
 A practice is an integer code whose bit i is component i. Codes rather than bit arrays
 keep ideas, copying and table look-ups cheap: applying a change idea is two bit operations,
-and when the whole space is small enough every context's outcome is precomputed once, so
+and when the whole space is small enough every context's fitness is precomputed once, so
 scoring a practice in the model is a single array look-up.
+
+Fitness is summed in one fixed order everywhere: components in consecutive groups
+(:func:`component_groups`), each group summed from zero, the groups added in turn, the
+total divided by N. The whole-space table and the direct evaluation of a few codes follow
+that order, so they agree to the last bit, and a context's exact maximum is reached
+exactly (outcome 1.0) by the practice that attains it, whichever path scored it.
 """
 
 from __future__ import annotations
@@ -12,11 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Precompute every context's outcome for all 2**N practices when the table stays below
-# this many entries (8 bytes each): N = 12 with 33 contexts is 135k entries.
+# Precompute every context's fitness for all 2**N practices when the table stays below
+# this many entries (8 bytes each): N = 12 with 33 contexts is 135k entries, N = 20 with
+# one context (Lazer & Friedman) is 1M.
 TABLE_LIMIT = 1 << 24
-CHUNK = 1 << 16  # practices scored per numpy call during exhaustive search
 EXACT_MAX_LIMIT = 24  # exhaustive maxima up to 2**24 practices
+GROUP_BITS = 12  # a group of components reads at most this many bits: its partial table is small
+LOW_BITS = 6  # partial tables also span the lowest bits, so broadcast loops run 64 long
 
 
 def codes_to_bits(codes: np.ndarray, n: int) -> np.ndarray:
@@ -29,6 +37,74 @@ def bits_to_codes(bits: np.ndarray) -> np.ndarray:
     """(M, n) array of 0/1 bits -> (M,) integer codes."""
     bits = np.asarray(bits, dtype=np.int64)
     return bits @ (np.int64(1) << np.arange(bits.shape[-1], dtype=np.int64))
+
+
+def component_groups(n: int, k: int) -> list[range]:
+    """Consecutive components whose K + 1 dependencies together span <= GROUP_BITS bits.
+
+    The grouping depends on N and K only, never on which bits a landscape draws, so many
+    landscapes can be evaluated together in the same order of additions.
+    """
+    size = max(1, GROUP_BITS // (k + 1))
+    return [range(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+def evaluate(deps: np.ndarray, tables: np.ndarray, codes, which) -> np.ndarray:
+    """Fitness of ``codes`` on the stacked landscapes ``which`` (paired, broadcast).
+
+    ``deps`` is (L, N, K+1) and ``tables`` (L, N, 2**(K+1)): L landscapes at once, so
+    districts in different contexts are scored in one pass over the components.
+    """
+    codes, which = np.broadcast_arrays(
+        np.asarray(codes, dtype=np.int64), np.asarray(which, dtype=np.int64)
+    )
+    n, k1 = deps.shape[1], deps.shape[2]
+    single = deps.shape[0] == 1
+    total = np.zeros(codes.shape)
+    for group in component_groups(n, k1 - 1):
+        part = np.zeros(codes.shape)
+        for i in group:
+            d = deps[0, i] if single else deps[which, i]  # (K+1,) or (..., K+1)
+            index = np.zeros(codes.shape, dtype=np.int64)
+            for j in range(k1):
+                index |= ((codes >> (d[j] if single else d[..., j])) & 1) << j
+            part += tables[0, i][index] if single else tables[which, i, index]
+        total += part
+    return total / n
+
+
+def power(x: np.ndarray, exponent: float) -> np.ndarray:
+    """``x ** exponent``; whole exponents (Lazer & Friedman's 8) by repeated squaring, which
+    is several times faster than numpy's general power over a table of 2**N outcomes."""
+    e = float(exponent)
+    if not (e.is_integer() and 1 <= e <= 64):
+        return np.power(x, e)
+    e = int(e)
+    out, base = None, np.array(x, dtype=np.float64)
+    while True:
+        if e & 1:
+            out = base.copy() if out is None else np.multiply(out, base, out=out)
+        e >>= 1
+        if not e:
+            return out
+        np.multiply(base, base, out=base)
+
+
+def _runs(n: int, bits: list[int]) -> tuple[list[int], list[int]]:
+    """Axis sizes that view a 2**n table (C order, high bit first) as alternating runs of
+    bits in and out of ``bits``: the full table's shape and a partial table's shape.
+    Merged runs keep numpy's broadcast loops long."""
+    inside = [(n - 1 - axis) in bits for axis in range(n)]
+    full, part = [], []
+    start = 0
+    while start < n:
+        end = start
+        while end < n and inside[end] == inside[start]:
+            end += 1
+        full.append(1 << (end - start))
+        part.append(1 << (end - start) if inside[start] else 1)
+        start = end
+    return full, part
 
 
 @dataclass(frozen=True)
@@ -59,13 +135,33 @@ class NKLandscape:
         return self.deps.shape[0]
 
     def fitness(self, codes: np.ndarray) -> np.ndarray:
-        """Mean contribution of the N components for each practice code, in one numpy pass."""
-        codes = np.asarray(codes, dtype=np.int64)[..., None]
-        index = (codes >> self.deps[:, 0]) & 1  # (..., N): one pass per dependency column
-        for j in range(1, self.deps.shape[1]):
-            index |= ((codes >> self.deps[:, j]) & 1) << j
-        index += np.arange(self.n) * self.table.shape[1]  # rows of the flattened table
-        return self.table.ravel()[index].mean(axis=-1)
+        """Mean contribution of the N components for each practice code."""
+        return evaluate(self.deps[None], self.table[None], codes, 0)
+
+    def full_table(self) -> np.ndarray:
+        """Fitness of all 2**N codes, equal bit for bit to :meth:`fitness` of each.
+
+        No loop over the 2**N codes: each group of components is tabulated over the few
+        bits it reads (and the lowest bits, which keeps numpy's inner loops long) and
+        broadcast into the whole space, one numpy pass per group.
+        """
+        n, k1 = self.deps.shape
+        out = np.zeros(1 << n)
+        low = set(range(min(LOW_BITS, n)))
+        for group in component_groups(n, k1 - 1):
+            bits = sorted({int(b) for i in group for b in self.deps[i]} | low)
+            local = np.arange(1 << len(bits), dtype=np.int64)
+            where = {b: p for p, b in enumerate(bits)}  # bit -> bit of the partial index
+            part = np.zeros(local.size)
+            for i in group:
+                index = np.zeros(local.size, dtype=np.int64)
+                for j, b in enumerate(self.deps[i]):
+                    index |= ((local >> where[int(b)]) & 1) << j
+                part += self.table[i][index]
+            full, shape = _runs(n, bits)
+            out.reshape(full)[...] += part.reshape(shape)
+        out /= n
+        return out
 
 
 class ContextLandscape:
@@ -94,11 +190,16 @@ class ContextLandscape:
             raise ValueError(
                 f"exact maxima need N <= {EXACT_MAX_LIMIT} (N = {self.n}); ask for approximate_max"
             )
-        self._table: np.ndarray | None = None
+        # the local landscapes stacked, to score districts of many contexts in one pass
+        self._deps = np.stack([land.deps for land in local])
+        self._tables = np.stack([land.table for land in local])
+        self._table: np.ndarray | None = None  # F_c over all codes, when small enough
         self._shared_table: np.ndarray | None = None  # S over all codes, with _table
+        self._outcomes: np.ndarray | None = None  # outcome_c over all codes, with _table
         if (1 << self.n) * self.n_contexts <= TABLE_LIMIT:
             self._table = self._all_fitness()
             self.max_fitness = self._table.max(axis=1)
+            self._outcomes = self._normalise(self._table, self.max_fitness[:, None])
         elif self.exact:
             self.max_fitness = self._exhaustive_max()
         else:
@@ -126,25 +227,27 @@ class ContextLandscape:
         contexts = np.asarray(contexts, dtype=np.int64)
         if self._table is not None:
             return self._table[contexts, codes]
-        codes, contexts = np.broadcast_arrays(codes, contexts)
         shared = self.shared.fitness(codes)
-        out = np.empty(codes.shape)
-        for c in np.unique(contexts):
-            mask = contexts == c
-            out[mask] = self._mix(shared[mask], c, codes[mask])
-        return out
-
-    def _mix(self, shared: np.ndarray, context: int, codes: np.ndarray) -> np.ndarray:
-        """F_c = (1 - h) S + h L_c, given S of ``codes``; L_c is not evaluated when h = 0."""
         if not self.h:
+            return self._mix(shared, None)
+        return self._mix(shared, evaluate(self._deps, self._tables, codes, contexts))
+
+    def _mix(self, shared: np.ndarray, local: np.ndarray | None) -> np.ndarray:
+        """F_c = (1 - h) S + h L_c; L_c is not needed (None) when h = 0."""
+        if local is None:
             return (1 - self.h) * shared
-        return (1 - self.h) * shared + self.h * self.local[context].fitness(codes)
+        return (1 - self.h) * shared + self.h * local
 
     def outcome(self, codes: np.ndarray, contexts: np.ndarray) -> np.ndarray:
         """Normalised outcome in [0, 1]: 1 is the best practice possible in that context."""
         contexts = np.asarray(contexts, dtype=np.int64)
-        ratio = self.fitness(codes, contexts) / self.max_fitness[contexts]
-        return np.minimum(ratio, 1.0) ** self.exponent
+        if self._outcomes is not None:
+            return self._outcomes[contexts, np.asarray(codes, dtype=np.int64)]
+        return self._normalise(self.fitness(codes, contexts), self.max_fitness[contexts])
+
+    def _normalise(self, fitness: np.ndarray, best: np.ndarray) -> np.ndarray:
+        """(F / max F) ** exponent, clamped at 1 for an approximate maximum below the truth."""
+        return power(np.minimum(fitness / best, 1.0), self.exponent)
 
     def shared_fitness(self, codes: np.ndarray) -> np.ndarray:
         """S(x): what research knows, the general problem without local context."""
@@ -153,22 +256,21 @@ class ContextLandscape:
         return self.shared.fitness(codes)
 
     # -- maxima ------------------------------------------------------------------------
-    def _all_fitness(self) -> np.ndarray:
-        codes = np.arange(1 << self.n, dtype=np.int64)
-        shared = self._shared_table = self.shared.fitness(codes)
-        table = np.empty((self.n_contexts, codes.size))
+    def _context_tables(self, shared: np.ndarray):
+        """F_c over all codes, one context at a time, given S over all codes."""
         for c in range(self.n_contexts):
-            table[c] = self._mix(shared, c, codes)
+            yield self._mix(shared, self.local[c].full_table() if self.h else None)
+
+    def _all_fitness(self) -> np.ndarray:
+        shared = self._shared_table = self.shared.full_table()
+        table = np.empty((self.n_contexts, shared.size))
+        for c, row in enumerate(self._context_tables(shared)):
+            table[c] = row
         return table
 
     def _exhaustive_max(self) -> np.ndarray:
-        best = np.full(self.n_contexts, -np.inf)
-        for start in range(0, 1 << self.n, CHUNK):
-            codes = np.arange(start, min(start + CHUNK, 1 << self.n), dtype=np.int64)
-            shared = self.shared.fitness(codes)
-            for c in range(self.n_contexts):
-                best[c] = max(best[c], self._mix(shared, c, codes).max())
-        return best
+        shared = self.shared.full_table()
+        return np.array([row.max() for row in self._context_tables(shared)])
 
     def _hill_climb_max(self, rng: np.random.Generator, restarts: int = 200) -> np.ndarray:
         """Best local optimum found by steepest-ascent climbs from random starts (approximate)."""

@@ -14,6 +14,7 @@ import numpy as np
 
 from .agents import District, Leader, Trial, random_change
 from .ideas import ChangeIdea
+from .landscape import bits_to_codes
 
 if TYPE_CHECKING:
     from .model import NICModel
@@ -208,6 +209,38 @@ def _neighbour_choices(model: NICModel, pick) -> tuple[np.ndarray, np.ndarray]:
     return candidate, rule
 
 
+def best_neighbours(model: NICModel) -> np.ndarray:
+    """Each district's best neighbour (highest outcome, lowest index on ties); -1 if none.
+
+    Vectorised over districts: one segmented maximum over the neighbour lists, so a
+    round costs a few numpy calls, not a Python loop over every tie.
+    """
+    indptr, nbrs = model.neighbour_arrays()
+    n = len(model.districts)
+    outcome = model.outcome[:n]
+    best = np.full(n, -1, dtype=np.int64)
+    has = np.flatnonzero(np.diff(indptr))
+    if has.size:
+        values = outcome[nbrs]
+        starts = indptr[has]
+        top = np.maximum.reduceat(values, starts)
+        owner = np.repeat(np.arange(n), np.diff(indptr))
+        at_top = np.full(n, np.inf)
+        at_top[has] = top
+        first = np.where(values == at_top[owner], nbrs, n)
+        best[has] = np.minimum.reduceat(first, starts)
+    if model.convening():  # fellow hub members are visible too
+        for members in model.hub_members():
+            order = members[np.lexsort((members, -outcome[members]))]
+            top = np.where(members == order[0], order[1] if order.size > 1 else -1, order[0])
+            mine = best[members]
+            take = (mine < 0) | (top >= 0) & (
+                (outcome[top] > outcome[mine]) | (outcome[top] == outcome[mine]) & (top < mine)
+            )
+            best[members] = np.where(take, top, mine)
+    return best
+
+
 def copy_best(model: NICModel) -> None:
     """Copy the best neighbour if it is strictly better, else try a one-component flip.
 
@@ -215,19 +248,22 @@ def copy_best(model: NICModel) -> None:
     (``copy_error``); a copy that leaves the district worse off is reverted.
     """
     p, rng = model.p, model.rng
-    practice, outcome = model.practice, model.outcome
-
-    def pick(i: int, nbrs: list[int]):
-        best = max(nbrs, key=lambda j: (outcome[j], -j))
-        if outcome[best] <= outcome[i]:
-            return None
-        differ = int(practice[i] ^ practice[best])
-        bits = [b for b in range(p.n_components) if differ >> b & 1]
-        failed = [b for b, u in zip(bits, rng.random(len(bits)), strict=True) if u < p.copy_error]
-        copied = differ & ~sum(1 << b for b in failed)
-        return (int(practice[i]) & ~copied) | (int(practice[best]) & copied), NOT_WORSE
-
-    _move(model, *_neighbour_choices(model, pick))
+    n = len(model.districts)
+    practice, outcome = model.practice[:n], model.outcome[:n]
+    candidate = _local_flip(model, rng)
+    rule = np.full(n, BETTER)
+    look = rng.random(n) < p.velocity
+    best = best_neighbours(model)
+    copying = np.flatnonzero(look & (best >= 0) & (outcome[np.maximum(best, 0)] > outcome))
+    if copying.size:
+        mine, theirs = practice[copying], practice[best[copying]]
+        copied = mine ^ theirs
+        if p.copy_error > 0:
+            fails = rng.random((copying.size, p.n_components)) < p.copy_error
+            copied &= ~bits_to_codes(fails)
+        candidate[copying] = (mine & ~copied) | (theirs & copied)
+        rule[copying] = NOT_WORSE
+    _move(model, candidate, rule)
 
 
 def conformity(model: NICModel) -> None:

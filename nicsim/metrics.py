@@ -19,7 +19,8 @@ def _outcomes(model: NICModel) -> np.ndarray:
 
 
 def mean_outcome(model: NICModel) -> float:
-    return float(_outcomes(model).mean())
+    x = _outcomes(model)
+    return float(x.sum() / x.size)
 
 
 def min_outcome(model: NICModel) -> float:
@@ -71,7 +72,7 @@ def mean_skill(model: NICModel) -> float:
 
 def ideas_in_circulation(model: NICModel) -> int:
     """Distinct ideas waiting in some district's inbox, not yet tested or practised there."""
-    keys = {idea.key for d in model.districts for idea, _ in d.pending_ideas()}
+    keys = {idea.key for d in model.districts if d.inbox for idea, _ in d.pending_ideas()}
     return len(keys)
 
 
@@ -103,12 +104,51 @@ def steps_to_target(mean_outcomes: np.ndarray, target: float) -> int | None:
     return int(hit[0]) if hit.size else None
 
 
+INTEGER_METRICS = ("unique_practices", *COUNT_METRICS, "ideas_in_circulation")
+
+
+class Recorder:
+    """Model-level data collection into a preallocated array, one row per step.
+
+    Mesa's ``DataCollector`` appends a deep copy of every value to a list per reporter;
+    this fills a row of a numpy array instead, and offers the same ``model_vars`` and
+    ``get_model_vars_dataframe`` views, so pages and notebooks read it the Mesa way.
+    """
+
+    def __init__(self, reporters: dict[str, Any], steps: int) -> None:
+        self.names = tuple(reporters)
+        self._reporters = tuple(reporters.values())
+        self._data = np.empty((steps + 1, len(self.names)))
+        self._rows = 0
+
+    def collect(self, model: NICModel) -> None:
+        if self._rows == len(self._data):  # run past its planned horizon: grow
+            self._data = np.concatenate([self._data, np.empty_like(self._data)])
+        self._data[self._rows] = [report(model) for report in self._reporters]
+        self._rows += 1
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Each metric over the steps so far; counts as integers."""
+        data = self._data[: self._rows]
+        return {
+            name: data[:, j].astype(np.int64) if name in INTEGER_METRICS else data[:, j].copy()
+            for j, name in enumerate(self.names)
+        }
+
+    @property
+    def model_vars(self) -> dict[str, list]:
+        return {name: col.tolist() for name, col in self.columns().items()}
+
+    def get_model_vars_dataframe(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.columns())
+
+
 def timeseries(model: NICModel) -> dict[str, np.ndarray]:
     """Per-step metrics as columns, step 0 being the initial state."""
-    data = model.datacollector.model_vars
-    cols = {"step": np.arange(len(data["mean_outcome"]))}
-    cols.update({name: np.asarray(data[name]) for name in STEP_METRICS})
-    return cols
+    data = model.datacollector.columns()
+    return {"step": np.arange(len(data["mean_outcome"])), **data}
 
 
 def run_summary(series: dict[str, np.ndarray], target: float) -> dict[str, Any]:

@@ -8,6 +8,7 @@ the same seed start from the same problem and the same place (common random numb
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections import Counter
 
@@ -33,23 +34,51 @@ def streams(seed: int) -> dict[str, np.random.Generator]:
 
 
 def make_landscape(p: Params, seed: int, n_districts: int) -> ContextLandscape:
-    n_contexts = p.n_contexts or n_districts
-    return ContextLandscape.random(
+    """The run's improvement problem: a function of the seed and problem parameters only."""
+    return _landscape(
+        seed,
         p.n_components,
         p.k,
         p.h,
-        n_contexts,
-        streams(seed)["landscape"],
+        p.n_contexts or n_districts,
         p.outcome_exponent,
         p.approximate_max,
     )
 
 
+@functools.lru_cache(maxsize=1)
+def _landscape(
+    seed: int, n: int, k: int, h: float, contexts: int, exponent: float, approximate: bool
+) -> ContextLandscape:
+    # Kept for the next model: runs of one seed under several designs or rules (common
+    # random numbers) face the same landscape, so it is built once. Models only read it.
+    return ContextLandscape.random(
+        n, k, h, contexts, streams(seed)["landscape"], exponent, approximate
+    )
+
+
+class _Network(Network):
+    """Mesa's network space, its cells joined in one dictionary update per cell.
+
+    Mesa connects cells one tie at a time, clearing neighbourhood caches that cannot
+    exist yet while the space is being built; on a dense graph (Lazer & Friedman's
+    totally connected 100) that took longer than the whole landscape.
+    """
+
+    def _connect_single_cell(self, cell) -> None:
+        connections = getattr(cell, "connections", None)
+        if not isinstance(connections, dict) or "neighborhood" in cell.__dict__:
+            super()._connect_single_cell(cell)
+            return
+        cells = self._cells
+        connections.update({v: cells[v] for v in self.G.neighbors(cell.coordinate)})
+
+
 def _network_space(graph: nx.Graph, random) -> Network:
     # Mesa 3.5 lays the graph out on creation unless told not to; 3.3 has no layout at all.
     if "layout" in inspect.signature(Network.__init__).parameters:
-        return Network(graph, random=random, layout=None)
-    return Network(graph, random=random)
+        return _Network(graph, random=random, layout=None)
+    return _Network(graph, random=random)
 
 
 class NICModel(mesa.Model):
@@ -102,10 +131,14 @@ class NICModel(mesa.Model):
             self.hubs.append(Hub(self, v, members))
         self.agent_at.update({a.node: a for a in (*self.universities, *self.hubs)})
         self._neighbours: dict[int, list[int]] | None = None
+        self._neighbour_arrays: tuple[np.ndarray, np.ndarray] | None = None
+        self._hub_members = [
+            np.array([m.node for m in h.members], dtype=np.int64) for h in self.hubs
+        ]
         self.rule = RULES[p.learning]
         self.best_fitness = self.landscape.max_fitness[self.context]
 
-        self.datacollector = mesa.DataCollector(model_reporters=metrics.STEP_REPORTERS)
+        self.datacollector = metrics.Recorder(metrics.STEP_REPORTERS, p.steps)
         self.datacollector.collect(self)
 
     # -- the environment --------------------------------------------------------------------
@@ -130,10 +163,27 @@ class NICModel(mesa.Model):
         self.space.add_connection(self.space[a], self.space[b])
         self.graph.edges[a, b]["kind"] = kind
         self._neighbours = None
+        self._neighbour_arrays = None
 
     def convening(self) -> bool:
         """Whether the hub convenes at the end of the current step."""
         return bool(self.hubs) and self.steps % self.p.convening_interval == 0
+
+    def neighbour_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every district's ordinary-month neighbours (see :meth:`district_neighbours`) as
+        compressed rows: district i's are ``nbrs[indptr[i]:indptr[i + 1]]``."""
+        if self._neighbour_arrays is None:
+            self.district_neighbours(0)  # fills the per-district lists
+            rows = [self._neighbours[d.node] for d in self.districts]
+            indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+            np.cumsum([len(r) for r in rows], out=indptr[1:])
+            nbrs = np.fromiter((j for r in rows for j in r), dtype=np.int64, count=indptr[-1])
+            self._neighbour_arrays = (indptr, nbrs)
+        return self._neighbour_arrays
+
+    def hub_members(self) -> list[np.ndarray]:
+        """District ids of each hub's members: they see one another at a convening."""
+        return self._hub_members
 
     def district_neighbours(self, i: int) -> list[int]:
         """Districts whose outcomes district ``i`` can see: tied directly or through a shared

@@ -149,10 +149,9 @@ def test_max_fitness_from_table_is_the_brute_force_max(h):
 
 
 @pytest.mark.parametrize("h", [0.0, 0.35, 1.0])
-def test_max_fitness_from_chunked_search_is_the_brute_force_max(monkeypatch, h):
-    """Chunked exhaustive path (no table; chunks not dividing 2**N) finds the same maxima."""
+def test_max_fitness_without_stored_table_is_the_brute_force_max(monkeypatch, h):
+    """Exhaustive path without a stored table (one context at a time) finds the same maxima."""
     monkeypatch.setattr(landscape, "TABLE_LIMIT", 0)
-    monkeypatch.setattr(landscape, "CHUNK", 37)
     cl = ContextLandscape.random(8, 3, h, 4, np.random.default_rng(2))
     assert cl._table is None
     np.testing.assert_array_equal(cl.max_fitness, brute_force_max(cl))
@@ -291,3 +290,27 @@ def test_approximate_max_for_n30_bounds_random_codes():
     # An estimate that is too low is clamped: outcome never exceeds 1.
     cl.max_fitness = np.array([f.min()])
     assert cl.outcome(codes, ctx).max() == 1.0
+
+
+# -- whole-space tables --------------------------------------------------------------------------
+@pytest.mark.parametrize(("n", "k"), [(1, 0), (5, 0), (6, 5), (9, 2), (13, 4), (14, 13)])
+def test_full_table_equals_direct_evaluation_bit_for_bit(n, k):
+    """The broadcast-built table of all 2**N codes equals scoring each code directly, exactly,
+    for groupings with one, several and N components per group."""
+    land = NKLandscape.random(n, k, np.random.default_rng(n * 31 + k))
+    np.testing.assert_array_equal(land.full_table(), land.fitness(all_codes(n)))
+
+
+def test_full_table_of_hand_landscape():
+    np.testing.assert_allclose(NKLandscape(DEPS_3, TABLE_3).full_table(), EXPECTED_3, atol=1e-15)
+
+
+def test_stacked_evaluation_scores_each_context_on_its_own_landscape(monkeypatch):
+    """Without a table, districts of different contexts are scored together, each exactly as
+    its own local landscape would score it."""
+    monkeypatch.setattr(landscape, "TABLE_LIMIT", 0)
+    cl = ContextLandscape.random(10, 3, 1.0, 5, np.random.default_rng(4))
+    rng = np.random.default_rng(40)
+    codes, contexts = rng.integers(0, 1 << 10, 200), rng.integers(0, 5, 200)
+    expected = [cl.local[c].fitness(x) for x, c in zip(codes, contexts, strict=True)]
+    np.testing.assert_array_equal(cl.fitness(codes, contexts), expected)

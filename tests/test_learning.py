@@ -228,3 +228,23 @@ def test_tie_formation_at_convenings_adds_cross_ties():
             if a.partnership != b.partnership:
                 assert m.graph.edges[a.node, b.node]["kind"] == "cross"
                 assert m.space[b.node] in m.space[a.node].connections.values()
+
+
+@pytest.mark.parametrize("design", ["random", "small_world", "siloed", "networked", "complete"])
+@pytest.mark.parametrize("convening", [False, True])
+def test_best_neighbours_matches_the_definition_on_every_district(design, convening):
+    """The vectorised best neighbour is the neighbour with the highest outcome, the lowest
+    index among equals (ties forced by shared practices), including hub members at a
+    convening; -1 for a district with no neighbour."""
+    from nicsim.learning import best_neighbours
+
+    p = tiny(design=design, n_districts=30, density=0.08, learning="copy_best")
+    m = NICModel(p.replace(leaders_per_district=0), seed=5)
+    n = len(m.districts)
+    m.set_practices(np.random.default_rng(1).integers(0, 6, n))  # few practices: many ties
+    m.steps = 3 if convening else 1  # convening_interval = 3
+    got = best_neighbours(m)
+    for i in range(n):
+        nbrs = m.district_neighbours(i)
+        want = max(nbrs, key=lambda j: (m.outcome[j], -j)) if nbrs else -1
+        assert got[i] == want, (design, i)

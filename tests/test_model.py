@@ -104,3 +104,17 @@ def test_finished_runs_do_not_stay_in_memory(small):
         simulate(RunSpec(seed, seed, 0, small))
     gc.collect()
     assert sum(isinstance(o, NICModel) for o in gc.get_objects()) == before
+
+
+def test_runs_of_one_seed_share_one_landscape_and_record_integer_counts():
+    """Two designs with the same seed face the very same landscape object (built once);
+    another seed gets its own. Counts come back from the recorder as integers."""
+    a = NICModel(Params(design="siloed", steps=2), seed=4).run()
+    b = NICModel(Params(design="hub", steps=2), seed=4).run()
+    assert a.landscape is b.landscape
+    assert NICModel(Params(steps=2), seed=5).landscape is not a.landscape
+    series = metrics.timeseries(a)
+    assert series["tests_run"].dtype == np.int64 and series["mean_outcome"].dtype == np.float64
+    assert len(series["step"]) == 3
+    a.run(2)  # past the planned horizon: the recorder grows
+    assert len(metrics.timeseries(a)["step"]) == 5

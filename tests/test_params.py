@@ -10,6 +10,7 @@ from nicsim.params import (
     load_config,
     parameter_table,
     parse_overrides,
+    read_toml,
     to_toml,
 )
 
@@ -111,8 +112,15 @@ def test_config_errors_name_the_file(tmp_path):
 
 
 def test_shipped_configs_are_valid(root):
+    """Every config under configs/ loads; sweep files there (replications) plan."""
+    from nicsim.experiments import load_sweep
+
     for path in sorted((root / "configs").rglob("*.toml")):
-        load_config(path)
+        raw = read_toml(path)
+        if "base" in raw or "grid" in raw:
+            assert load_sweep(path, replications=1).runs
+        else:
+            load_config(path)
 
 
 def test_readme_parameter_table_lists_every_parameter(root):

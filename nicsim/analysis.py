@@ -38,19 +38,13 @@ def band(ts: pd.DataFrame, metric: str, level: float = 0.95) -> pd.DataFrame:
 
 def summary_table(runs: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     """Mean and 95% CI of each metric across the runs."""
-    rows = []
-    for metric in metrics:
-        m, lo, hi = mean_ci(runs[metric])
-        rows.append(
-            {
-                "metric": metric,
-                "mean": m,
-                "ci_low": lo,
-                "ci_high": hi,
-                "n": int(runs[metric].notna().sum()),
-            }
-        )
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"metric": metric, **ci_row(runs[metric])} for metric in metrics])
+
+
+def ci_row(values: pd.Series) -> dict[str, float | int]:
+    """``mean``, ``ci_low``, ``ci_high`` (95%) and ``n`` (values present) of a column."""
+    m, lo, hi = mean_ci(values)
+    return {"mean": m, "ci_low": lo, "ci_high": hi, "n": int(values.notna().sum())}
 
 
 @dataclass(frozen=True)
@@ -229,19 +223,13 @@ def at_steps(ts: pd.DataFrame, steps: list[int], keys: list[str], metrics: list[
 
 def summary_at(at: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
     """Mean, 95% CI and n of ``metric`` per group of ``by`` and step (from :func:`at_steps`)."""
-    rows = []
-    for key, group in at.groupby([*by, "step"], sort=True):
-        m, lo, hi = mean_ci(group[metric])
-        rows.append(
-            {
-                **dict(zip([*by, "step"], key, strict=True)),
-                "mean": m,
-                "ci_low": lo,
-                "ci_high": hi,
-                "n": int(group[metric].notna().sum()),
-            }
-        )
-    return pd.DataFrame(rows)
+    keys = [*by, "step"]
+    return pd.DataFrame(
+        [
+            {**dict(zip(keys, key, strict=True)), **ci_row(group[metric])}
+            for key, group in at.groupby(keys, sort=True)
+        ]
+    )
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,7 @@ def against_parameter(
     ylabel: str,
     labels: dict | None = None,
     title: str = "",
+    logx: bool = False,
 ) -> Path:
     """Mean with its 95% CI against a swept parameter, one line per value of ``series``."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -175,6 +176,8 @@ def against_parameter(
             lw=1.5,
             label=_label(series, value, labels),
         )
+    if logx:
+        ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)

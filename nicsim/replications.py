@@ -165,12 +165,20 @@ def lazer_friedman_report(root: Path) -> str:
 
     if "fig4_5" in data:
         traj, at = data["fig4_5"]
+        n = at["seed"].nunique()
         for metric, fig, ylabel in (
             ("mean_outcome", "fig4_performance.png", "Mean performance"),
             ("unique_practices", "fig5_unique_solutions.png", "Unique solutions"),
         ):
-            trajectory_panels(traj, metric, "design", figs / fig, ylabel, labels=DESIGN_LABELS)
-        n = at["seed"].nunique()
+            trajectory_panels(
+                traj,
+                metric,
+                "design",
+                figs / fig,
+                ylabel,
+                labels=DESIGN_LABELS,
+                title=f"{n} landscapes; band: 95% CI of the mean",
+            )
         out += ["", f"## Figures 4 and 5: linear vs totally connected ({n} landscapes)", ""]
         for metric, what in (
             ("mean_outcome", "Mean performance"),
@@ -204,9 +212,11 @@ def lazer_friedman_report(root: Path) -> str:
             "density",
             "series",
             figs / "fig6_density.png",
-            "Density",
+            "Density (log scale)",
             "Mean performance",
             labels={v: v for v in s["series"]},
+            title=f"Random networks, {at['seed'].nunique()} landscapes; bars: 95% CI",
+            logx=True,
         )
         moves = summary_at(at[at["step"] == 100], ["networks", "density"], "ideas_adopted")
         out += [
@@ -234,6 +244,7 @@ def lazer_friedman_report(root: Path) -> str:
             "Links rewired",
             "Mean performance",
             labels={t: f"round {t}" for t in s["step"].unique()},
+            title=f"Small world, {at['seed'].nunique()} landscapes; bars: 95% CI",
         )
         pairs = [("A 0 rewired, B 50 rewired", {"rewirings": 0}, {"rewirings": 50})]
         out += [
@@ -263,6 +274,7 @@ def lazer_friedman_report(root: Path) -> str:
             "Mean performance",
             panel_by="design",
             labels=labels,
+            title=f"{at['seed'].nunique()} landscapes; bands: 95% CI of the mean",
         )
         s = summary_at(at[at["step"].isin(LF_TABLE_STEPS)], ["design", param], "mean_outcome")
         hi, lo = values

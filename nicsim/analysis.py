@@ -38,19 +38,13 @@ def band(ts: pd.DataFrame, metric: str, level: float = 0.95) -> pd.DataFrame:
 
 def summary_table(runs: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     """Mean and 95% CI of each metric across the runs."""
-    rows = []
-    for metric in metrics:
-        m, lo, hi = mean_ci(runs[metric])
-        rows.append(
-            {
-                "metric": metric,
-                "mean": m,
-                "ci_low": lo,
-                "ci_high": hi,
-                "n": int(runs[metric].notna().sum()),
-            }
-        )
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"metric": metric, **ci_row(runs[metric])} for metric in metrics])
+
+
+def ci_row(values: pd.Series) -> dict[str, float | int]:
+    """``mean``, ``ci_low``, ``ci_high`` (95%) and ``n`` (values present) of a column."""
+    m, lo, hi = mean_ci(values)
+    return {"mean": m, "ci_low": lo, "ci_high": hi, "n": int(values.notna().sum())}
 
 
 @dataclass(frozen=True)
@@ -192,3 +186,91 @@ def _check_unique(group: pd.DataFrame, by: str, value, pair_on: list[str]) -> No
             f"cannot pair runs: {int(dup.sum())} runs with {by} = {value} share {key}; "
             "runs of a group must differ in the seed or a swept parameter"
         )
+
+
+# -- replications: values at given rounds and head-to-head counts -----------------------------
+def trajectories(ts: pd.DataFrame, by: list[str], metrics: list[str]) -> pd.DataFrame:
+    """Per group and step: mean and 95% band of each metric, in long form.
+
+    A compact stand-in for a large ``timeseries.parquet``: one row per group, step and metric
+    rather than one per run and step, so a replication's figures can be redrawn (and
+    committed) without the bulk output.
+    """
+    parts = []
+    for key, group in ts.groupby(by, sort=True) if by else [((), ts)]:
+        key = key if isinstance(key, tuple) else (key,)
+        for metric in metrics:
+            b = band(group, metric).reset_index()
+            b.insert(0, "metric", metric)
+            for name, value in zip(by, key, strict=True):
+                b.insert(0, name, value)
+            parts.append(b)
+    return pd.concat(parts, ignore_index=True)
+
+
+def at_steps(ts: pd.DataFrame, steps: list[int], keys: list[str], metrics: list[str]):
+    """Each run's metrics at the given steps: one row per run and step, tagged with ``keys``.
+
+    A step beyond a run's horizon takes the run's last step, so "final" is always there.
+    """
+    last = ts.groupby("run_id")["step"].transform("max")
+    rows = []
+    for step in steps:
+        pick = ts[ts["step"] == np.minimum(step, last)]
+        rows.append(pick[[*keys, *metrics]].assign(step=step))
+    return pd.concat(rows, ignore_index=True)
+
+
+def summary_at(at: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
+    """Mean, 95% CI and n of ``metric`` per group of ``by`` and step (from :func:`at_steps`)."""
+    keys = [*by, "step"]
+    return pd.DataFrame(
+        [
+            {**dict(zip(keys, key, strict=True)), **ci_row(group[metric])}
+            for key, group in at.groupby(keys, sort=True)
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class HeadToHead:
+    """How often A ends above B on the same landscape from the same start (same seed)."""
+
+    step: int
+    n: int
+    a_higher: int
+    b_higher: int
+    tied: int
+    share_a_higher: float  # a_higher / n
+    mean_diff: float  # mean of A - B
+
+
+def head_to_head(
+    a: pd.DataFrame, b: pd.DataFrame, metric: str = "mean_outcome", tol: float = 1e-12
+) -> list[HeadToHead]:
+    """Landscape-by-landscape contest of two settings, per step (rows from :func:`at_steps`).
+
+    Runs pair on ``seed``: with common random numbers a pair faced the same landscape from
+    the same starting strings, so counting wins is the paper's head-to-head comparison.
+    Differences within ``tol`` are ties (both settings often end on the same optimum).
+    """
+    both = a[["seed", "step", metric]].merge(
+        b[["seed", "step", metric]], on=["seed", "step"], suffixes=("_a", "_b"), validate="1:1"
+    )
+    out = []
+    for step, g in both.groupby("step", sort=True):
+        d = (g[f"{metric}_a"] - g[f"{metric}_b"]).to_numpy()
+        up, down = int((d > tol).sum()), int((d < -tol).sum())
+        n = len(d)
+        out.append(
+            HeadToHead(
+                int(step),
+                n,
+                up,
+                down,
+                n - up - down,
+                up / n if n else float("nan"),
+                float(d.mean()) if n else float("nan"),
+            )
+        )
+    return out

@@ -7,6 +7,7 @@ an interrupted run or sweep keeps every finished run and says how to resume.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -117,6 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     anim.add_argument("--seed", type=_int_at_least(0), help="seed (default: the config's)")
     anim.add_argument("--fps", type=_positive_float, default=4.0, help="frames (months) a second")
+    from .replications import STUDIES
+
+    rep = sub.add_parser("replicate", help="run a published model's replication and report it")
+    rep.add_argument("study", choices=sorted(STUDIES), help="the paper to replicate")
+    rep.add_argument("--only", nargs="+", metavar="SWEEP", help="run only these sweep files")
+    rep.add_argument(
+        "--report-only", action="store_true", help="redraw figures and summary.md without running"
+    )
+    rep.add_argument(
+        "--configs", help="folder of the sweep files (default configs/replications/STUDY)"
+    )
+    _execution_options(rep, default_workers())
+    rep.set_defaults(out="results/replications")
     return parser
 
 
@@ -189,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "compare":
             print(write_comparison(args.dir, args.by, args.reference), end="")
             return 0
+        if args.command == "replicate":
+            return replicate(args)
         if args.command == "run":
             overrides = parse_overrides(args.set)
             for key in ("replications", "seed"):
@@ -215,13 +231,20 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def execute(plan: Plan, args: argparse.Namespace) -> tuple[int, Path]:
-    """Run what is missing from the plan's directory, then write the final tables."""
+def execute(plan: Plan, args: argparse.Namespace, by_seed: bool = False) -> tuple[int, Path]:
+    """Run what is missing from the plan's directory, then write the final tables.
+
+    ``by_seed`` hands the runs out seed by seed (all grid points of replication 0, then 1,
+    ...), so a worker's next run usually shares its landscape with the last one and finds it
+    in the model's one-landscape cache. Results are the same in any order.
+    """
     check_inputs(plan)
     out = Path(args.out) if args.out else Path("results") / plan.name
     store = RunStore(out)
     done = store.open(plan, force=args.force, command=["nicsim", *sys.argv[1:]])
     todo = [r for r in plan.runs if r.run_id not in done]
+    if by_seed:
+        todo.sort(key=lambda r: (r.seed, r.run_id))
     if done:
         print(f"resuming {out}: {len(done)} of {len(plan.runs)} runs already done", file=sys.stderr)
     progress = Progress(len(plan.runs), len(done), label=plan.name)
@@ -247,6 +270,47 @@ def execute(plan: Plan, args: argparse.Namespace) -> tuple[int, Path]:
     progress.close()
     store.finalize()
     return 0, out
+
+
+def replicate(args: argparse.Namespace) -> int:
+    """Run a study's sweeps, each into OUT/STUDY/SWEEP (resuming what is done), then report."""
+    from .replications import STUDIES
+
+    study = STUDIES[args.study]
+    folder = Path(args.configs or Path("configs") / "replications" / study.name)
+    unknown = sorted(set(args.only or ()) - set(study.sweeps))
+    if unknown:
+        raise ConfigError(
+            f"--only {' '.join(unknown)} is not allowed: expected sweeps of {study.name}: "
+            f"{', '.join(study.sweeps)}"
+        )
+    root = Path(args.out) / study.name
+    for name in () if args.report_only else (args.only or study.sweeps):
+        plan = load_sweep(
+            folder / f"{name}.toml", parse_overrides(args.set), args.replications, args.seed
+        )
+        if _complete(root / name, plan):
+            # re-finalising would only rewrite the same tables and lose the manifest's times
+            print(f"{name}: complete in {root / name}, not run again", file=sys.stderr)
+            continue
+        code, _ = execute(
+            plan, argparse.Namespace(**{**vars(args), "out": root / name}), by_seed=True
+        )
+        if code:
+            return code
+    study.report(root)
+    print(f"{study.name}: figures and summary.md in {root}")
+    return 0
+
+
+def _complete(out: Path, plan: Plan) -> bool:
+    """Whether ``out`` already holds every run of this very plan, finalised."""
+    try:
+        made = json.loads((out / "plan.json").read_text())["fingerprint"]
+        manifest = json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError, KeyError):
+        return False
+    return made == plan.fingerprint() and manifest.get("complete") is True
 
 
 def entry() -> None:

@@ -141,23 +141,90 @@ def lattice(p: Params, rng: np.random.Generator) -> nx.Graph:
     return _districts_only(p.districts, sorted(_ring_lattice_edges(p.districts, p.lattice_k)))
 
 
+def full(p: Params, rng: np.random.Generator) -> nx.Graph:
+    """Every district tied to every other: Lazer & Friedman's totally connected network."""
+    return _districts_only(p.districts, itertools.combinations(range(p.districts), 2))
+
+
+# Draws of a random graph before `connected = true` gives up. Params.validate already
+# refuses densities whose expected ties are fewer than a spanning tree needs, so this bound
+# is reached only just above that (e.g. 2% with 100 districts): a clear error beats a hang.
+CONNECTED_TRIES = 10_000
+
+
 def random(p: Params, rng: np.random.Generator) -> nx.Graph:
-    pairs = list(itertools.combinations(range(p.districts), 2))
-    draws = rng.random(len(pairs))
-    return _districts_only(
-        p.districts, (e for e, u in zip(pairs, draws, strict=True) if u < p.density)
+    """Erdos-Renyi G(n, density); with ``connected``, the first connected draw.
+
+    Redrawing until connected samples G(n, p) conditioned on being connected, which is what
+    Lazer & Friedman's "single-component only" networks are. The first draw is the same
+    with or without ``connected``, so the two variants share a graph whenever it is connected.
+    """
+    n = p.districts
+    for _ in range(CONNECTED_TRIES if p.connected else 1):
+        edges = gnp_edges(n, p.density, rng)
+        if not p.connected or is_connected(n, edges):
+            return _districts_only(n, map(tuple, edges.tolist()))
+    raise ConfigError(
+        f"density = {p.density} is not allowed with connected = true and {n} districts: no "
+        f"connected graph in {CONNECTED_TRIES} draws; use a higher density"
     )
 
 
+def gnp_edges(n: int, prob: float, rng: np.random.Generator) -> np.ndarray:
+    """Edges (i < j, sorted) of an Erdos-Renyi G(n, prob) graph in O(n + edges) time.
+
+    The n(n-1)/2 pairs are numbered row by row and the gaps between chosen pairs are drawn
+    as geometric variables (Batagelj & Brandes 2005), so a sparse graph on many districts
+    never visits every pair, as a coin per pair would.
+    """
+    total = n * (n - 1) // 2
+    if prob <= 0 or total == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    if prob >= 1:
+        chosen = np.arange(total, dtype=np.int64)
+    else:
+        parts, last = [], -1
+        batch = int(total * prob + 4 * np.sqrt(total * prob)) + 16
+        while last < total:
+            positions = last + np.cumsum(rng.geometric(prob, batch))
+            parts.append(positions[positions < total])
+            last = int(positions[-1])
+        chosen = np.concatenate(parts)
+    starts = np.arange(n, dtype=np.int64)
+    starts = starts * (2 * n - starts - 1) // 2  # number of the first pair (i, i + 1) of row i
+    i = np.searchsorted(starts, chosen, side="right") - 1
+    return np.column_stack([i, chosen - starts[i] + i + 1])
+
+
+def is_connected(n: int, edges: np.ndarray) -> bool:
+    """Whether n nodes with these edges form one component, in O(n + edges)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if n <= 1:
+        return True
+    if len(edges) < n - 1 or np.bincount(edges.ravel(), minlength=n).min() == 0:
+        return False  # the common failure of a sparse draw, found without a graph search
+    adj = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    return connected_components(adj, directed=False, return_labels=False) == 1
+
+
 def small_world(p: Params, rng: np.random.Generator) -> nx.Graph:
-    """Ring lattice with ``rewirings`` links moved to random new ends, keeping it connected."""
+    """Ring lattice with ``rewirings`` of its links moved to random new ends, kept connected.
+
+    As in Lazer & Friedman (2007), each rewiring moves a *different* lattice link (a link
+    already moved is not moved again, so r rewirings are r rewired links), and a move that
+    would disconnect the graph is undone and does not count.
+    """
     n = p.districts
-    g = _districts_only(n, sorted(_ring_lattice_edges(n, p.lattice_k)))
+    lattice = sorted(_ring_lattice_edges(n, p.lattice_k))
+    g = _districts_only(n, lattice)
+    unmoved = list(lattice)
     done, attempts = 0, 0
-    while done < p.rewirings and attempts < 100 * (p.rewirings + 1):
+    while done < p.rewirings and unmoved and attempts < 100 * (p.rewirings + 1):
         attempts += 1
-        edges = sorted(g.edges)
-        a, b = edges[rng.integers(len(edges))]
+        pick = int(rng.integers(len(unmoved)))
+        a, b = unmoved[pick]
         c = int(rng.integers(n))
         if c in (a, b) or g.has_edge(a, c):
             continue
@@ -165,6 +232,7 @@ def small_world(p: Params, rng: np.random.Generator) -> nx.Graph:
         g.add_edge(a, c, kind="cross")
         if nx.is_connected(g):
             done += 1
+            unmoved.pop(pick)
         else:
             g.remove_edge(a, c)
             g.add_edge(a, b, kind="cross")
@@ -366,6 +434,7 @@ DESIGN_BUILDERS: dict[str, Callable[[Params, np.random.Generator], nx.Graph]] = 
     "networked": networked,
     "complete": complete,
     "line": line,
+    "full": full,
     "ring": ring,
     "lattice": lattice,
     "random": random,

@@ -24,6 +24,7 @@ DESIGNS = (
     "networked",
     "complete",
     "line",
+    "full",
     "ring",
     "lattice",
     "random",
@@ -84,7 +85,7 @@ class Params(ModelParams):
     partnerships: int = _p(11, "university-district partnerships", 1, None)
     districts_per_partnership: int = _p(3, "districts in each partnership", 1, None)
     n_districts: int = _p(
-        0, "districts for line/ring/lattice/random/small_world (0 = partnerships x districts)", 0
+        0, "districts for the district-only designs (0 = partnerships x districts)", 0
     )
     leaders_per_district: int = _p(3, "improvement leaders per district", 0, None)
     initial_skill: float = _p(
@@ -120,6 +121,7 @@ class Params(ModelParams):
     design: str = _p("hub", "network design", choices=DESIGNS)
     cross_ties: float = _p(0.1, "networked: chance of each cross-partnership district tie", 0, 1)
     density: float = _p(0.2, "random: edge probability (Erdos-Renyi)", 0.0, 1.0)
+    connected: bool = _p(False, "random: redraw the graph until it is connected (one component)")
     lattice_k: int = _p(2, "lattice/small_world: ties to the k nearest on each side", 1, None)
     rewirings: int = _p(5, "small_world: links rewired, never disconnecting the graph", 0, None)
     graph_file: str = _p("", "file: GraphML, GEXF or CSV edge list (source,target[,kind])")
@@ -143,6 +145,8 @@ class Params(ModelParams):
 
 
 NIC_DESIGNS = ("siloed", "hub", "networked", "complete")
+# District-only families (Lazer & Friedman 2007): no universities, no hub, n_districts nodes.
+GENERIC_DESIGNS = ("line", "full", "ring", "lattice", "random", "small_world")
 
 
 @functools.cache
@@ -232,12 +236,23 @@ def validate(p: Params) -> None:
         )
     if p.design == "file" and not p.graph_file:
         raise ConfigError("graph_file = '' is not allowed with design = 'file': name a graph file")
-    if p.design in ("line", "ring", "lattice", "random", "small_world") and p.districts < 2:
+    if p.design in GENERIC_DESIGNS and p.districts < 2:
         raise ConfigError(
             f"n_districts = {p.n_districts} is not allowed with design = {p.design!r}: "
             f"expected >= 2 districts (0 means partnerships x districts_per_partnership = "
             f"{p.partnerships * p.districts_per_partnership})"
         )
+    if p.design == "random" and p.connected:
+        # A connected graph needs n - 1 ties. Below that on average, redrawing until one is
+        # connected would almost never end, so say so now rather than after many draws.
+        n = p.districts
+        expected = p.density * n * (n - 1) / 2
+        if expected < n - 1:
+            raise ConfigError(
+                f"density = {p.density} is not allowed with connected = true and {n} districts: "
+                f"expected >= {2 / n:.4g} (a connected graph needs {n - 1} ties, this density "
+                f"gives {expected:g} on average)"
+            )
 
 
 def _known_keys() -> list[str]:

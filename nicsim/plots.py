@@ -123,3 +123,81 @@ def sensitivity_figure(table: pd.DataFrame, method: str, path: str | Path, title
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3, axis="x")
     return _save(fig, path)
+
+
+# -- replications: figures from compact tables (analysis.trajectories / summary_at) -----------
+def _label(name: str, value, labels: dict | None) -> str:
+    return (labels or {}).get(value, f"{name} = {value}")
+
+
+def trajectory_panels(
+    traj: pd.DataFrame,
+    metric: str,
+    line_by: str,
+    path: str | Path,
+    ylabel: str,
+    panel_by: str | None = None,
+    labels: dict | None = None,
+    title: str = "",
+) -> Path:
+    """Mean trajectory with its 95% band per value of ``line_by``, one panel per ``panel_by``.
+
+    Drawn from :func:`nicsim.analysis.trajectories` rows, so a figure can be redrawn from
+    the small committed table rather than from every run's time series.
+    """
+    rows = traj[traj["metric"] == metric]
+    panels = [(None, rows)] if panel_by is None else list(rows.groupby(panel_by, sort=False))
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.5), squeeze=False)
+    for ax, (panel, data) in zip(axes[0], panels, strict=True):
+        for value, line in data.groupby(line_by, sort=False):
+            line = line.sort_values("step")
+            drawn = ax.plot(line["step"], line["mean"], lw=2, label=_label(line_by, value, labels))
+            ax.fill_between(
+                line["step"], line["lo"], line["hi"], color=drawn[0].get_color(), alpha=0.25, lw=0
+            )
+        ax.set_xlabel("Round")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        if panel is not None:
+            ax.set_title(_label(panel_by, panel, labels))
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def against_parameter(
+    summary: pd.DataFrame,
+    x: str,
+    series: str,
+    path: str | Path,
+    xlabel: str,
+    ylabel: str,
+    labels: dict | None = None,
+    title: str = "",
+    logx: bool = False,
+) -> Path:
+    """Mean with its 95% CI against a swept parameter, one line per value of ``series``."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for value, line in summary.groupby(series, sort=False):
+        line = line.sort_values(x)
+        err = [line["mean"] - line["ci_low"], line["ci_high"] - line["mean"]]
+        ax.errorbar(
+            line[x],
+            line["mean"],
+            yerr=err,
+            marker="o",
+            ms=4,
+            capsize=3,
+            lw=1.5,
+            label=_label(series, value, labels),
+        )
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return _save(fig, path)

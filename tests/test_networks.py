@@ -6,7 +6,14 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from nicsim.networks import GraphFileError, build_graph, load_graph, write_graph
+from nicsim.networks import (
+    GraphFileError,
+    build_graph,
+    gnp_edges,
+    is_connected,
+    load_graph,
+    write_graph,
+)
 from nicsim.params import ConfigError, Params
 
 PARTS, DPP = 4, 3  # 4 partnerships of 3 districts: 12 districts, 4 universities
@@ -202,6 +209,76 @@ def test_generic_designs_default_to_partnerships_times_districts():
     assert_districts_only(g, N_D)
 
 
+def test_full_ties_every_district_to_every_other():
+    """full: the districts-only complete graph (Lazer & Friedman's totally connected)."""
+    g = generic("full", n=6)
+    assert_districts_only(g, 6)
+    assert edge_set(g) == set(itertools.combinations(range(6), 2))
+
+
+def test_gnp_edges_are_pairs_i_below_j_with_the_right_rate():
+    """Every pair is equally likely to be tied, with probability density, never twice."""
+    rng = np.random.default_rng(0)
+    counts = np.zeros((6, 6))
+    for _ in range(4000):
+        edges = gnp_edges(6, 0.3, rng)
+        assert len({tuple(e) for e in edges.tolist()}) == len(edges)
+        assert np.all(edges[:, 0] < edges[:, 1])
+        np.add.at(counts, (edges[:, 0], edges[:, 1]), 1)
+    upper = counts[np.triu_indices(6, 1)] / 4000
+    assert np.allclose(upper, 0.3, atol=0.04)  # 4000 draws: sd of each rate is 0.007
+    assert counts[np.tril_indices(6)].sum() == 0
+
+
+def test_gnp_edges_on_a_million_sparse_nodes_is_fast():
+    """O(n + edges): a coin per pair would visit 5e11 pairs; skipping takes well under 2 s."""
+    import time
+
+    start = time.perf_counter()
+    edges = gnp_edges(1_000_000, 2e-6, np.random.default_rng(0))
+    assert time.perf_counter() - start < 2.0
+    assert abs(len(edges) - 999_999) < 5 * 1000  # mean n(n-1)/2 * p, sd about 1000
+
+
+def test_random_connected_redraws_until_one_component():
+    """connected = true: a single component at a density where most draws are not one."""
+    plain = [generic("random", n=100, seed=s, density=0.04) for s in range(10)]
+    assert sum(nx.is_connected(g) for g in plain) < 8  # P(connected) is about 0.17 here
+    for s in range(10):
+        g = generic("random", n=100, seed=s, density=0.04, connected=True)
+        assert nx.is_connected(g)
+        assert same_graph(g, generic("random", n=100, seed=s, density=0.04, connected=True))
+        if nx.is_connected(plain[s]):  # the first draw is shared by both variants
+            assert same_graph(g, plain[s])
+
+
+def test_random_connected_refuses_hopeless_densities():
+    """Too sparse for one component: refused on validation, or after a bounded number of draws."""
+    with pytest.raises(ConfigError, match="density = 0.01 is not allowed with connected"):
+        Params(design="random", n_districts=100, density=0.01, connected=True)
+    with pytest.raises(ConfigError, match="no connected graph in"):
+        generic("random", n=100, density=0.02, connected=True)
+
+
+def test_is_connected_on_known_graphs():
+    assert is_connected(4, np.array([[0, 1], [1, 2], [2, 3]]))
+    assert not is_connected(4, np.array([[0, 1], [2, 3], [0, 3 - 3]]))
+    assert not is_connected(3, np.array([[0, 1], [0, 1]]))  # node 2 alone
+    assert is_connected(1, np.empty((0, 2), dtype=np.int64))
+
+
+def test_small_world_as_lazer_friedman():
+    """Ring of 100 with the 4 nearest tied, r links moved: r edges leave the lattice (fewer only
+    if a move lands back on a lattice tie), degree sum kept, always connected."""
+    lattice_edges = edge_set(generic("lattice", n=100, lattice_k=2))
+    for r in (0, 1, 10, 50):
+        g = generic("small_world", n=100, seed=r, lattice_k=2, rewirings=r)
+        assert g.number_of_edges() == 200
+        assert nx.is_connected(g)
+        moved = edge_set(g) - lattice_edges
+        assert r - 2 <= len(moved) <= r
+
+
 # -- seeding -----------------------------------------------------------------------------------
 def same_graph(a: nx.Graph, b: nx.Graph) -> bool:
     return dict(a.nodes(data=True)) == dict(b.nodes(data=True)) and edge_kinds(a) == edge_kinds(b)
@@ -212,6 +289,7 @@ def test_same_seed_same_graph():
     makers = [
         lambda s: nic("networked", seed=s, cross_ties=0.5),
         lambda s: generic("random", n=15, seed=s, density=0.3),
+        lambda s: generic("random", n=30, seed=s, density=0.2, connected=True),
         lambda s: generic("small_world", n=15, seed=s, rewirings=4),
     ]
     for make in makers:

@@ -9,6 +9,7 @@ records, skills and partners.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -304,13 +305,16 @@ class Hub(FixedAgent):
 
     def convene(self) -> None:
         p = self.model.p
-        ranked = [
-            (idea, ev)
-            for idea, ev in self.pooled_evidence()
-            if ev.tests >= p.min_tests and ev.mean_gain > p.adoption_threshold
-        ]
-        ranked.sort(key=lambda item: (-item[1].mean_gain, -item[1].tests, item[0].key))
-        for idea, ev in ranked[: p.hub_broadcast]:
+        ranked = heapq.nsmallest(
+            p.hub_broadcast,
+            (
+                (idea, ev)
+                for idea, ev in self.pooled_evidence()
+                if ev.tests >= p.min_tests and ev.mean_gain > p.adoption_threshold
+            ),
+            key=lambda item: (-item[1].mean_gain, -item[1].tests, item[0].key),
+        )
+        for idea, ev in ranked:
             idea = idea._replace(origin="hub", source=self.node)
             for district in self.members:
                 district.receive(idea, ev, self.node)

@@ -56,7 +56,7 @@ def research(model: NICModel) -> None:
 
 
 def plan_tests(
-    district: District, practice: int, slots: int, flips: np.ndarray
+    district: District, practice: int, slots: int, flips: list[list[int]]
 ) -> list[ChangeIdea]:
     """What this month's ``slots`` PDSA tests try, in order, in order of preference.
 
@@ -107,7 +107,7 @@ def plan_tests(
     for tries in flips:
         if len(chosen) >= slots:
             break
-        for component in tries.tolist():  # prefer a variation not tried yet
+        for component in tries:  # prefer a variation not tried yet
             mask = 1 << component
             key = (mask, ~practice & mask)
             if key not in trials and key not in planned:
@@ -120,7 +120,9 @@ def pdsa(model: NICModel) -> None:
     """Leaders test ideas with noisy measurement; districts adopt what passes, then share."""
     p, rng = model.p, model.rng
     per_district = p.tests_per_leader * p.leaders_per_district
-    flips = rng.integers(0, p.n_components, (len(model.districts), per_district, LOCAL_TRIES))
+    flips = rng.integers(
+        0, p.n_components, (len(model.districts), per_district, LOCAL_TRIES)
+    ).tolist()
     nodes, tested, posts, plans = [], [], [], []
     practices = model.practice.tolist()
     for district, row in zip(model.districts, flips, strict=True):

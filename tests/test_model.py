@@ -118,3 +118,17 @@ def test_runs_of_one_seed_share_one_landscape_and_record_integer_counts():
     assert len(series["step"]) == 3
     a.run(2)  # past the planned horizon: the recorder grows
     assert len(metrics.timeseries(a)["step"]) == 5
+
+
+def test_run_pauses_the_cyclic_collector_and_restores_it():
+    import gc
+
+    assert gc.isenabled()
+    NICModel(Params(steps=2), seed=1).run().release()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        NICModel(Params(steps=2), seed=1).run().release()
+        assert not gc.isenabled()  # a caller's choice is left as it was
+    finally:
+        gc.enable()

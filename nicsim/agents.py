@@ -9,19 +9,21 @@ records, skills and partners.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 from mesa.discrete_space import CellAgent, FixedAgent
 
-from .ideas import ChangeIdea, Evidence, pool
+from .ideas import ChangeIdea, Evidence
+from .networks import random_cross_pairs
 
 if TYPE_CHECKING:
     from .model import NICModel
 
 
-@dataclass
+@dataclass(eq=False)
 class Trial:
     """A district's own PDSA record on one idea: (leader id, observed gain) per test."""
 
@@ -29,6 +31,9 @@ class Trial:
     results: list[tuple[int, float]] = field(default_factory=list)
     status: str = "testing"  # testing, adopted or rejected
     total: float = 0.0  # running sum of the gains: evidence is read far more than written
+    # adopted: the ties this idea has not crossed yet. Sharing the same evidence along a
+    # tie twice changes nothing for the receiver, so each tie is tried until it succeeds.
+    unsent: list[int] = field(default_factory=list)
 
     def add(self, leader_id: int, gain: float) -> None:
         self.results.append((leader_id, gain))
@@ -45,8 +50,39 @@ class Trial:
         return Evidence(n, self.total / n) if n else Evidence()
 
 
+class Pool:
+    """Tests and summed gains per idea over every district's own records, kept up to date
+    as records change, so a hub of all districts pools the evidence without rereading
+    every record of every member at each convening."""
+
+    def __init__(self) -> None:
+        self.tests: dict[tuple[int, int], int] = {}
+        self.totals: dict[tuple[int, int], float] = {}
+        self.ideas: dict[tuple[int, int], ChangeIdea] = {}
+
+    def change(self, idea: ChangeIdea, tests: int, total: float) -> None:
+        key = idea.key
+        n = self.tests.get(key, 0) + tests
+        if n:
+            self.tests[key] = n
+            self.totals[key] = self.totals.get(key, 0.0) + total
+            self.ideas.setdefault(key, idea)
+        elif key in self.tests:  # no tests left anywhere: forget, leaving no rounding residue
+            del self.tests[key], self.totals[key], self.ideas[key]
+
+    def evidence(self) -> list[tuple[ChangeIdea, Evidence]]:
+        return [
+            (self.ideas[k], Evidence(n, self.totals[k] / n)) for k, n in sorted(self.tests.items())
+        ]
+
+
 class District(FixedAgent):
-    """A school district (LEA): tests ideas in its own context and adopts what works there."""
+    """A school district (LEA): tests ideas in its own context and adopts what works there.
+
+    Besides the full records (``inbox``, ``trials``) a district keeps the views a month's
+    work reads, up to date as records change, so no step rescans its whole history:
+    ``pending`` (received, untested, not practised), ``testing`` and ``adopted``.
+    """
 
     def __init__(self, model: NICModel, node: int, partnership: int) -> None:
         super().__init__(model)
@@ -59,8 +95,12 @@ class District(FixedAgent):
         # summed: the district goes by the largest one (see ``strongest``).
         self.inbox: dict[tuple[int, int], tuple[ChangeIdea, dict[int, Evidence]]] = {}
         self.trials: dict[tuple[int, int], Trial] = {}
+        self.testing: dict[tuple[int, int], Trial] = {}
+        self.adopted: dict[tuple[int, int], Trial] = {}
         self.research: list[ChangeIdea] = []
         self.leaders: list[Leader] = []
+        self._pending: dict[tuple[int, int], tuple[ChangeIdea, Evidence]] = {}
+        self._pending_for = -1  # the practice ``_pending`` was worked out for
 
     @property
     def practice(self) -> int:
@@ -74,31 +114,99 @@ class District(FixedAgent):
     def context(self) -> int:
         return int(self.model.context[self.node])
 
+    # -- ideas received -----------------------------------------------------------------
     def receive(self, idea: ChangeIdea, evidence: Evidence, sender: int) -> None:
-        entry = self.inbox.get(idea.key)
+        key = idea.key
+        entry = self.inbox.get(key)
         if entry is None:
-            self.inbox[idea.key] = (idea, {sender: evidence})
+            entry = self.inbox[key] = (idea, {sender: evidence})
         else:
             entry[1][sender] = evidence
+        if self._pending_for >= 0 and key not in self.trials:
+            self._note_pending(key, entry, self._pending_for)
+
+    def _note_pending(self, key, entry, practice: int) -> None:
+        idea, by_sender = entry
+        if idea.apply(practice) != practice:
+            self._pending[key] = (idea, strongest(by_sender.values()))
+
+    @property
+    def pending(self) -> dict[tuple[int, int], tuple[ChangeIdea, Evidence]]:
+        """Received ideas this district has not tested and does not already practise,
+        with their strongest evidence; worked out again only when the practice changes."""
+        return self.pending_at(self.practice)
+
+    def pending_at(self, practice: int) -> dict[tuple[int, int], tuple[ChangeIdea, Evidence]]:
+        """:attr:`pending`, given the current practice (a caller walking many districts
+        reads all practices at once)."""
+        if practice != self._pending_for:
+            self._pending = {}
+            for key, entry in self.inbox.items():
+                if key not in self.trials:
+                    self._note_pending(key, entry, practice)
+            self._pending_for = practice
+        return self._pending
 
     def pending_ideas(self) -> list[tuple[ChangeIdea, Evidence]]:
-        """Received ideas this district has not tested and does not already practise."""
-        practice = self.practice
-        out = []
-        for key, (idea, by_sender) in self.inbox.items():
-            if key in self.trials or idea.apply(practice) == practice:
-                continue
-            out.append((idea, strongest(by_sender.values())))
-        return out
+        return list(self.pending.values())
+
+    # -- own tests ----------------------------------------------------------------------
+    def start_trial(self, idea: ChangeIdea) -> Trial:
+        """A new record for ``idea`` (replacing a closed one: a re-test starts afresh)."""
+        key = idea.key
+        old = self.trials.get(key)
+        if old is not None and old.results:
+            self.model.pool.change(old.idea, -len(old.results), -old.total)
+        trial = self.trials[key] = self.testing[key] = Trial(idea)
+        self.adopted.pop(key, None)
+        self._pending.pop(key, None)
+        return trial
+
+    def record(self, trial: Trial, leader_ids: list[int], gains: list[float]) -> None:
+        """Tests of one idea by these leaders, with the gains they observed."""
+        trial.results.extend(zip(leader_ids, gains, strict=True))
+        total = sum(gains)
+        trial.total += total
+        self.model.pool.change(trial.idea, len(gains), total)
+
+    def revise(self, trial: Trial, results: list[tuple[int, float]]) -> None:
+        """Replace a record's results (see :meth:`Trial.keep`), keeping the pool in step."""
+        before, total = len(trial.results), trial.total
+        trial.keep(results)
+        self.model.pool.change(trial.idea, len(results) - before, trial.total - total)
+
+    def close_trial(self, trial: Trial, status: str) -> None:
+        """Adopt or reject an idea under test; an adopted one starts on its way out."""
+        key = trial.idea.key
+        trial.status = status
+        del self.testing[key]
+        if status == "adopted":
+            self.adopted[key] = trial
+            trial.unsent = [v for v in self.model.ties(self.node) if self.model.kind[v] != "hub"]
+            self.model.outbox[trial] = self
 
     def embodied_adoptions(self) -> list[tuple[ChangeIdea, Evidence]]:
         """Adopted ideas still part of the practice, with this district's own evidence."""
         practice = self.practice
         return [
             (t.idea, t.evidence)
-            for t in self.trials.values()
-            if t.status == "adopted" and t.idea.apply(practice) == practice
+            for t in self.adopted.values()
+            if t.idea.apply(practice) == practice
         ]
+
+    def new_tie(self, other: int) -> None:
+        """A tie formed after adoptions: what this district adopted may cross it too."""
+        for trial in self.adopted.values():
+            trial.unsent.append(other)
+        self.refresh_outbox()
+
+    def refresh_outbox(self) -> None:
+        """Offer for sharing every adopted idea that is part of the practice again (after a
+        change of practice) and has ties still to cross."""
+        practice = self.practice
+        for trial in self.adopted.values():
+            if trial.unsent and trial.idea.apply(practice) == practice:
+                self.model.outbox[trial] = self
 
     def forget_tests_of(self, leader_id: int) -> None:
         """A departing leader takes the knowledge of tests not yet adopted."""
@@ -108,27 +216,39 @@ class District(FixedAgent):
                 continue
             kept = [r for r in trial.results if r[0] != leader_id]
             if len(kept) < len(trial.results):
-                trial.keep(kept)
+                self.revise(trial, kept)
                 if not kept:
                     del self.trials[key]
+                    self.testing.pop(key, None)
+                    if key in self.inbox and self._pending_for >= 0:  # untested again
+                        self._note_pending(key, self.inbox[key], self._pending_for)
 
 
 class Leader(CellAgent):
-    """An improvement leader: runs PDSA tests for a district; skill lowers measurement noise."""
+    """An improvement leader: runs PDSA tests for a district; skill lowers measurement noise.
 
-    def __init__(self, model: NICModel, district: District, skill: float) -> None:
+    A leader holds a post (``model.skill[post]``); the novice who replaces a leaver takes
+    the same post, so coaching and learning by doing update every skill in one array.
+    """
+
+    def __init__(self, model: NICModel, district: District, skill: float, post: int) -> None:
         super().__init__(model)
         self.district = district
-        self.skill = float(skill)
+        self.post = post
+        self.skill = skill
         self.cell = district.cell
         district.leaders.append(self)
 
-    def noise_sd(self) -> float:
-        p = self.model.p
-        return p.measurement_noise * (1 - (1 - p.expert_noise_ratio) * self.skill)
+    @property
+    def skill(self) -> float:
+        return float(self.model.skill[self.post])
 
-    def learn_by_doing(self, tests: int) -> None:
-        self.skill = 1 - (1 - self.skill) * (1 - self.model.p.learning_by_doing) ** tests
+    @skill.setter
+    def skill(self, value: float) -> None:
+        self.model.skill[self.post] = value
+
+    def noise_sd(self) -> float:
+        return noise_sd(self.model.p, self.skill)
 
     def leave(self) -> Leader:
         """Leave the district; a novice takes the post. Returns the replacement."""
@@ -136,7 +256,7 @@ class Leader(CellAgent):
         district.forget_tests_of(self.unique_id)
         district.leaders.remove(self)
         self.remove()
-        return Leader(self.model, district, self.model.p.novice_skill)
+        return Leader(self.model, district, self.model.p.novice_skill, self.post)
 
 
 class University(FixedAgent):
@@ -147,35 +267,12 @@ class University(FixedAgent):
         self.node = node
         self.cell = model.space[node]
         self.partners = partners
-
-    def offer_research(self) -> None:
-        """Offer each partner the best of a few 2-3 component changes, judged on S only.
-
-        Research knows the general problem (the shared landscape) and the district's current
-        practice, not its local context: what it offers can fail locally when h is high.
-        """
-        m = self.model
-        p, rng = m.p, m.rng
-        n = p.n_components
-        for district in self.partners:
-            if rng.random() >= p.research_rate:
-                continue
-            x = district.practice
-            ideas = [
-                random_change(rng, n, x, int(rng.integers(2, 4)), "university", self.node)
-                for _ in range(p.research_candidates)
-            ]
-            codes = np.array([idea.apply(x) for idea in ideas] + [x], dtype=np.int64)
-            s = m.landscape.shared_fitness(codes)
-            best = int(np.argmax(s[:-1]))
-            if s[best] > s[-1]:
-                district.research.append(ideas[best])
+        self.posts = np.array([x.post for d in partners for x in d.leaders], dtype=np.int64)
 
     def train(self) -> None:
-        rate = self.model.p.training_rate
-        for district in self.partners:
-            for leader in district.leaders:
-                leader.skill += rate * (1 - leader.skill)
+        """Coaching: skill += training_rate * (1 - skill) for every partner's leaders."""
+        skill = self.model.skill
+        skill[self.posts] += self.model.p.training_rate * (1 - skill[self.posts])
 
     def relay(self, idea: ChangeIdea, evidence: Evidence, sender: int) -> None:
         """Pass a partner's idea to the other partners; a non-partner's is not relayed."""
@@ -197,26 +294,30 @@ class Hub(FixedAgent):
 
     def pooled_evidence(self) -> list[tuple[ChangeIdea, Evidence]]:
         """Every idea any member has tested, with the test-weighted mean of all members."""
-        ideas: dict[tuple[int, int], ChangeIdea] = {}
-        found: dict[tuple[int, int], list[Evidence]] = {}
+        if len(self.members) == len(self.model.districts):  # everyone: the running pool
+            return self.model.pool.evidence()
+        pool = Pool()
         for district in self.members:
-            for key, trial in district.trials.items():
+            for trial in district.trials.values():
                 if trial.results:
-                    ideas.setdefault(key, trial.idea)
-                    found.setdefault(key, []).append(trial.evidence)
-        return [(ideas[k], pool(found[k])) for k in sorted(found)]
+                    pool.change(trial.idea, len(trial.results), trial.total)
+        return pool.evidence()
 
     def convene(self) -> None:
         p = self.model.p
-        ranked = [
-            (idea, ev)
-            for idea, ev in self.pooled_evidence()
-            if ev.tests >= p.min_tests and ev.mean_gain > p.adoption_threshold
-        ]
-        ranked.sort(key=lambda item: (-item[1].mean_gain, -item[1].tests, item[0].key))
-        for idea, ev in ranked[: p.hub_broadcast]:
+        ranked = heapq.nsmallest(
+            p.hub_broadcast,
+            (
+                (idea, ev)
+                for idea, ev in self.pooled_evidence()
+                if ev.tests >= p.min_tests and ev.mean_gain > p.adoption_threshold
+            ),
+            key=lambda item: (-item[1].mean_gain, -item[1].tests, item[0].key),
+        )
+        for idea, ev in ranked:
+            idea = idea._replace(origin="hub", source=self.node)
             for district in self.members:
-                district.receive(idea._replace(origin="hub", source=self.node), ev, self.node)
+                district.receive(idea, ev, self.node)
         self.form_ties()
 
     def form_ties(self) -> None:
@@ -224,29 +325,25 @@ class Hub(FixedAgent):
         m = self.model
         if m.p.tie_formation <= 0:
             return
-        pairs = [
-            (a, b)
-            for i, a in enumerate(self.members)
-            for b in self.members[i + 1 :]
-            if a.partnership != b.partnership and not m.graph.has_edge(a.node, b.node)
-        ]
-        draws = m.rng.random(len(pairs))
-        for (a, b), u in zip(pairs, draws, strict=True):
-            if u < m.p.tie_formation:
-                m.add_tie(a.node, b.node, "cross")
+        groups = np.array([d.partnership for d in self.members])
+        for a, b in random_cross_pairs(groups, m.p.tie_formation, m.rng):
+            a, b = self.members[a].node, self.members[b].node
+            if not m.graph.has_edge(a, b):
+                m.add_tie(a, b, "cross")
 
 
 def strongest(evidence) -> Evidence:
-    """The body of evidence with the most tests (ties: the higher mean gain)."""
-    return max(evidence, key=lambda e: (e.tests, e.mean_gain))
+    """The body of evidence with the most tests (ties: the higher mean gain): the largest
+    (tests, mean_gain) pair, which is how Evidence tuples already compare."""
+    return max(evidence)
 
 
-def random_change(
-    rng: np.random.Generator, n: int, practice: int, size: int, origin: str, source: int
-) -> ChangeIdea:
-    """An idea that flips ``size`` random components of ``practice``."""
-    if size == 1:  # the common case (local variation): avoid choice()'s permutation cost
-        mask = 1 << int(rng.integers(n))
-    else:
-        mask = int(sum(1 << int(c) for c in rng.choice(n, size=min(size, n), replace=False)))
-    return ChangeIdea(mask, ~practice & mask, origin, source)
+def noise_sd(p, skill):
+    """Measurement noise of a leader of ``skill`` (a number or an array): a novice's
+    ``measurement_noise``, shrinking to ``expert_noise_ratio`` of it at full skill."""
+    return p.measurement_noise * (1 - (1 - p.expert_noise_ratio) * skill)
+
+
+def learn_by_doing(p, skill: np.ndarray, tests: int) -> None:
+    """Skill grows with practice: each test closes ``learning_by_doing`` of the gap to 1."""
+    skill[:] = 1 - (1 - skill) * (1 - p.learning_by_doing) ** tests

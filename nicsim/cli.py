@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .execution import default_workers, evaluate
 from .experiments import Plan, check_inputs, load_sweep, read_sweep, replications_plan
+from .models import NIC, REGISTRY, get_model
 from .params import ConfigError, load_config, parse_overrides
 from .progress import Progress
 from .report import summary_text, write_comparison, write_sensitivity
@@ -21,16 +22,7 @@ from .store import RunStore
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-SUMMARY_METRICS = [
-    "mean_outcome",
-    "min_outcome",
-    "equity_gap",
-    "share_at_best",
-    "unique_practices",
-    "total_ideas_adopted",
-    "total_false_adoptions",
-    "steps_to_target",
-]
+SUMMARY_METRICS = list(NIC.report_metrics)  # each model's are in nicsim.models
 
 
 def _int_at_least(low: int):
@@ -104,7 +96,28 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("dir", help="results directory of a run or sweep")
     compare.add_argument("--by", help="runs.csv column to group by (default: first swept)")
     compare.add_argument("--reference", help="value of --by to compare with (default: first)")
-    sub.add_parser("params", help="print the parameter table (name, meaning, default, range)")
+    params = sub.add_parser(
+        "params", help="print the parameter table (name, meaning, default, range)"
+    )
+    params.add_argument(
+        "--model", choices=list(REGISTRY), default="nic", help="model (default: %(default)s)"
+    )
+    app = sub.add_parser("app", help="serve the classroom page (needs the app extra)")
+    app.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    app.add_argument("--port", type=_int_at_least(1), default=8765, help="port (%(default)s)")
+    app.add_argument("--config", help="TOML config whose values the page starts from")
+    anim = sub.add_parser("animate", help="render one run as an animated GIF for slides")
+    anim.add_argument("config", help="TOML config, e.g. configs/default.toml")
+    anim.add_argument("--out", required=True, help="GIF file to write, e.g. results/demo.gif")
+    anim.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a parameter (repeatable), validated like the config",
+    )
+    anim.add_argument("--seed", type=_int_at_least(0), help="seed (default: the config's)")
+    anim.add_argument("--fps", type=_positive_float, default=4.0, help="frames (months) a second")
     from .replications import STUDIES
 
     rep = sub.add_parser("replicate", help="run a published model's replication and report it")
@@ -121,17 +134,74 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_float(text: str) -> float:
+    """An argparse type: a number > 0, with a message naming the bad value."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value:g} is not allowed: expected a number > 0")
+    return value
+
+
+def serve_app(host: str, port: int, config: str | None) -> int:
+    """Check the config and the app extra, print the address, then become Solara's server.
+
+    A classroom page must make no call off the machine: Solara's telemetry and its check
+    for a newer release are switched off (its browser assets come from solara-assets).
+    """
+    env = dict(
+        os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", SOLARA_THEME_SHOW_BANNER="False"
+    )
+    if config:
+        load_config(config)  # a bad config is reported here, in one line, not in the page
+        env["NICSIM_APP_CONFIG"] = str(Path(config).resolve())
+    try:
+        import solara  # noqa: F401
+        import solara_assets  # noqa: F401  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise ConfigError(
+            f"the page needs the app extra ({exc.name} is missing): "
+            'python3 -m pip install -e ".[app]"'
+        ) from None
+    shown = f"[{host}]" if ":" in host else host
+    print(f"nicsim app: serving the classroom page at http://{shown}:{port}/ (Ctrl+C stops it)")
+    sys.stdout.flush()
+    args = ["-m", "solara", "run", "nicsim.app", "--host", host, "--port", str(port)]
+    args += ["--production", "--no-open", "--no-check-version", "--log-level", "warning"]
+    os.execve(sys.executable, [sys.executable, *args], env)
+    return 0  # not reached: the process is now the server
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "params":
         from .params import parameter_table
 
-        print(parameter_table())
+        print(parameter_table(get_model(args.model).params))
         return 0
     try:
+        if args.command == "app":
+            return serve_app(args.host, args.port, args.config)
+        if args.command == "animate":
+            from .animate import render_gif
+
+            cfg = load_config(args.config, parse_overrides(args.set))
+            if Path(args.out).suffix.lower() != ".gif" or Path(args.out).is_dir():
+                raise ConfigError(
+                    f"--out {args.out!r} is not allowed: expected a file name ending in .gif"
+                )
+            seed = cfg.seed if args.seed is None else args.seed
+            try:
+                out = render_gif(cfg.params, seed, args.out, fps=args.fps)
+            except OSError as exc:
+                raise ConfigError(f"--out {args.out!r} cannot be written: {exc.strerror}") from None
+            print(f"wrote {out} ({cfg.params.steps + 1} frames, seed {seed})")
+            return 0
         if args.command == "compare":
-            print(write_comparison(args.dir, args.by, args.reference, SUMMARY_METRICS), end="")
+            print(write_comparison(args.dir, args.by, args.reference), end="")
             return 0
         if args.command == "replicate":
             return replicate(args)
@@ -154,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             plan = load_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
         code, out = execute(plan, args)
         if code == 0:
-            print(summary_text(out, plan, SUMMARY_METRICS))
+            print(summary_text(out, plan))
         return code
     except ConfigError as exc:
         print(f"nicsim: error: {exc}", file=sys.stderr)

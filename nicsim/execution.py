@@ -19,9 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import metrics
 from .experiments import RunSpec
-from .model import NICModel
+from .models import for_params
 
 
 @dataclass
@@ -34,12 +33,18 @@ class RunResult:
 
 
 def simulate(spec: RunSpec) -> RunResult:
-    """Run one model to its horizon and tabulate it, tagged with its seed and parameters."""
-    model = NICModel(spec.params, seed=spec.seed).run()
-    series = metrics.timeseries(model)
+    """Run one model to its horizon and tabulate it, tagged with its seed and parameters.
+
+    The registered model of ``spec.params`` (``nicsim.models``) says how to build, run and
+    measure it, so every evaluator runs every model.
+    """
+    entry = for_params(spec.params)
+    model = entry.factory(spec.params, spec.seed)
+    model.run()
+    series = entry.timeseries(model)
     model.release()
     ident = {"run_id": spec.run_id, "seed": spec.seed, "replication": spec.replication}
-    row = {**ident, **spec.params.to_dict(), **metrics.run_summary(series, spec.params.target)}
+    row = {**ident, **spec.params.to_dict(), **entry.summary(series, spec.params)}
     n = len(series["step"])
     ts = pd.DataFrame(
         {

@@ -17,7 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from .params import FIELDS, ConfigError, Params, RunConfig, check_run_key, from_dict, read_toml
+from .params import (
+    FIELDS,
+    ConfigError,
+    ModelParams,
+    RunConfig,
+    check_run_key,
+    fields_of,
+    from_dict,
+    read_toml,
+)
 
 
 @dataclass(frozen=True)
@@ -27,7 +36,7 @@ class RunSpec:
     run_id: int
     seed: int
     replication: int
-    params: Params
+    params: ModelParams
     swept: dict[str, Any] = field(default_factory=dict)
 
 
@@ -36,7 +45,7 @@ class Plan:
     """An experiment: its name, the runs, the swept parameter names and the base values."""
 
     name: str
-    base: Params
+    base: ModelParams
     runs: list[RunSpec]
     swept: tuple[str, ...] = ()
     seed: int = 1
@@ -60,7 +69,8 @@ def check_inputs(plan: Plan) -> None:
     """Read every graph file the plan needs now, so a bad file fails before any output."""
     from .networks import load_graph
 
-    for path in sorted({r.params.graph_file for r in plan.runs if r.params.design == "file"}):
+    files = {r.params.graph_file for r in plan.runs if getattr(r.params, "design", "") == "file"}
+    for path in sorted(files):
         load_graph(path)
 
 
@@ -76,7 +86,10 @@ def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
 
 
 def latin_hypercube(
-    ranges: dict[str, tuple[float, float]], points: int, rng: np.random.Generator
+    ranges: dict[str, tuple[float, float]],
+    points: int,
+    rng: np.random.Generator,
+    fields: dict[str, Any] = FIELDS,
 ) -> list[dict[str, Any]]:
     """``points`` samples with one in each of ``points`` equal strata of every range.
 
@@ -86,7 +99,7 @@ def latin_hypercube(
     for name, (lo, hi) in ranges.items():
         u = (rng.permutation(points) + rng.random(points)) / points
         values = lo + u * (hi - lo)
-        integer = FIELDS[name].type in ("int", int)
+        integer = fields[name].type in ("int", int)
         for row, v in zip(out, values, strict=True):
             row[name] = int(round(v)) if integer else float(v)
     return out
@@ -94,7 +107,7 @@ def latin_hypercube(
 
 def sweep_plan(
     points: list[dict[str, Any]],
-    base: Params,
+    base: ModelParams,
     name: str,
     seed: int,
     replications: int,
@@ -121,7 +134,7 @@ def sweep_plan(
     return Plan(name, base, runs, swept, seed, replications, source or {})
 
 
-SWEEP_KEYS = {"base", "grid", "sample", "replications", "seed", "name", "params"}
+SWEEP_KEYS = {"base", "grid", "sample", "replications", "seed", "name", "params", "model"}
 
 
 @dataclass(frozen=True)
@@ -129,7 +142,7 @@ class SweepFile:
     """A validated sweep file: what varies (grid, sampled ranges) around which base."""
 
     name: str
-    base: Params
+    base: ModelParams
     grid: dict[str, list[Any]]
     ranges: dict[str, tuple[float, float]]
     points: int | None  # [sample] points: LHS points, Morris trajectories or Sobol base N
@@ -147,7 +160,8 @@ def read_sweep(
     """Read a sweep file: a base config, a ``[grid]`` and/or ``[sample]``, replications, seed.
 
     ``[params]`` may set fixed parameters on top of the base config; ``--set`` overrides
-    apply last. ``[sample]`` has ``points`` and ``[sample.ranges]`` of name -> [low, high].
+    apply last. A top-level ``model`` names the model (as in a config; default the base's,
+    else ``"nic"``). ``[sample]`` has ``points`` and ``[sample.ranges]`` of name -> [low, high].
     Command-line ``replications`` and ``seed`` win over the file, which wins over the base.
     """
     from .params import load_config
@@ -164,6 +178,8 @@ def read_sweep(
     if base_name is not None and not isinstance(base_name, str):
         raise ConfigError(f"{where}: base = {base_name!r} is not allowed: expected a config path")
     fixed = dict(raw.get("params", {}))
+    if "model" in raw:
+        fixed["model"] = raw["model"]
     if base_name:
         base_path = Path(base_name)
         if not base_path.is_absolute() and (path.parent / base_name).exists():
@@ -176,18 +192,19 @@ def read_sweep(
     )
     seed = check_run_key("seed", _first(seed, raw.get("seed"), config.seed))
 
+    fields = fields_of(type(config.params))
     grid = raw.get("grid", {})
     if not isinstance(grid, dict):
         raise ConfigError(f"{where}: grid must be a table of parameter = [values]")
     for key, values in grid.items():
-        if key not in FIELDS:
+        if key not in fields:
             raise ConfigError(f"{where}: [grid] unknown parameter {key!r}")
         if not isinstance(values, list) or not values:
             raise ConfigError(
                 f"{where}: [grid] {key} = {values!r} is not allowed: expected a "
                 "non-empty list of values"
             )
-    ranges, points = _sample_spec(raw.get("sample"), where)
+    ranges, points = _sample_spec(raw.get("sample"), where, fields)
     name = raw.get("name", path.stem if path.stem != "sweep" else path.parent.name)
     return SweepFile(str(name), config.params, grid, ranges, points, reps, seed, raw)
 
@@ -196,7 +213,7 @@ def _first(*values: Any) -> Any:
     return next(v for v in values if v is not None)
 
 
-def _checked(where: str, values: dict[str, Any]) -> Params:
+def _checked(where: str, values: dict[str, Any]) -> ModelParams:
     try:
         return from_dict(values)
     except ConfigError as exc:
@@ -214,12 +231,14 @@ def load_sweep(
     points = grid_points(sweep.grid) if sweep.grid else [{}]
     if sweep.ranges:
         rng = np.random.default_rng(np.random.SeedSequence([sweep.seed, 0x5A11]))
-        sampled = latin_hypercube(sweep.ranges, sweep.points, rng)
+        sampled = latin_hypercube(sweep.ranges, sweep.points, rng, fields_of(type(sweep.base)))
         points = [{**g, **s} for g in points for s in sampled]
     return sweep_plan(points, sweep.base, sweep.name, sweep.seed, sweep.replications, sweep.raw)
 
 
-def _sample_spec(sample: Any, where: str) -> tuple[dict[str, tuple[float, float]], int | None]:
+def _sample_spec(
+    sample: Any, where: str, fields: dict[str, Any] = FIELDS
+) -> tuple[dict[str, tuple[float, float]], int | None]:
     if sample is None:
         return {}, None
     if not isinstance(sample, dict) or "ranges" not in sample or "points" not in sample:
@@ -231,7 +250,7 @@ def _sample_spec(sample: Any, where: str) -> tuple[dict[str, tuple[float, float]
         )
     ranges = {}
     for key, bounds in sample["ranges"].items():
-        if key not in FIELDS:
+        if key not in fields:
             raise ConfigError(f"{where}: [sample.ranges] unknown parameter {key!r}")
         ok = (
             isinstance(bounds, list)

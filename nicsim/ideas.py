@@ -10,18 +10,28 @@ from __future__ import annotations
 from typing import NamedTuple
 
 
-class ChangeIdea(NamedTuple):
-    """Set the components in ``mask`` to the bits in ``values`` (both practice codes)."""
-
+class _Idea(NamedTuple):
     mask: int
     values: int
-    origin: str = "district"  # district, university or hub: who first proposed it
-    source: int = -1  # node id of the proposer
+    origin: str
+    source: int
+    key: tuple[int, int]
 
-    @property
-    def key(self) -> tuple[int, int]:
-        """Identity of the change itself, regardless of who proposed it."""
-        return (self.mask, self.values)
+
+class ChangeIdea(_Idea):
+    """Set the components in ``mask`` to the bits in ``values`` (both practice codes).
+
+    ``origin`` (district, university or hub) and ``source`` (node id) say who proposed
+    it; ``key`` = (mask, values) is the change itself, regardless of who proposed it. The
+    key is stored, not recomputed: it is read for every test, message and record.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls, mask: int, values: int, origin: str = "district", source: int = -1, key=None
+    ) -> ChangeIdea:
+        return super().__new__(cls, mask, values, origin, source, (mask, values))
 
     def apply(self, practice: int) -> int:
         return (practice & ~self.mask) | self.values

@@ -23,6 +23,7 @@ import numpy as np
 # one context (Lazer & Friedman) is 1M.
 TABLE_LIMIT = 1 << 24
 EXACT_MAX_LIMIT = 24  # exhaustive maxima up to 2**24 practices
+OUTCOME_LIMIT = 1 << 18  # also tabulate outcomes (not only fitness) up to this many entries
 GROUP_BITS = 12  # a group of components reads at most this many bits: its partial table is small
 LOW_BITS = 6  # partial tables also span the lowest bits, so broadcast loops run 64 long
 
@@ -73,14 +74,15 @@ def evaluate(deps: np.ndarray, tables: np.ndarray, codes, which) -> np.ndarray:
     return total / n
 
 
-def power(x: np.ndarray, exponent: float) -> np.ndarray:
+def power(x: np.ndarray, exponent: float, overwrite: bool = False) -> np.ndarray:
     """``x ** exponent``; whole exponents (Lazer & Friedman's 8) by repeated squaring, which
-    is several times faster than numpy's general power over a table of 2**N outcomes."""
+    is several times faster than numpy's general power over a table of 2**N outcomes.
+    ``overwrite`` lets it square ``x`` in place rather than a copy."""
     e = float(exponent)
     if not (e.is_integer() and 1 <= e <= 64):
         return np.power(x, e)
     e = int(e)
-    out, base = None, np.array(x, dtype=np.float64)
+    out, base = None, (x if overwrite else np.array(x, dtype=np.float64))
     while True:
         if e & 1:
             out = base.copy() if out is None else np.multiply(out, base, out=out)
@@ -195,11 +197,21 @@ class ContextLandscape:
         self._tables = np.stack([land.table for land in local])
         self._table: np.ndarray | None = None  # F_c over all codes, when small enough
         self._shared_table: np.ndarray | None = None  # S over all codes, with _table
-        self._outcomes: np.ndarray | None = None  # outcome_c over all codes, with _table
-        if (1 << self.n) * self.n_contexts <= TABLE_LIMIT:
+        self._outcomes: np.ndarray | None = None  # outcome_c over all codes, if small
+        self._row: np.ndarray | None = None  # the one fitness row when all contexts share it
+        self._outcome_row: np.ndarray | None = None
+        if (1 << self.n) * (self.n_contexts if self.h else 1) <= TABLE_LIMIT:  # h = 0: one row
             self._table = self._all_fitness()
-            self.max_fitness = self._table.max(axis=1)
-            self._outcomes = self._normalise(self._table, self.max_fitness[:, None])
+            rows = self._table if self.h else self._table[:1]  # h = 0: one distinct row
+            best = rows.max(axis=1)
+            self.max_fitness = best if self.h else np.full(self.n_contexts, best[0])
+            if rows.size <= OUTCOME_LIMIT:  # larger tables: outcomes of visited codes only
+                self._outcomes = np.broadcast_to(
+                    self._normalise(rows, best[:, None]), self._table.shape
+                )
+            if len(rows) == 1 or self.n_contexts == 1:
+                self._row = rows[0]
+                self._outcome_row = None if self._outcomes is None else self._outcomes[0]
         elif self.exact:
             self.max_fitness = self._exhaustive_max()
         else:
@@ -223,6 +235,8 @@ class ContextLandscape:
     # -- raw fitness -------------------------------------------------------------------
     def fitness(self, codes: np.ndarray, contexts: np.ndarray) -> np.ndarray:
         """F_c(x) for paired arrays of codes and contexts."""
+        if self._row is not None:  # one problem for every context: a plain look-up
+            return self._row[codes]
         codes = np.asarray(codes, dtype=np.int64)
         contexts = np.asarray(contexts, dtype=np.int64)
         if self._table is not None:
@@ -235,19 +249,24 @@ class ContextLandscape:
     def _mix(self, shared: np.ndarray, local: np.ndarray | None) -> np.ndarray:
         """F_c = (1 - h) S + h L_c; L_c is not needed (None) when h = 0."""
         if local is None:
-            return (1 - self.h) * shared
+            return shared if self.h == 0 else (1 - self.h) * shared  # (1 - 0) S is S
         return (1 - self.h) * shared + self.h * local
 
     def outcome(self, codes: np.ndarray, contexts: np.ndarray) -> np.ndarray:
         """Normalised outcome in [0, 1]: 1 is the best practice possible in that context."""
-        contexts = np.asarray(contexts, dtype=np.int64)
+        if self._outcome_row is not None:
+            return self._outcome_row[codes]
         if self._outcomes is not None:
-            return self._outcomes[contexts, np.asarray(codes, dtype=np.int64)]
-        return self._normalise(self.fitness(codes, contexts), self.max_fitness[contexts])
+            return self._outcomes[contexts, codes]
+        contexts = np.asarray(contexts, dtype=np.int64)
+        best = self.max_fitness[0] if self._row is not None else self.max_fitness[contexts]
+        return self._normalise(self.fitness(codes, contexts), best)
 
     def _normalise(self, fitness: np.ndarray, best: np.ndarray) -> np.ndarray:
         """(F / max F) ** exponent, clamped at 1 for an approximate maximum below the truth."""
-        return power(np.minimum(fitness / best, 1.0), self.exponent)
+        ratio = np.asarray(fitness / best)
+        np.minimum(ratio, 1.0, out=ratio)
+        return power(ratio, self.exponent, overwrite=True)
 
     def shared_fitness(self, codes: np.ndarray) -> np.ndarray:
         """S(x): what research knows, the general problem without local context."""
@@ -263,6 +282,8 @@ class ContextLandscape:
 
     def _all_fitness(self) -> np.ndarray:
         shared = self._shared_table = self.shared.full_table()
+        if not self.h:  # every context faces S itself: one row, viewed n_contexts times
+            return np.broadcast_to(shared, (self.n_contexts, shared.size))
         table = np.empty((self.n_contexts, shared.size))
         for c, row in enumerate(self._context_tables(shared)):
             table[c] = row

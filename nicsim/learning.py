@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .agents import District, Leader, Trial, random_change
+from .agents import District, learn_by_doing, noise_sd
 from .ideas import ChangeIdea
 from .landscape import bits_to_codes
 
@@ -21,100 +21,148 @@ if TYPE_CHECKING:
 
 
 # -- PDSA --------------------------------------------------------------------------------------
-def choose_idea(
-    district: District, planned: dict[tuple[int, int], tuple[ChangeIdea, int]], rng
-) -> ChangeIdea:
-    """What the next PDSA test tries, in order of preference.
+LOCAL_TRIES = 4  # draws for a local variation not tried yet before re-testing a tried one
 
-    1. an idea under test (from earlier months or picked by another leader this month)
-       that still needs tests to reach ``min_tests``: finish the cycle first;
-    2. the best-evidenced untested idea in the inbox;
-    3. a research idea from a partner university;
-    4. a local variation: flip one component, preferring one not tried yet.
-    ``planned`` maps idea key -> (idea, tests assigned this month), so leaders share the work.
+
+def research(model: NICModel) -> None:
+    """Universities offer partners the best of a few 2-3 component changes, judged on S.
+
+    Research knows the general problem (the shared landscape) and the district's current
+    practice, not its local context, so what it offers can fail locally when h is high.
+    Every partnership's offers are drawn and judged together, in one batch.
     """
-    p = district.model.p
-    practice = district.practice
-    trials = district.trials
-
-    def done(key) -> int:
-        t = trials.get(key)
-        return len(t.results) if t is not None and t.status == "testing" else 0
-
-    open_ideas = {
-        k: t.idea
-        for k, t in trials.items()
-        if t.status == "testing" and t.idea.apply(practice) != practice  # not yet practised
-    }
-    open_ideas.update({k: idea for k, (idea, _) in planned.items()})
-    unfinished = [
-        idea
-        for k, idea in open_ideas.items()
-        if done(k) + planned.get(k, (None, 0))[1] < p.min_tests
-    ]
-    if unfinished:
-        return max(
-            unfinished, key=lambda i: (done(i.key) + planned.get(i.key, (None, 0))[1], i.key)
+    p, rng = model.p, model.rng
+    nodes, sources = model.research_pairs
+    offering = np.flatnonzero(rng.random(nodes.size) < p.research_rate)
+    if not offering.size:
+        return
+    n, m, c = p.n_components, offering.size, p.research_candidates
+    width = min(3, n)
+    sizes = np.minimum(rng.integers(2, 4, (m, c)), n)
+    parts = np.argsort(rng.random((m, c, n)), axis=-1)[..., :width]  # distinct components
+    used = np.arange(width) < sizes[..., None]
+    masks = ((np.int64(1) << parts) * used).sum(axis=-1)
+    x = model.practice[nodes[offering]]
+    gains = model.landscape.shared_fitness(x[:, None] ^ masks)
+    best = gains.argmax(axis=1)
+    rows = np.arange(m)
+    better = gains[rows, best] > model.landscape.shared_fitness(x)
+    for r in np.flatnonzero(better):
+        mask, practice = int(masks[r, best[r]]), int(x[r])
+        district = model.agent_at[int(nodes[offering[r]])]
+        district.research.append(
+            ChangeIdea(mask, ~practice & mask, "university", int(sources[offering[r]]))
         )
-    pending = [
-        (idea, ev)
-        for idea, ev in district.pending_ideas()
-        if idea.key not in planned and ev.mean_gain > p.adoption_threshold
-    ]
-    if pending:
-        return max(
-            pending, key=lambda item: (item[1].mean_gain, item[1].tests, [-x for x in item[0].key])
-        )[0]
-    while district.research:
+
+
+def plan_tests(
+    district: District, practice: int, slots: int, flips: list[list[int]]
+) -> list[ChangeIdea]:
+    """What this month's ``slots`` PDSA tests try, in order, in order of preference.
+
+    1. ideas under test (from earlier months) that still need tests to reach
+       ``min_tests``, the most advanced first: finish the cycle first;
+    2. the best-evidenced untested ideas in the inbox;
+    3. research ideas from a partner university;
+    4. local variations: flip one component, preferring one not tried yet (``flips``
+       holds LOCAL_TRIES pre-drawn components for each variation).
+    An idea, once picked, takes the next tests until it has ``min_tests`` of them, so the
+    leaders of a district share one cycle rather than each starting their own.
+    """
+    need = district.model.p.min_tests
+    threshold = district.model.p.adoption_threshold
+    chosen: list[ChangeIdea] = []
+    planned: set[tuple[int, int]] = set()
+
+    def take(idea: ChangeIdea, tests: int) -> bool:
+        chosen.extend([idea] * min(tests, slots - len(chosen)))
+        planned.add(idea.key)
+        return len(chosen) >= slots
+
+    under_test = sorted(
+        (
+            (len(t.results), key, t.idea)
+            for key, t in district.testing.items()
+            if len(t.results) < need and t.idea.apply(practice) != practice
+        ),
+        reverse=True,
+    )
+    for done, _, idea in under_test:
+        if take(idea, need - done):
+            return chosen
+    ranked = sorted(
+        (item for item in district.pending_at(practice).values() if item[1].mean_gain > threshold),
+        key=lambda item: (item[1].mean_gain, item[1].tests, -item[0].mask, -item[0].values),
+        reverse=True,
+    )
+    for idea, _ in ranked:
+        if take(idea, need):
+            return chosen
+    trials = district.trials
+    while district.research and len(chosen) < slots:
         idea = district.research.pop(0)
         fresh = idea.key not in trials and idea.key not in planned
-        if fresh and idea.apply(practice) != practice:
-            return idea
-    for _ in range(4):  # prefer a variation not tried yet; else re-test a rejected one
-        idea = random_change(rng, p.n_components, practice, 1, "district", district.node)
-        if idea.key not in trials and idea.key not in planned:
+        if fresh and idea.apply(practice) != practice and take(idea, need):
+            return chosen
+    for tries in flips:
+        if len(chosen) >= slots:
             break
-    return idea
+        for component in tries:  # prefer a variation not tried yet
+            mask = 1 << component
+            key = (mask, ~practice & mask)
+            if key not in trials and key not in planned:
+                break
+        take(ChangeIdea(mask, key[1], "district", district.node), need)
+    return chosen
 
 
 def pdsa(model: NICModel) -> None:
     """Leaders test ideas with noisy measurement; districts adopt what passes, then share."""
     p, rng = model.p, model.rng
-    tests: list[tuple[District, Leader, ChangeIdea]] = []
-    for district in model.districts:
-        planned: dict[tuple[int, int], tuple[ChangeIdea, int]] = {}
-        for leader in district.leaders:
-            for _ in range(p.tests_per_leader):
-                idea = choose_idea(district, planned, rng)
-                planned[idea.key] = (idea, planned.get(idea.key, (idea, 0))[1] + 1)
-                tests.append((district, leader, idea))
-    if tests:
-        nodes = np.array([d.node for d, _, _ in tests])
-        start = model.practice[nodes]
-        trial = np.array(
-            [idea.apply(int(x)) for (_, _, idea), x in zip(tests, start, strict=True)],
-            dtype=np.int64,
-        )
-        true_gain = model.score(trial, nodes) - model.outcome[nodes]
-        sd = np.array([leader.noise_sd() for _, leader, _ in tests])
-        observed = true_gain + rng.normal(0.0, 1.0, len(tests)) * sd
-        for (district, leader, idea), g in zip(tests, observed, strict=True):
-            record = district.trials.get(idea.key)
-            if record is None or record.status != "testing":  # new, or re-opened in a new practice
-                record = district.trials[idea.key] = Trial(idea)
-            record.add(leader.unique_id, float(g))
-        for leader in model.leaders:
-            leader.learn_by_doing(p.tests_per_leader)
-    model.counts["tests_run"] += len(tests)
+    per_district = p.tests_per_leader * p.leaders_per_district
+    flips = rng.integers(
+        0, p.n_components, (len(model.districts), per_district, LOCAL_TRIES)
+    ).tolist()
+    nodes, tested, posts, plans = [], [], [], []
+    practices = model.practice.tolist()
+    for district, row in zip(model.districts, flips, strict=True):
+        slots = p.tests_per_leader * len(district.leaders)
+        practice = practices[district.node]
+        plan = plan_tests(district, practice, slots, row)
+        ids = [x.unique_id for x in district.leaders for _ in range(p.tests_per_leader)]
+        posts += [x.post for x in district.leaders for _ in range(p.tests_per_leader)]
+        plans.append((district, plan, ids))
+        tested += [(practice & ~idea.mask) | idea.values for idea in plan]
+        nodes += [district.node] * len(plan)
+    if tested:
+        nodes_a = np.array(nodes)
+        true_gain = model.score(np.array(tested, dtype=np.int64), nodes_a) - model.outcome[nodes_a]
+        noise = rng.normal(0.0, 1.0, len(tested)) * noise_sd(p, model.skill[posts])
+        observed = (true_gain + noise).tolist()
+        start = 0
+        for district, plan, ids in plans:  # record each idea's run of tests at once
+            i = 0
+            while i < len(plan):
+                idea, j = plan[i], i + 1
+                while j < len(plan) and plan[j] is idea:
+                    j += 1
+                record = district.testing.get(idea.key) or district.start_trial(idea)
+                district.record(record, ids[i:j], observed[start + i : start + j])
+                i = j
+            start += len(plan)
+        learn_by_doing(p, model.skill, p.tests_per_leader)
+    model.counts["tests_run"] += len(tested)
 
     adopted = [(d, idea) for d in model.districts if (idea := decide(d)) is not None]
     if adopted:
-        nodes = np.array([d.node for d, _ in adopted])
+        nodes_a = np.array([d.node for d, _ in adopted])
         after = np.array([idea.apply(d.practice) for d, idea in adopted], dtype=np.int64)
-        worse = model.score(after, nodes) < model.outcome[nodes]
+        worse = model.score(after, nodes_a) < model.outcome[nodes_a]
         model.counts["ideas_adopted"] += len(adopted)
         model.counts["false_adoptions"] += int(worse.sum())
-        model.practice[nodes] = after
+        model.practice[nodes_a] = after
+        for district, _ in adopted:
+            district.refresh_outbox()
     share_adopted(model)
 
 
@@ -125,24 +173,19 @@ def decide(district: District) -> ChangeIdea | None:
     the old practice, so its tests are cleared and it will be tested again in the new one.
     """
     p = district.model.p
-    ready = [
-        t
-        for t in district.trials.values()
-        if t.status == "testing" and len(t.results) >= p.min_tests
-    ]
     passed = []
-    for t in ready:
-        if t.evidence.mean_gain > p.adoption_threshold:
+    for t in [t for t in district.testing.values() if len(t.results) >= p.min_tests]:
+        if t.total / len(t.results) > p.adoption_threshold:
             passed.append(t)
         else:
-            t.status = "rejected"
+            district.close_trial(t, "rejected")
     if not passed:
         return None
-    best = max(passed, key=lambda t: (t.evidence.mean_gain, t.idea.key))
-    best.status = "adopted"
-    for t in district.trials.values():
-        if t.status == "testing":
-            t.keep([])
+    best = max(passed, key=lambda t: (t.total / len(t.results), t.idea.key))
+    district.close_trial(best, "adopted")
+    for t in district.testing.values():
+        if t.results:
+            district.revise(t, [])
     return best.idea
 
 
@@ -151,24 +194,39 @@ def share_adopted(model: NICModel) -> None:
 
     A tie to a university passes the idea on to that university's other partners: the
     relay of DESIGN.md section 3.2. Messages are delivered after every district has
-    decided, so nothing sent this step is read this step.
+    decided, so nothing sent this step is read this step. Only ties an idea has not yet
+    crossed are drawn for (``model.outbox``): crossing again would change nothing.
     """
     p, rng = model.p, model.rng
+    active = []
+    for trial, district in list(model.outbox.items()):
+        practice = district.practice
+        if (
+            trial.unsent
+            and district.adopted.get(trial.idea.key) is trial
+            and trial.idea.apply(practice) == practice
+        ):
+            active.append((trial, district))
+        else:  # crossed every tie, replaced by a re-test, or no longer practised (until
+            del model.outbox[trial]  # ``District.refresh_outbox`` finds it practised again)
+    if not active or p.share_prob <= 0:
+        return
+    draws = iter(rng.random(sum(len(t.unsent) for t, _ in active)).tolist())
     messages = []
-    for district in model.districts:
-        adopted = district.embodied_adoptions()
-        ties = [v for v in model.ties(district.node) if model.kind[v] != "hub"]
-        if not adopted or not ties:
-            continue
-        draws = rng.random((len(adopted), len(ties)))
-        for (idea, ev), row in zip(adopted, draws, strict=True):
-            for v, u in zip(ties, row, strict=True):
-                if u < p.share_prob:
-                    messages.append((v, idea, ev, district.node))
-    for v, idea, ev, sender in messages:
-        model.agent_at[v].receive(idea, ev, sender) if model.kind[
-            v
-        ] == "district" else model.agent_at[v].relay(idea, ev, sender)
+    for trial, district in active:
+        evidence, left = trial.evidence, []
+        for v in trial.unsent:
+            if next(draws) < p.share_prob:
+                messages.append((v, trial.idea, evidence, district.node))
+            else:
+                left.append(v)
+        trial.unsent = left
+    for v, idea, evidence, sender in messages:
+        target = model.agent_at[v]
+        if model.kind[v] == "district":
+            target.receive(idea, evidence, sender)
+        else:
+            target.relay(idea, evidence, sender)
 
 
 # -- copy_best (Lazer & Friedman 2007) and conformity -----------------------------------------
@@ -178,20 +236,20 @@ ALWAYS, NOT_WORSE, BETTER = 0, 1, 2  # when a district moves to its candidate pr
 def _local_flip(model: NICModel, rng) -> np.ndarray:
     """Each district's practice with one random component flipped."""
     bits = rng.integers(0, model.p.n_components, len(model.districts))
-    return model.practice ^ (np.int64(1) << bits.astype(np.int64))
+    return model.practice ^ (np.int64(1) << bits)
 
 
 def _move(model: NICModel, candidate: np.ndarray, rule: np.ndarray) -> None:
     """Move each district to its candidate where its acceptance ``rule`` allows."""
     n = len(candidate)
-    new = model.score(candidate, np.arange(n))
+    new = model.score(candidate, model.all_districts)
     old = model.outcome[:n]
-    accept = np.select([rule == BETTER, rule == NOT_WORSE], [new > old, new >= old], True)
+    accept = (new > old) | (rule == ALWAYS) | ((rule == NOT_WORSE) & (new == old))
     accept &= candidate != model.practice
-    model.counts["tests_run"] += int((rule != ALWAYS).sum())
-    model.counts["ideas_adopted"] += int(accept.sum())
-    model.counts["false_adoptions"] += int((accept & (new < old)).sum())
-    model.practice[:] = np.where(accept, candidate, model.practice)
+    model.counts["tests_run"] += n - int(np.count_nonzero(rule == ALWAYS))
+    model.counts["ideas_adopted"] += int(np.count_nonzero(accept))
+    model.counts["false_adoptions"] += int(np.count_nonzero(accept & (new < old)))
+    np.copyto(model.practice, candidate, where=accept)
 
 
 def _neighbour_choices(model: NICModel, pick) -> tuple[np.ndarray, np.ndarray]:
@@ -215,20 +273,15 @@ def best_neighbours(model: NICModel) -> np.ndarray:
     Vectorised over districts: one segmented maximum over the neighbour lists, so a
     round costs a few numpy calls, not a Python loop over every tie.
     """
-    indptr, nbrs = model.neighbour_arrays()
+    ties = model.neighbour_arrays()
     n = len(model.districts)
     outcome = model.outcome[:n]
     best = np.full(n, -1, dtype=np.int64)
-    has = np.flatnonzero(np.diff(indptr))
-    if has.size:
-        values = outcome[nbrs]
-        starts = indptr[has]
-        top = np.maximum.reduceat(values, starts)
-        owner = np.repeat(np.arange(n), np.diff(indptr))
-        at_top = np.full(n, np.inf)
-        at_top[has] = top
-        first = np.where(values == at_top[owner], nbrs, n)
-        best[has] = np.minimum.reduceat(first, starts)
+    if ties.starts.size:
+        values = outcome[ties.nbrs]
+        top = np.maximum.reduceat(values, ties.starts)
+        first = np.where(values == top[ties.segment], ties.nbrs, n)
+        best[ties.has] = np.minimum.reduceat(first, ties.starts)
     if model.convening():  # fellow hub members are visible too
         for members in model.hub_members():
             order = members[np.lexsort((members, -outcome[members]))]
@@ -251,10 +304,10 @@ def copy_best(model: NICModel) -> None:
     n = len(model.districts)
     practice, outcome = model.practice[:n], model.outcome[:n]
     candidate = _local_flip(model, rng)
-    rule = np.full(n, BETTER)
-    look = rng.random(n) < p.velocity
+    look = rng.random(n) < p.velocity  # those who do not look do the local search
     best = best_neighbours(model)
-    copying = np.flatnonzero(look & (best >= 0) & (outcome[np.maximum(best, 0)] > outcome))
+    better = look & (best >= 0) & (outcome[best] > outcome)  # best[-1]: read, then masked
+    copying = np.flatnonzero(better)
     if copying.size:
         mine, theirs = practice[copying], practice[best[copying]]
         copied = mine ^ theirs
@@ -262,8 +315,13 @@ def copy_best(model: NICModel) -> None:
             fails = rng.random((copying.size, p.n_components)) < p.copy_error
             copied &= ~bits_to_codes(fails)
         candidate[copying] = (mine & ~copied) | (theirs & copied)
-        rule[copying] = NOT_WORSE
-    _move(model, candidate, rule)
+    new = model.score(candidate, model.all_districts)
+    # a copy is kept unless worse (reverted), a flip only if better
+    accept = np.where(better, new >= outcome, new > outcome) & (candidate != practice)
+    model.counts["tests_run"] += n
+    model.counts["ideas_adopted"] += int(np.count_nonzero(accept))
+    model.counts["false_adoptions"] += int(np.count_nonzero(accept & (new < outcome)))
+    np.copyto(practice, candidate, where=accept)
 
 
 def conformity(model: NICModel) -> None:

@@ -6,9 +6,12 @@ outcome is one function and one line in ``STEP_REPORTERS``.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from .ideas import ChangeIdea, Evidence, pool
 
 if TYPE_CHECKING:
     from .model import NICModel
@@ -28,25 +31,27 @@ def min_outcome(model: NICModel) -> float:
 
 
 def outcome_sd(model: NICModel) -> float:
-    return float(_outcomes(model).std())
+    x = _outcomes(model)
+    deviation = x - x.sum() / x.size  # numpy's std, without its per-call overhead
+    return float(np.sqrt((deviation * deviation).sum() / x.size))
 
 
 def equity_gap(model: NICModel) -> float:
     """Mean of the top quarter of districts minus the mean of the bottom quarter."""
     x = np.sort(_outcomes(model))
     q = max(1, len(x) // 4)
-    return float(x[-q:].mean() - x[:q].mean())
+    return float(x[-q:].sum() / q - x[:q].sum() / q)
 
 
 def share_at_best(model: NICModel) -> float:
     """Share of districts whose fitness is within 1% of their context's maximum."""
     n = len(model.districts)
     f = model.landscape.fitness(model.practice[:n], model.context)
-    return float(np.mean(f >= 0.99 * model.best_fitness))
+    return np.count_nonzero(f >= 0.99 * model.best_fitness) / n
 
 
 def unique_practices(model: NICModel) -> int:
-    return int(np.unique(model.practice[: len(model.districts)]).size)
+    return len(set(model.practice[: len(model.districts)].tolist()))
 
 
 def _count(name: str):
@@ -66,8 +71,8 @@ leader_departures = _count("leader_departures")
 
 def mean_skill(model: NICModel) -> float:
     """Mean leader skill; NaN when the run has no leaders (copy_best, conformity)."""
-    leaders = model.leaders
-    return float(np.mean([a.skill for a in leaders])) if len(leaders) else float("nan")
+    skill = model.skill
+    return float(skill.sum() / skill.size) if skill.size else float("nan")
 
 
 def ideas_in_circulation(model: NICModel) -> int:
@@ -158,3 +163,72 @@ def run_summary(series: dict[str, np.ndarray], target: float) -> dict[str, Any]:
         out[f"total_{name}"] = int(series[name].sum())
     out["steps_to_target"] = steps_to_target(series["mean_outcome"], target)
     return out
+
+
+# -- per-idea measures for the classroom page and the animation -------------------------------
+# Plain functions of a live model, deliberately not in STEP_REPORTERS: runs.csv columns are a
+# contract, and these describe ideas (a varying set of keys), not one number per step.
+
+
+def max_outcome(model: NICModel) -> float:
+    """Best district outcome: the top of the page's min-max band."""
+    return float(_outcomes(model).max())
+
+
+def pooled_evidence(model: NICModel) -> dict[tuple[int, int], tuple[ChangeIdea, Evidence]]:
+    """Every idea some district has tested, with all districts' own tests pooled.
+
+    This is what the whole network knows about each idea, whether or not a hub exists to
+    gather it, so "best evidenced" means the same thing in every design.
+    """
+    ideas: dict[tuple[int, int], ChangeIdea] = {}
+    found: dict[tuple[int, int], list[Evidence]] = {}
+    for district in model.districts:
+        for key, trial in district.trials.items():
+            if trial.results:
+                ideas.setdefault(key, trial.idea)
+                found.setdefault(key, []).append(trial.evidence)
+    return {key: (ideas[key], pool(found[key])) for key in sorted(found)}
+
+
+def best_evidenced_idea(model: NICModel) -> ChangeIdea | None:
+    """The idea with the highest pooled mean gain over at least ``min_tests`` tests.
+
+    Ranked as the hub ranks ideas at a convening (gain, then tests, then key) so the page
+    highlights the idea a hub would broadcast first. None until some idea has enough tests.
+    """
+    need = model.p.min_tests
+    ranked = [(idea, ev) for idea, ev in pooled_evidence(model).values() if ev.tests >= need]
+    if not ranked:
+        return None
+    ranked.sort(key=lambda item: (-item[1].mean_gain, -item[1].tests, item[0].key))
+    return ranked[0][0]
+
+
+def adopters(model: NICModel, key: tuple[int, int]) -> list[int]:
+    """District nodes that adopted the idea ``key`` and still practise it."""
+    return [
+        d.node
+        for d in model.districts
+        if any(idea.key == key for idea, _ in d.embodied_adoptions())
+    ]
+
+
+def adoption_counts(model: NICModel) -> Counter[tuple[int, int]]:
+    """How many districts practise each adopted idea (idea key -> districts)."""
+    counts: Counter[tuple[int, int]] = Counter()
+    for d in model.districts:
+        counts.update({idea.key for idea, _ in d.embodied_adoptions()})
+    return counts
+
+
+def top_ideas(counts: Counter[tuple[int, int]], n: int = 3) -> list[tuple[int, int]]:
+    """The ``n`` most widely adopted ideas (ties broken by key, so the order is stable)."""
+    return [key for key, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+
+def idea_label(key: tuple[int, int], n_components: int) -> str:
+    """A short readable name for an idea: the components it sets, e.g. ``c3=1 c7=0``."""
+    mask, values = key
+    parts = [f"c{i}={values >> i & 1}" for i in range(n_components) if mask >> i & 1]
+    return " ".join(parts) or "no change"

@@ -9,8 +9,10 @@ the same seed start from the same problem and the same place (common random numb
 from __future__ import annotations
 
 import functools
+import gc
 import inspect
 from collections import Counter
+from typing import NamedTuple
 
 import mesa
 import networkx as nx
@@ -18,9 +20,9 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from . import metrics
-from .agents import District, Hub, Leader, University
+from .agents import District, Hub, Leader, Pool, Trial, University
 from .landscape import ContextLandscape
-from .learning import RULES
+from .learning import RULES, research
 from .networks import build_graph, district_nodes, nodes_of, normalise
 from .params import Params
 
@@ -55,6 +57,47 @@ def _landscape(
     return ContextLandscape.random(
         n, k, h, contexts, streams(seed)["landscape"], exponent, approximate
     )
+
+
+# Designs without randomness and without a hub: their graph is a function of the
+# parameters, and nothing in a run changes it (only a hub's convenings add ties).
+FIXED_DESIGNS = ("siloed", "complete", "line", "ring", "lattice", "full")
+
+
+def network(p: Params, rng: np.random.Generator) -> nx.Graph:
+    """The run's graph. A fixed design's graph is built once and shared, frozen, by every
+    run that asks for it (a totally connected 100 costs more to build than to run)."""
+    if p.design in FIXED_DESIGNS:
+        return _fixed_network(
+            p.design, p.n_districts, p.lattice_k, p.partnerships, p.districts_per_partnership
+        )
+    return build_graph(p, rng)
+
+
+@functools.lru_cache(maxsize=4)
+def _fixed_network(design: str, n: int, k: int, partnerships: int, per: int) -> nx.Graph:
+    p = Params(
+        design=design,
+        n_districts=n,
+        lattice_k=k,
+        partnerships=partnerships,
+        districts_per_partnership=per,
+        learning="copy_best",
+        leaders_per_district=0,
+    )
+    return nx.freeze(build_graph(p, np.random.default_rng(0)))
+
+
+class Ties(NamedTuple):
+    """District neighbour lists in compressed form: row i is ``nbrs[indptr[i]:indptr[i+1]]``;
+    ``has`` lists the districts with a neighbour, ``starts`` where their rows begin and
+    ``segment`` which of them each entry of ``nbrs`` belongs to."""
+
+    indptr: np.ndarray
+    nbrs: np.ndarray
+    has: np.ndarray
+    starts: np.ndarray
+    segment: np.ndarray
 
 
 class _Network(Network):
@@ -92,7 +135,7 @@ class NICModel(mesa.Model):
         super().__init__(rng=rngs["dynamics"])
         self.p = p
         self.seed = seed
-        self.graph = normalise(graph) if graph is not None else build_graph(p, rngs["network"])
+        self.graph = normalise(graph) if graph is not None else network(p, rngs["network"])
         self.space = _network_space(self.graph, self.random)
         self.kind = dict(self.graph.nodes(data="kind"))
         d_nodes = district_nodes(self.graph)
@@ -100,7 +143,8 @@ class NICModel(mesa.Model):
         self.landscape = make_landscape(p, seed, n)
         self.context = np.arange(n) % self.landscape.n_contexts
         self.practice = rngs["practices"].integers(0, 1 << p.n_components, n, dtype=np.int64)
-        self.outcome = self.score(self.practice, np.arange(n))
+        self.all_districts = np.arange(n)
+        self.outcome = self.score(self.practice, self.all_districts)
         self.counts: Counter[str] = Counter()
 
         self.agent_at: dict[int, mesa.Agent] = {}
@@ -109,9 +153,11 @@ class NICModel(mesa.Model):
         skills = rngs["leaders"].uniform(
             p.novice_skill, p.initial_skill, (n, p.leaders_per_district)
         )
-        for district, row in zip(self.districts, skills, strict=True):
-            for skill in row:
-                Leader(self, district, skill)
+        self.skill = skills.ravel().copy()  # one post per leader, district by district
+        for district in self.districts:
+            for j in range(p.leaders_per_district):
+                post = district.node * p.leaders_per_district + j
+                Leader(self, district, self.skill[post], post)
         self.universities = []
         for v in nodes_of(self.graph, "university"):
             # partners are the tied districts of its own partnership: in `complete` a
@@ -130,6 +176,13 @@ class NICModel(mesa.Model):
             ]
             self.hubs.append(Hub(self, v, members))
         self.agent_at.update({a.node: a for a in (*self.universities, *self.hubs)})
+        # (partner district, its university) for every partnership: research is drawn in bulk
+        pairs = np.array(
+            [(d.node, u.node) for u in self.universities for d in u.partners], dtype=np.int64
+        ).reshape(-1, 2)
+        self.research_pairs = (pairs[:, 0], pairs[:, 1])
+        self.pool = Pool()  # every district's evidence per idea, for a hub of all districts
+        self.outbox: dict[Trial, District] = {}  # adopted ideas with ties still to cross
         self._neighbours: dict[int, list[int]] | None = None
         self._neighbour_arrays: tuple[np.ndarray, np.ndarray] | None = None
         self._hub_members = [
@@ -143,8 +196,10 @@ class NICModel(mesa.Model):
 
     # -- the environment --------------------------------------------------------------------
     @property
-    def leaders(self):
-        return self.agents_by_type.get(Leader, [])
+    def leaders(self) -> list[Leader]:
+        """Every leader, district by district (a plain list: cheaper to walk each month
+        than Mesa's weak-keyed agent set)."""
+        return [leader for d in self.districts for leader in d.leaders]
 
     def score(self, codes, nodes) -> np.ndarray:
         """Outcomes of practices ``codes`` in the contexts of district nodes ``nodes``."""
@@ -153,7 +208,12 @@ class NICModel(mesa.Model):
     def set_practices(self, codes) -> None:
         """Put districts on given practices (a scenario, a test or the page) and rescore."""
         self.practice[:] = np.asarray(codes, dtype=np.int64)
-        self.outcome = self.score(self.practice, np.arange(len(self.districts)))
+        self.rescore()
+        for district in self.districts:
+            district.refresh_outbox()
+
+    def rescore(self) -> None:
+        self.outcome = self.score(self.practice, self.all_districts)
 
     def ties(self, node: int) -> list[int]:
         return sorted(self.graph[node])
@@ -162,6 +222,9 @@ class NICModel(mesa.Model):
         """A new relationship: joins both the Mesa network space and the graph."""
         self.space.add_connection(self.space[a], self.space[b])
         self.graph.edges[a, b]["kind"] = kind
+        for x, y in ((a, b), (b, a)):
+            if self.kind[x] == "district" and self.kind[y] != "hub":
+                self.agent_at[x].new_tie(y)
         self._neighbours = None
         self._neighbour_arrays = None
 
@@ -169,16 +232,23 @@ class NICModel(mesa.Model):
         """Whether the hub convenes at the end of the current step."""
         return bool(self.hubs) and self.steps % self.p.convening_interval == 0
 
-    def neighbour_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+    def neighbour_arrays(self) -> Ties:
         """Every district's ordinary-month neighbours (see :meth:`district_neighbours`) as
-        compressed rows: district i's are ``nbrs[indptr[i]:indptr[i + 1]]``."""
+        compressed rows, with what a segmented maximum over them needs."""
+        if self._neighbour_arrays is None and nx.is_frozen(self.graph):
+            self._neighbour_arrays = self.graph.graph.get("nicsim_ties")
         if self._neighbour_arrays is None:
             self.district_neighbours(0)  # fills the per-district lists
             rows = [self._neighbours[d.node] for d in self.districts]
+            lengths = np.array([len(r) for r in rows], dtype=np.int64)
             indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-            np.cumsum([len(r) for r in rows], out=indptr[1:])
+            np.cumsum(lengths, out=indptr[1:])
             nbrs = np.fromiter((j for r in rows for j in r), dtype=np.int64, count=indptr[-1])
-            self._neighbour_arrays = (indptr, nbrs)
+            has = np.flatnonzero(lengths)
+            segment = np.repeat(np.arange(has.size), lengths[has])
+            self._neighbour_arrays = Ties(indptr, nbrs, has, indptr[has], segment)
+            if nx.is_frozen(self.graph):
+                self.graph.graph["nicsim_ties"] = self._neighbour_arrays
         return self._neighbour_arrays
 
     def hub_members(self) -> list[np.ndarray]:
@@ -188,6 +258,8 @@ class NICModel(mesa.Model):
     def district_neighbours(self, i: int) -> list[int]:
         """Districts whose outcomes district ``i`` can see: tied directly or through a shared
         university, and, in a convening month, every fellow member of a hub."""
+        if self._neighbours is None and nx.is_frozen(self.graph):
+            self._neighbours = self.graph.graph.get("nicsim_neighbours")
         if self._neighbours is None:
             self._neighbours = {}
             for d in self.districts:
@@ -199,6 +271,8 @@ class NICModel(mesa.Model):
                         seen.update(u.node for u in self.agent_at[v].partners)
                 seen.discard(d.node)
                 self._neighbours[d.node] = sorted(seen)
+            if nx.is_frozen(self.graph):  # shared by every run on this graph
+                self.graph.graph["nicsim_neighbours"] = self._neighbours
         nbrs = self._neighbours[i]
         if self.convening():
             extra = {
@@ -212,10 +286,9 @@ class NICModel(mesa.Model):
         """One month: research and coaching, the learning rule, convening, turnover, measure."""
         self.counts.clear()
         if self.p.learning == "pdsa":
-            for university in self.universities:
-                university.offer_research()
+            research(self)
         self.rule(self)
-        self.set_practices(self.practice)
+        self.rescore()
         for university in self.universities:
             university.train()
         if self.convening():
@@ -226,15 +299,14 @@ class NICModel(mesa.Model):
 
     def turnover(self) -> None:
         """Each leader leaves with the monthly hazard implied by the annual turnover rate."""
-        leaders = sorted(self.leaders, key=lambda a: a.unique_id)
-        if not leaders or self.p.turnover_rate == 0:
+        if self.p.turnover_rate == 0 or self.p.leaders_per_district == 0:
             return
+        leaders = self.leaders
         monthly = 1 - (1 - self.p.turnover_rate) ** (1 / 12)
-        leaving = self.rng.random(len(leaders)) < monthly
-        for leader, go in zip(leaders, leaving, strict=True):
-            if go:
-                leader.leave()
-        self.counts["leader_departures"] += int(leaving.sum())
+        leaving = np.flatnonzero(self.rng.random(len(leaders)) < monthly).tolist()
+        for i in leaving:
+            leaders[i].leave()
+        self.counts["leader_departures"] += len(leaving)
 
     def release(self) -> None:
         """Forget this model in Mesa's class-level agent id counters.
@@ -247,6 +319,19 @@ class NICModel(mesa.Model):
             ids.pop(self, None)
 
     def run(self, steps: int | None = None) -> NICModel:
-        for _ in range(self.p.steps if steps is None else steps):
-            self.step()
+        """Run ``steps`` months (default: the horizon).
+
+        The objects alive at the start (the network, agents, landscape and everything
+        before) are set aside from Python's cyclic garbage collector for the run, so its
+        full collections do not re-walk a heap that grows with the number of districts.
+        """
+        frozen = gc.isenabled()
+        if frozen:
+            gc.freeze()
+        try:
+            for _ in range(self.p.steps if steps is None else steps):
+                self.step()
+        finally:
+            if frozen:
+                gc.unfreeze()
         return self

@@ -62,12 +62,47 @@ def hub(p: Params, rng: np.random.Generator) -> nx.Graph:
 def networked(p: Params, rng: np.random.Generator) -> nx.Graph:
     g = _partnerships(p)
     districts = district_nodes(g)
-    pairs = [(a, b) for a, b in itertools.combinations(districts, 2) if _part(g, a) != _part(g, b)]
-    draws = rng.random(len(pairs))
-    g.add_edges_from(
-        (pair for pair, u in zip(pairs, draws, strict=True) if u < p.cross_ties), kind="cross"
-    )
+    groups = np.array([_part(g, d) for d in districts])
+    pairs = random_cross_pairs(groups, p.cross_ties, rng)
+    g.add_edges_from(((districts[a], districts[b]) for a, b in pairs), kind="cross")
     return _add_hub(g)
+
+
+DENSE_PAIRS = 1 << 21  # up to this many candidate pairs, draw one number for each
+
+
+def random_cross_pairs(groups: np.ndarray, prob: float, rng: np.random.Generator) -> list:
+    """Pairs (i < j) of items in different groups, each chosen independently with ``prob``.
+
+    Few pairs among many (10,000 districts at a small tie probability) are found without
+    visiting all n^2 / 2 pairs: the number chosen is binomial, and that many distinct
+    pairs are drawn uniformly from the cross-group pairs by rejection.
+    """
+    groups = np.asarray(groups)
+    n = len(groups)
+    if prob <= 0 or n < 2:
+        return []
+    sizes = np.unique(groups, return_counts=True)[1].astype(np.int64)
+    total = int((n * n - (sizes**2).sum()) // 2)
+    if total == 0:
+        return []
+    if total <= DENSE_PAIRS or prob > 0.25:
+        i, j = np.triu_indices(n, 1)
+        cross = groups[i] != groups[j]
+        i, j = i[cross], j[cross]
+        keep = rng.random(i.size) < prob
+        return list(zip(i[keep].tolist(), j[keep].tolist(), strict=True))
+    wanted = int(rng.binomial(total, prob))
+    chosen: set[tuple[int, int]] = set()
+    while len(chosen) < wanted:
+        batch = 2 * (wanted - len(chosen)) * n * n // (2 * total) + 16
+        a, b = rng.integers(0, n, batch), rng.integers(0, n, batch)
+        ok = groups[a] != groups[b]
+        for x, y in zip(a[ok].tolist(), b[ok].tolist(), strict=True):
+            chosen.add((x, y) if x < y else (y, x))
+            if len(chosen) == wanted:
+                break
+    return sorted(chosen)
 
 
 def complete(p: Params, rng: np.random.Generator) -> nx.Graph:

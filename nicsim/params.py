@@ -9,11 +9,12 @@ parsing and the README's parameter table all read that one description.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .landscape import EXACT_MAX_LIMIT
 
@@ -31,6 +32,9 @@ DESIGNS = (
     "file",
 )
 LEARNING_RULES = ("pdsa", "copy_best", "conformity")
+# The model a config runs when it names none: the NIC model, so every config written before
+# there were other models means what it always meant.
+DEFAULT_MODEL = "nic"
 
 
 class ConfigError(ValueError):
@@ -42,8 +46,30 @@ def _p(default: Any, help: str, lo: float | None = None, hi: float | None = None
     return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, **kw})
 
 
+class ModelParams:
+    """What every model's frozen parameter dataclass shares (see ``nicsim.models``).
+
+    A subclass names its model in ``MODEL``; its fields are declared with :func:`_p`, so
+    one validation path (:func:`check_fields`, :func:`from_dict`) serves every model.
+    """
+
+    MODEL: ClassVar[str] = DEFAULT_MODEL
+
+    def replace(self, **changes: Any) -> Any:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every parameter, led by ``model`` for any model but the default one.
+
+        The key makes a written ``params.toml`` loadable again and puts the model in every
+        ``runs.csv`` row; the default model omits it so NIC outputs keep their columns.
+        """
+        values = dataclasses.asdict(self)
+        return values if self.MODEL == DEFAULT_MODEL else {"model": self.MODEL, **values}
+
+
 @dataclass(frozen=True)
-class Params:
+class Params(ModelParams):
     """All model parameters. Groups follow DESIGN.md section 3."""
 
     # -- the improvement problem (landscape) --
@@ -117,17 +143,19 @@ class Params:
             return self.partnerships * self.districts_per_partnership
         return self.n_districts
 
-    def replace(self, **changes: Any) -> Params:
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
 
 NIC_DESIGNS = ("siloed", "hub", "networked", "complete")
 # District-only families (Lazer & Friedman 2007): no universities, no hub, n_districts nodes.
 GENERIC_DESIGNS = ("line", "full", "ring", "lattice", "random", "small_world")
-FIELDS = {f.name: f for f in dataclasses.fields(Params)}
+
+
+@functools.cache
+def fields_of(cls: type) -> dict[str, dataclasses.Field]:
+    """A parameter dataclass's fields by name, in declaration order."""
+    return {f.name: f for f in dataclasses.fields(cls)}
+
+
+FIELDS = fields_of(Params)
 # Keys a config may hold beside the parameters: how many runs and from which seed.
 RUN_KEYS = {"replications": (1, None), "seed": (0, 2**63 - 1)}
 
@@ -147,9 +175,9 @@ def _allowed(f: dataclasses.Field) -> str:
     return kind
 
 
-def _check_value(name: str, value: Any) -> Any:
-    """Type- and range-check one parameter, returning it in its canonical type."""
-    f = FIELDS[name]
+def _check_value(name: str, value: Any, fields: dict[str, dataclasses.Field] = FIELDS) -> Any:
+    """Type- and range-check one parameter of ``fields``, returning it in its canonical type."""
+    f = fields[name]
     md = f.metadata
     bad = ConfigError(f"{name} = {value!r} is not allowed: expected {_allowed(f)}")
     if f.type in ("bool", bool):
@@ -179,10 +207,16 @@ def _check_value(name: str, value: Any) -> Any:
     return value
 
 
+def check_fields(p: ModelParams) -> None:
+    """Check and canonicalise every field of any model's parameters, in place."""
+    fields = fields_of(type(p))
+    for name in fields:
+        object.__setattr__(p, name, _check_value(name, getattr(p, name), fields))
+
+
 def validate(p: Params) -> None:
     """Check every field, then the rules that tie fields together."""
-    for name in FIELDS:
-        object.__setattr__(p, name, _check_value(name, getattr(p, name)))
+    check_fields(p)
     if p.k >= p.n_components:
         raise ConfigError(f"k = {p.k} is not allowed: expected k < n_components ({p.n_components})")
     if p.n_components > EXACT_MAX_LIMIT and not p.approximate_max:
@@ -221,10 +255,23 @@ def validate(p: Params) -> None:
             )
 
 
+def _known_keys() -> list[str]:
+    """Every key a config or ``--set`` may name, of any registered model."""
+    from .models import REGISTRY
+
+    names = {n: None for spec in REGISTRY.values() for n in fields_of(spec.params)}
+    return [*names, *RUN_KEYS, "model"]
+
+
 def parse_value(name: str, text: str) -> Any:
-    """Parse a ``--set`` value as a TOML value, falling back to a bare string."""
-    if name not in FIELDS and name not in RUN_KEYS:
-        raise ConfigError(f"unknown parameter {name!r}{_suggest(name)}")
+    """Parse a ``--set`` value as a TOML value, falling back to a bare string.
+
+    The name is checked against every model's parameters here (the config, read later,
+    says which model); :func:`from_dict` then refuses a key its model does not have.
+    """
+    known = _known_keys()
+    if name not in known:
+        raise ConfigError(f"unknown parameter {name!r}{_suggest(name, known)}")
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -243,10 +290,10 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def _suggest(name: str) -> str:
+def _suggest(name: str, known: list[str] | None = None) -> str:
     import difflib
 
-    close = difflib.get_close_matches(name, [*FIELDS, *RUN_KEYS], n=1)
+    close = difflib.get_close_matches(name, known or [*FIELDS, *RUN_KEYS], n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -258,13 +305,30 @@ def check_run_key(name: str, value: Any) -> int:
     return value
 
 
-def from_dict(values: dict[str, Any], base: Params | None = None) -> Params:
-    """Build Params from a flat mapping, refusing unknown keys by name."""
+def from_dict(values: dict[str, Any], base: ModelParams | None = None) -> Any:
+    """Build a model's parameters from a flat mapping, refusing unknown keys by name.
+
+    The model is ``values["model"]`` if given, else ``base``'s, else the default (NIC).
+    """
+    values = dict(values)
+    cls = type(base) if base is not None else Params
+    if "model" in values:
+        from .models import get_model
+
+        named = get_model(values.pop("model")).params
+        if base is not None and named is not cls:
+            raise ConfigError(
+                f"model = {named.MODEL!r} is not allowed here: expected the base config's "
+                f"model {cls.MODEL!r}"
+            )
+        cls = named
+    fields = fields_of(cls)
     for key in values:
-        if key not in FIELDS:
-            raise ConfigError(f"unknown parameter {key!r}{_suggest(key)}")
-    changes = {k: _check_value(k, v) for k, v in values.items()}
-    return dataclasses.replace(base or Params(), **changes)
+        if key not in fields:
+            where = "" if cls.MODEL == DEFAULT_MODEL else f" of model {cls.MODEL!r}"
+            raise ConfigError(f"unknown parameter {key!r}{where}{_suggest(key, [*fields])}")
+    changes = {k: _check_value(k, v, fields) for k, v in values.items()}
+    return dataclasses.replace(base or cls(), **changes)
 
 
 @dataclass(frozen=True)
@@ -272,7 +336,7 @@ class RunConfig:
     """A config file resolved: its name, the parameters and how many runs from which seed."""
 
     name: str
-    params: Params
+    params: ModelParams
     replications: int = 10
     seed: int = 1
 
@@ -331,10 +395,10 @@ def to_toml(values: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def parameter_table() -> str:
-    """The README's Markdown table of parameters, generated from the fields."""
+def parameter_table(cls: type = Params) -> str:
+    """The README's Markdown table of a model's parameters, generated from the fields."""
     rows = ["| name | meaning | default | allowed |", "|---|---|---|---|"]
-    for name, f in FIELDS.items():
+    for name, f in fields_of(cls).items():
         default = f.default if f.default != "" else '""'
         rows.append(f"| `{name}` | {f.metadata['help']} | `{default}` | {_allowed(f)} |")
     return "\n".join(rows)

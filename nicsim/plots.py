@@ -24,16 +24,26 @@ def _band_plot(ax, ts: pd.DataFrame, metric: str, label: str | None = None, colo
     ax.fill_between(b.index, b["lo"], b["hi"], color=line.get_color(), alpha=0.25, lw=0)
 
 
-def outcome_figure(ts: pd.DataFrame, path: str | Path, title: str = "") -> Path:
-    """Mean outcome and equity gap over time: the mean across replications with its 95% CI."""
+NIC_PANELS = (
+    ("mean_outcome", "Mean outcome"),
+    ("equity_gap", "Equity gap (top - bottom quarter)"),
+)
+
+
+def outcome_figure(
+    ts: pd.DataFrame,
+    path: str | Path,
+    title: str = "",
+    panels: tuple[tuple[str, str], ...] = NIC_PANELS,
+    time_unit: str = "Month",
+) -> Path:
+    """Two metrics over time (by default the NIC's mean outcome and equity gap): the mean
+    across replications with its 95% CI."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
     n = ts["run_id"].nunique()
-    for ax, metric, name in (
-        (axes[0], "mean_outcome", "Mean outcome"),
-        (axes[1], "equity_gap", "Equity gap (top - bottom quarter)"),
-    ):
+    for ax, (metric, name) in zip(axes, panels, strict=True):
         _band_plot(ax, ts, metric)
-        ax.set_xlabel("Month")
+        ax.set_xlabel(time_unit)
         ax.set_ylabel(name)
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
@@ -49,13 +59,19 @@ def _groups(df: pd.DataFrame, by: str, order: list | None) -> list[tuple]:
 
 
 def group_trajectories(
-    ts: pd.DataFrame, by: str, metric: str, path: str | Path, ylabel: str, order: list | None = None
+    ts: pd.DataFrame,
+    by: str,
+    metric: str,
+    path: str | Path,
+    ylabel: str,
+    order: list | None = None,
+    time_unit: str = "Month",
 ) -> Path:
     """One mean trajectory with a 95% band per value of ``by`` (in ``order`` if given)."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for value, group in _groups(ts, by, order):
         _band_plot(ax, group, metric, label=f"{by} = {value}")
-    ax.set_xlabel("Month")
+    ax.set_xlabel(time_unit)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -18,7 +18,8 @@ import pandas as pd
 from . import sensitivity
 from .analysis import group_order, group_summary, paired_differences, summary_table
 from .experiments import Plan
-from .params import ConfigError
+from .models import REGISTRY, ModelSpec, for_params
+from .params import DEFAULT_MODEL, ConfigError
 from .plots import group_trajectories, outcome_figure, sensitivity_figure
 from .sensitivity import Design
 from .store import write_text
@@ -39,17 +40,24 @@ HOW_TO_READ = (
 
 
 def write_comparison(
-    directory: str | Path, by: str | None, reference: str | None, metrics: list[str]
+    directory: str | Path,
+    by: str | None,
+    reference: str | None,
+    metrics: list[str] | None = None,
 ) -> str:
     """Compare the groups of ``by`` in a results directory; write comparison.md and figures.
 
     Returns the Markdown (also written to ``DIR/comparison.md``). ``by`` defaults to the
     first swept parameter and ``reference`` (as typed on the command line) to the first
-    group. A missing directory, an unknown column or value is a ConfigError naming what is
-    allowed, so the command line can report it in one line.
+    group; ``metrics`` default to the report metrics of the model that made the runs (the
+    ``model`` column of runs.csv; none means the NIC model). A missing directory, an
+    unknown column or value is a ConfigError naming what is allowed, so the command line can
+    report it in one line.
     """
     root = Path(directory)
     runs, swept = _read_runs(root)
+    spec = _model_of(runs)
+    metrics = list(spec.report_metrics) if metrics is None else metrics
     by = _choose_by(root, runs, by, swept)
     if not pd.api.types.is_numeric_dtype(runs[by]) or runs[by].isna().all():
         runs[by] = runs[by].fillna("")  # empty CSV cells of a text parameter, e.g. graph_file
@@ -61,7 +69,7 @@ def write_comparison(
         paired = paired_differences(runs, by, ref, pair_on, metrics, order)
     except ValueError as exc:
         raise ConfigError(f"{root}: {exc}") from None
-    figures = _draw_figures(root, runs, by, order)
+    figures = _draw_figures(root, runs, by, order, spec)
     text = comparison_markdown(
         summary,
         paired,
@@ -97,6 +105,11 @@ def _read_runs(root: Path) -> tuple[pd.DataFrame, list[str]]:
     except (OSError, ValueError, KeyError, TypeError):
         swept = []  # no plan: pair on the seed alone
     return runs, [s for s in swept if s in runs.columns]
+
+
+def _model_of(runs: pd.DataFrame) -> ModelSpec:
+    name = runs["model"].iloc[0] if "model" in runs.columns else DEFAULT_MODEL
+    return REGISTRY.get(name, REGISTRY[DEFAULT_MODEL])
 
 
 def _choose_by(root: Path, runs: pd.DataFrame, by: str | None, swept: list[str]) -> str:
@@ -137,37 +150,27 @@ def _match_reference(order: list, text: str, by: str):
     raise ConfigError(f"--reference {text} is not a value of {by}: expected one of {allowed}")
 
 
-def _draw_figures(root: Path, runs: pd.DataFrame, by: str, order: list) -> list[Path]:
+def _draw_figures(
+    root: Path, runs: pd.DataFrame, by: str, order: list, spec: ModelSpec
+) -> list[Path]:
     from .plots import final_distribution, group_trajectories
 
     out = root / "figures"
     paths = []
     ts_path = root / "timeseries.parquet"
     if ts_path.is_file():
+        columns = ["run_id", "step", *(metric for metric, _, _ in spec.panels)]
         try:
-            ts = pd.read_parquet(ts_path, columns=["run_id", "step", "mean_outcome", "equity_gap"])
+            ts = pd.read_parquet(ts_path, columns=columns)
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read {ts_path}: {exc}") from None
         # by may be a parameter that was not swept, so it comes from runs.csv, not the series
         ts = ts.merge(runs[["run_id", by]], on="run_id")
-        paths.append(
-            group_trajectories(
-                ts, by, "mean_outcome", out / f"compare_{by}_outcome.png", "Mean outcome", order
-            )
-        )
-        paths.append(
-            group_trajectories(
-                ts,
-                by,
-                "equity_gap",
-                out / f"compare_{by}_equity.png",
-                "Equity gap (top - bottom quarter)",
-                order,
-            )
-        )
-    paths.append(
-        final_distribution(runs, by, "mean_outcome", out / f"compare_{by}_final.png", order)
-    )
+        for metric, label, slug in spec.panels:
+            path = out / f"compare_{by}_{slug}.png"
+            paths.append(group_trajectories(ts, by, metric, path, label, order, spec.time_unit))
+    headline = spec.panels[0][0]
+    paths.append(final_distribution(runs, by, headline, out / f"compare_{by}_final.png", order))
     return paths
 
 
@@ -319,26 +322,36 @@ def comparison_markdown(
 
 
 # -- run, sweep and sensitivity summaries ---------------------------------------------------
-def summary_text(out: Path, plan: Plan, metrics: list[str]) -> str:
-    """Draw the outcome figure of a run or sweep and return its summary table as text."""
+def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str:
+    """Draw the outcome figure of a run or sweep and return its summary table as text.
+
+    The headline metric, the figure's panels and ``metrics`` (by default) come from the
+    plan's registered model.
+    """
+    spec = for_params(plan.base)
+    metrics = list(spec.report_metrics) if metrics is None else metrics
+    panels = [(metric, label) for metric, label, _ in spec.panels]
+    headline, label = panels[0]
     runs = pd.read_csv(out / "runs.csv")
-    cols = ["run_id", "step", "mean_outcome", "equity_gap", *plan.swept]
+    cols = ["run_id", "step", *(metric for metric, _ in panels), *plan.swept]
     ts = pd.read_parquet(out / "timeseries.parquet", columns=cols)
     if plan.swept:
         by = plan.swept[0]
-        group_trajectories(ts, by, "mean_outcome", out / "figures" / "outcome.png", "Mean outcome")
+        path = out / "figures" / "outcome.png"
+        group_trajectories(ts, by, headline, path, label, time_unit=spec.time_unit)
         groups = runs.groupby(list(plan.swept), sort=True)
-        table = groups["mean_outcome"].agg(["mean", "std", "count"])
+        table = groups[headline].agg(["mean", "std", "count"])
         return (
             f"{len(runs)} runs in {out} ({groups.ngroups} parameter sets x "
-            f"{plan.replications} replications). Final mean outcome by {', '.join(plan.swept)}:\n"
-            + table.to_string(float_format=lambda v: f"{v:.3f}")
+            f"{plan.replications} replications). Final {label.lower()} by "
+            f"{', '.join(plan.swept)}:\n" + table.to_string(float_format=lambda v: f"{v:.3f}")
         )
-    outcome_figure(ts, out / "figures" / "outcome.png", plan.name)
+    outcome_figure(ts, out / "figures" / "outcome.png", plan.name, tuple(panels), spec.time_unit)
     table = summary_table(runs, metrics)
     lines = [f"{len(runs)} runs of {plan.name} in {out}. Final values, mean [95% CI]:"]
     for row in table.itertuples():
-        reached = f"  (reached in {row.n} runs)" if row.metric == "steps_to_target" else ""
+        counted = row.metric in ("steps_to_target", "periods_to_equilibrium")
+        reached = f"  (reached in {row.n} runs)" if counted else ""
         lines.append(
             f"  {row.metric:<24} {row.mean:8.3f}  [{row.ci_low:.3f}, {row.ci_high:.3f}]{reached}"
         )

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .experiments import FIELDS, Plan, SweepFile, sweep_plan
-from .params import ConfigError
+from .experiments import Plan, SweepFile, sweep_plan
+from .params import ConfigError, fields_of
 
 METHODS = ("morris", "sobol")
 MORRIS_LEVELS = 4
@@ -102,11 +102,12 @@ def design(sweep: SweepFile, method: str) -> Design:
         raise ConfigError("sensitivity samples [sample.ranges] only: remove [grid]")
     prob = problem(sweep.ranges)
     x = sample(prob, method, sweep.points, sweep.seed)
+    fields = fields_of(type(sweep.base))
     points = []
     for row in x:
         point = {}
         for name, value in zip(prob["names"], row, strict=True):
-            integer = FIELDS[name].type in ("int", int)
+            integer = fields[name].type in ("int", int)
             point[name] = int(round(value)) if integer else float(value)
         points.append(point)
     plan = sweep_plan(

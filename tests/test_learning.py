@@ -248,3 +248,23 @@ def test_best_neighbours_matches_the_definition_on_every_district(design, conven
         nbrs = m.district_neighbours(i)
         want = max(nbrs, key=lambda j: (m.outcome[j], -j)) if nbrs else -1
         assert got[i] == want, (design, i)
+
+
+def test_running_pool_equals_pooling_every_record_afresh():
+    """The hub's running pool (kept up to date as tests are run, cleared, lost with a
+    leaver and replaced by re-tests) equals pooling every district's records afresh."""
+    from nicsim.agents import Pool
+
+    p = tiny(partnerships=4, districts_per_partnership=3, turnover_rate=0.6, steps=18)
+    m = NICModel(p, seed=8).run()
+    fresh = Pool()
+    for d in m.districts:
+        for trial in d.trials.values():
+            if trial.results:
+                fresh.change(trial.idea, len(trial.results), trial.total)
+    running = m.pool.evidence()
+    assert [(i.key, e.tests) for i, e in running] == [(i.key, e.tests) for i, e in fresh.evidence()]
+    np.testing.assert_allclose(
+        [e.mean_gain for _, e in running], [e.mean_gain for _, e in fresh.evidence()], atol=1e-12
+    )
+    assert len(running) > 20

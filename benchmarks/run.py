@@ -1,0 +1,323 @@
+"""nicsim's speed targets (issue 4), each measured in one run of this script.
+
+    python benchmarks/run.py            # every benchmark, full size (about 5 minutes)
+    python benchmarks/run.py --only lazer_friedman nic_default
+    python benchmarks/run.py --quick    # tiny sizes for CI: checks that it runs, not times
+
+Each benchmark prints its median, min and max over repeated runs, its target and the
+ratio of the median to the target (<= 1 meets a time target; >= 1 a speed-up target).
+The exit code is 0 only when every target is met (always 0 with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import reference_lf  # noqa: E402
+
+from nicsim.model import NICModel  # noqa: E402
+from nicsim.params import DESIGNS, Params  # noqa: E402
+
+
+@dataclass
+class Result:
+    name: str
+    unit: str
+    samples: list[float]
+    target: float
+    at_least: bool = False  # a speed-up target (higher is better) rather than a time
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def ratio(self) -> float:
+        return self.median / self.target
+
+    @property
+    def met(self) -> bool:
+        return self.ratio >= 1 if self.at_least else self.ratio <= 1
+
+    def report(self, quick: bool) -> str:
+        goal = ">=" if self.at_least else "<="
+        verdict = "(quick: not checked)" if quick else ("MET" if self.met else "NOT MET")
+        lines = [
+            f"{self.name}: median {self.median:.4g} {self.unit} "
+            f"(min {min(self.samples):.4g}, max {max(self.samples):.4g}, n = {len(self.samples)}); "
+            f"target {goal} {self.target:g} {self.unit}; ratio {self.ratio:.2f}  {verdict}"
+        ]
+        lines += [f"    {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+# -- 1. Lazer & Friedman ----------------------------------------------------------------------
+def lf_params(n: int, k: int, agents: int, rounds: int) -> Params:
+    return Params(
+        n_components=n,
+        k=k,
+        h=0.0,
+        n_contexts=1,
+        n_districts=agents,
+        learning="copy_best",
+        leaders_per_district=0,
+        turnover_rate=0.0,
+        steps=rounds,
+        design="line",
+    )
+
+
+def total_network(p: Params) -> Params:
+    """Every district tied to every other (a ring lattice reaching halfway is complete)."""
+    if "full" in DESIGNS:
+        return p.replace(design="full")
+    return p.replace(design="lattice", lattice_k=p.n_districts // 2)
+
+
+def lazer_friedman(quick: bool) -> list[Result]:
+    n, k, agents, rounds = (12, 5, 30, 20) if quick else (20, 5, 100, 100)
+    line = lf_params(n, k, agents, rounds)
+    total = total_network(line)
+
+    def one(seed: int) -> None:  # a fresh seed: the landscape is built, not reused
+        for p in (line, total):
+            NICModel(p, seed=seed).run().release()
+
+    one(10**6)  # warm-up: imports and first-call costs
+    ours = [timed(lambda s=s: one(s)) for s in range(1 if quick else 25)]
+    ref = [
+        timed(lambda s=s: reference_lf.one_landscape(s, n, k, agents, rounds))
+        for s in range(1 if quick else 5)
+    ]
+    speedup = statistics.median(ref) / statistics.median(ours)
+    result = Result("lazer_friedman: seconds per landscape", "s", ours, 0.08)
+    result.notes = [
+        f"N = {n}, K = {k}, {agents} agents, linear and totally connected, {rounds} rounds "
+        "each, landscape construction and data collection included",
+        f"straightforward numpy reference in this process: median {statistics.median(ref):.3f} s"
+        f" per landscape (n = {len(ref)}); nicsim is {speedup:.1f}x faster",
+        f"1000 landscapes (the paper) at this median: {1000 * statistics.median(ours):.0f} s "
+        "on one core",
+    ]
+    return [result]
+
+
+# -- 2. the NIC model at the default scale -----------------------------------------------------
+def nic_default(quick: bool) -> list[Result]:
+    p = Params(steps=6) if quick else Params()
+    per_agent_step, builds, runs = [], [], []
+    for seed in range(2 if quick else 20):
+        start = time.perf_counter()
+        model = NICModel(p, seed=1000 + seed)
+        built = time.perf_counter()
+        model.run()
+        done = time.perf_counter()
+        agents = len(model.agents)
+        model.release()
+        builds.append(built - start)
+        runs.append(done - start)
+        per_agent_step.append((done - built) / (agents * p.steps) * 1e6)
+    result = Result("nic_default: microseconds per agent-step", "us", per_agent_step, 10.0)
+    result.notes = [
+        f"{agents} agents (districts, universities, leaders, hub), {p.steps} steps, data "
+        "collection included",
+        f"building the model (landscape, network, agents): median "
+        f"{1000 * statistics.median(builds):.1f} ms; a whole run: median "
+        f"{1000 * statistics.median(runs):.1f} ms",
+    ]
+    return [result]
+
+
+# -- 3. scaling to 10,000 districts --------------------------------------------------------------
+SCALING_CHILD = """
+import json, resource, sys, time
+from nicsim.model import NICModel
+from nicsim.params import Params
+p = Params(**json.loads(sys.argv[1]))
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+model = NICModel(p, seed=int(sys.argv[2]))
+built = time.perf_counter()
+model.run()
+done = time.perf_counter()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"districts": len(model.districts), "build": built - start,
+                  "steps": done - built, "peak_kib": peak, "base_kib": base}))
+"""
+
+
+def scaling_params(districts: int, steps: int) -> dict:
+    """`networked`, 3 leaders, N = 16; partnerships of 4 districts. Tie probabilities shrink
+    with size so that each district keeps about 3 cross ties and gains about 0.3 a
+    convening, as at 33 districts: per-district work stays the same, only n grows."""
+    return {
+        "design": "networked",
+        "partnerships": districts // 4,
+        "districts_per_partnership": 4,
+        "leaders_per_district": 3,
+        "n_components": 16,
+        "cross_ties": 3 / (districts - 4),
+        "tie_formation": 0.3 / (districts - 4),
+        "steps": steps,
+    }
+
+
+def scaling_run(districts: int, steps: int, seed: int) -> dict:
+    cmd = [
+        sys.executable,
+        "-c",
+        SCALING_CHILD,
+        json.dumps(scaling_params(districts, steps)),
+        str(seed),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout)
+
+
+def scaling(quick: bool) -> list[Result]:
+    small, large, steps = (100, 1000, 3) if quick else (100, 10_000, 12)
+    smalls = [scaling_run(small, steps, s) for s in range(1 if quick else 5)]
+    larges = [scaling_run(large, steps, s) for s in range(1 if quick else 2)]
+
+    def per_district_step(r: dict) -> float:
+        return r["steps"] / (r["districts"] * steps) * 1e6
+
+    base = statistics.median(per_district_step(r) for r in smalls)
+    ratios = [per_district_step(r) / base for r in larges]
+    mem = [(r["peak_kib"] - r["base_kib"]) / r["districts"] for r in larges]
+    result = Result(
+        f"scaling: time per district-step, {large} / {small} districts", "x", ratios, 1.5
+    )
+    result.notes = [
+        f"{small} districts: median {base:.1f} us per district-step; {large}: "
+        + ", ".join(f"{per_district_step(r):.1f}" for r in larges)
+        + " us",
+        f"building {large} districts: "
+        + ", ".join(f"{r['build']:.1f}" for r in larges)
+        + " s (exact maxima of one landscape per district)",
+        f"memory per district at {large}: "
+        + ", ".join(f"{m:.1f}" for m in mem)
+        + " KiB (peak resident set above the interpreter's)",
+    ]
+    return [result]
+
+
+# -- 4. sweeps on 1 and 2 workers ------------------------------------------------------------------
+SWEEP_CHILD = """
+import resource, sys
+from nicsim.cli import main
+code = main(sys.argv[1:])
+print(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def sweep_file(folder: Path, runs: int, steps: int, partnerships: int) -> Path:
+    root = HERE.parent
+    path = folder / f"bench-{runs}.toml"
+    path.write_text(
+        f'base = "{root / "configs/default.toml"}"\nreplications = {runs // 2}\nseed = 1\n'
+        f"[params]\nsteps = {steps}\npartnerships = {partnerships}\n"
+        '[grid]\ndesign = ["siloed", "networked"]\n'
+    )
+    return path
+
+
+def sweep_once(sweep: Path, out: Path, workers: int) -> tuple[float, float]:
+    """Wall seconds and peak resident set (MiB) of `nicsim sweep` or any of its workers."""
+    cmd = [
+        sys.executable,
+        "-c",
+        SWEEP_CHILD,
+        "sweep",
+        str(sweep),
+        "--workers",
+        str(workers),
+        "--out",
+        str(out),
+    ]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    return wall, int(proc.stderr.strip().splitlines()[-1]) / 1024
+
+
+def sweep(quick: bool) -> list[Result]:
+    runs, steps, partnerships, repeat = (4, 6, 11, 1) if quick else (40, 120, 22, 3)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        big = sweep_file(tmp, runs, steps, partnerships)
+        small = sweep_file(tmp, max(2, runs // 4), steps, partnerships)
+        walls: dict[int, list[float]] = {1: [], 2: []}
+        peaks: list[float] = []
+        for r in range(repeat):
+            for workers in (1, 2):
+                wall, peak = sweep_once(big, tmp / f"out-{workers}-{r}", workers)
+                walls[workers].append(wall)
+                peaks.append(peak) if workers == 2 else None
+        small_peak = sweep_once(small, tmp / "small", 2)[1]
+    speedups = [a / b for a, b in zip(walls[1], walls[2], strict=True)]
+    per_run = statistics.median(walls[1]) / runs
+    result = Result(
+        "sweep: runs per second, 2 workers / 1 worker", "x", speedups, 1.8, at_least=True
+    )
+    result.notes = [
+        f"{runs} runs of about {per_run:.2f} s each (default model, {partnerships * 3} "
+        f"districts, {steps} steps); 1 worker median {statistics.median(walls[1]):.1f} s, "
+        f"2 workers {statistics.median(walls[2]):.1f} s",
+        f"peak memory, 2 workers: {max(peaks):.0f} MiB for {runs} runs, {small_peak:.0f} MiB "
+        f"for {max(2, runs // 4)} runs (ratio {max(peaks) / small_peak:.2f}: flat if ~1)",
+    ]
+    return [result]
+
+
+BENCHMARKS = {
+    "lazer_friedman": lazer_friedman,
+    "nic_default": nic_default,
+    "scaling": scaling,
+    "sweep": sweep,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="tiny sizes; no time is checked")
+    ap.add_argument("--only", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
+    args = ap.parse_args(argv)
+    results = []
+    for name in args.only:
+        for result in BENCHMARKS[name](args.quick):
+            print(result.report(args.quick), flush=True)
+            results.append(result)
+    if args.quick:
+        print("quick mode: sizes too small for the targets; nothing about time was checked")
+        return 0
+    missed = [r.name for r in results if not r.met]
+    print("every target met" if not missed else f"targets not met: {', '.join(missed)}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The model registry: which models nicsim can run, and how, by name.
+
+Following the EMA Workbench's separation of parameters, model, outcomes and evaluators, a
+model is four things: a frozen parameter dataclass (a :class:`nicsim.params.ModelParams`
+subclass naming the model in ``MODEL``), a factory ``(params, seed) -> model`` whose model
+has ``run()`` and ``release()``, a ``timeseries(model)`` of per-step columns (``step``
+first), and a ``summary(series, params)`` of final values. Plans, evaluators, the store,
+resume and compare see only these, so a third model plugs in by adding one
+:class:`ModelSpec` to ``REGISTRY``; a config selects it with ``model = "NAME"`` (default
+``"nic"``). This module never imports the command line, the store or the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from . import metrics
+from .march import metrics as march_metrics
+from .march.model import MarchModel
+from .march.params import MarchParams
+from .model import NICModel
+from .params import DEFAULT_MODEL, ConfigError, ModelParams, Params
+
+
+class SimModel(Protocol):
+    def run(self) -> Any: ...
+    def release(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One registered model: parameters, model, outcomes, and how reports show them."""
+
+    name: str
+    params: type[ModelParams]
+    factory: Callable[[Any, int], SimModel]
+    timeseries: Callable[[Any], dict[str, np.ndarray]]
+    summary: Callable[[dict[str, np.ndarray], Any], dict[str, Any]]
+    # final metrics the run/sweep summary and `nicsim compare` tabulate
+    report_metrics: tuple[str, ...]
+    # time-series panels of the summary figures: (metric, axis label, file slug); the first
+    # is the headline metric
+    panels: tuple[tuple[str, str, str], ...]
+    time_unit: str = "Step"
+    description: str = ""
+
+
+def _nic(params: Params, seed: int) -> NICModel:
+    return NICModel(params, seed=seed)
+
+
+def _nic_summary(series: dict[str, np.ndarray], params: Params) -> dict[str, Any]:
+    return metrics.run_summary(series, params.target)
+
+
+def _march(params: MarchParams, seed: int) -> MarchModel:
+    return MarchModel(params, seed=seed)
+
+
+NIC = ModelSpec(
+    name="nic",
+    params=Params,
+    factory=_nic,
+    timeseries=metrics.timeseries,
+    summary=_nic_summary,
+    report_metrics=(
+        "mean_outcome",
+        "min_outcome",
+        "equity_gap",
+        "share_at_best",
+        "unique_practices",
+        "total_ideas_adopted",
+        "total_false_adoptions",
+        "steps_to_target",
+    ),
+    panels=(
+        ("mean_outcome", "Mean outcome", "outcome"),
+        ("equity_gap", "Equity gap (top - bottom quarter)", "equity"),
+    ),
+    time_unit="Month",
+    description="networked improvement community (DESIGN.md)",
+)
+MARCH = ModelSpec(
+    name="march",
+    params=MarchParams,
+    factory=_march,
+    timeseries=march_metrics.timeseries,
+    summary=march_metrics.run_summary,
+    report_metrics=march_metrics.REPORT_METRICS,
+    panels=(
+        ("code_knowledge", "Code knowledge", "code"),
+        ("mean_knowledge", "Mean individual knowledge", "individuals"),
+    ),
+    time_unit="Period",
+    description="March (1991) mutual learning between a code and individuals",
+)
+REGISTRY: dict[str, ModelSpec] = {spec.name: spec for spec in (NIC, MARCH)}
+assert DEFAULT_MODEL in REGISTRY
+
+
+def get_model(name: Any) -> ModelSpec:
+    """The registered model called ``name``; a ConfigError naming the choices otherwise."""
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise ConfigError(f"model = {name!r} is not allowed: expected one of {', '.join(REGISTRY)}")
+    return REGISTRY[name]
+
+
+def for_params(params: ModelParams) -> ModelSpec:
+    """The model that runs ``params``."""
+    return REGISTRY[type(params).MODEL]

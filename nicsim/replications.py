@@ -55,7 +55,8 @@ def condense(directory: Path, steps: tuple[int, ...]) -> tuple[pd.DataFrame, pd.
         swept = list(plan["swept"])
         ts = pd.read_parquet(ts_path, columns=["run_id", "seed", *swept, "step", *METRICS])
         traj = trajectories(ts, swept, METRICS)
-        at = at_steps(ts, list(steps), ["run_id", "seed", *swept], METRICS)
+        within = [s for s in steps if s <= ts["step"].max()]  # rounds this sweep ran to
+        at = at_steps(ts, within, ["run_id", "seed", *swept], METRICS)
         traj.to_csv(directory / COMPACT[0], index=False)
         at.to_csv(directory / COMPACT[1], index=False)
         return traj, at
@@ -87,7 +88,7 @@ LF_SWEEPS = (
     "fig10_velocity",
     "fig11_copy_error",
 )
-LF_STEPS = (0, 1, 5, 10, 25, 55, 100)
+LF_STEPS = (0, 1, 5, 10, 25, 55, 100, 200, 300)
 LF_TABLE_STEPS = [5, 10, 25, 55, 100]
 DESIGN_LABELS = {"line": "linear", "full": "totally connected"}
 
@@ -276,7 +277,8 @@ def lazer_friedman_report(root: Path) -> str:
             labels=labels,
             title=f"{at['seed'].nunique()} landscapes; bands: 95% CI of the mean",
         )
-        s = summary_at(at[at["step"].isin(LF_TABLE_STEPS)], ["design", param], "mean_outcome")
+        rounds = sorted({*LF_TABLE_STEPS, int(at["step"].max())})
+        s = summary_at(at[at["step"].isin(rounds)], ["design", param], "mean_outcome")
         hi, lo = values
         pairs = [
             (
@@ -301,7 +303,7 @@ def lazer_friedman_report(root: Path) -> str:
             "",
             "Head-to-head:",
             "",
-            markdown_table(_contest_rows(at, pairs, LF_TABLE_STEPS)),
+            markdown_table(_contest_rows(at, pairs, rounds)),
         ]
     text = "\n".join(out) + "\n"
     write_text(root / "summary.md", text)

@@ -166,6 +166,8 @@ def _allowed(f: dataclasses.Field) -> str:
         return "one of " + ", ".join(md["choices"])
     if f.type in ("bool", bool):
         return "true or false"
+    if f.type in ("str", str):
+        return "a string"
     kind = "an integer" if f.type in ("int", int) else "a number"
     lo, hi = md.get("lo"), md.get("hi")
     if lo is not None and hi is not None:

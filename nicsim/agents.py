@@ -35,9 +35,12 @@ class Trial:
     # tie twice changes nothing for the receiver, so each tie is tried until it succeeds.
     unsent: list[int] = field(default_factory=list)
 
-    def add(self, leader_id: int, gain: float) -> None:
-        self.results.append((leader_id, gain))
-        self.total += gain
+    def add(self, leader_ids: list[int], gains: list[float]) -> float:
+        """Tests by these leaders with these observed gains; returns the gains' sum."""
+        self.results.extend(zip(leader_ids, gains, strict=True))
+        total = sum(gains)
+        self.total += total
+        return total
 
     def keep(self, results: list[tuple[int, float]]) -> None:
         """Replace the results (a leader left, or the practice changed under the test)."""
@@ -164,10 +167,7 @@ class District(FixedAgent):
 
     def record(self, trial: Trial, leader_ids: list[int], gains: list[float]) -> None:
         """Tests of one idea by these leaders, with the gains they observed."""
-        trial.results.extend(zip(leader_ids, gains, strict=True))
-        total = sum(gains)
-        trial.total += total
-        self.model.pool.change(trial.idea, len(gains), total)
+        self.model.pool.change(trial.idea, len(gains), trial.add(leader_ids, gains))
 
     def revise(self, trial: Trial, results: list[tuple[int, float]]) -> None:
         """Replace a record's results (see :meth:`Trial.keep`), keeping the pool in step."""

@@ -315,13 +315,7 @@ def copy_best(model: NICModel) -> None:
             fails = rng.random((copying.size, p.n_components)) < p.copy_error
             copied &= ~bits_to_codes(fails)
         candidate[copying] = (mine & ~copied) | (theirs & copied)
-    new = model.score(candidate, model.all_districts)
-    # a copy is kept unless worse (reverted), a flip only if better
-    accept = np.where(better, new >= outcome, new > outcome) & (candidate != practice)
-    model.counts["tests_run"] += n
-    model.counts["ideas_adopted"] += int(np.count_nonzero(accept))
-    model.counts["false_adoptions"] += int(np.count_nonzero(accept & (new < outcome)))
-    np.copyto(practice, candidate, where=accept)
+    _move(model, candidate, np.where(better, NOT_WORSE, BETTER))  # a worse copy is reverted
 
 
 def conformity(model: NICModel) -> None:

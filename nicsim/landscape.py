@@ -25,7 +25,7 @@ TABLE_LIMIT = 1 << 24
 EXACT_MAX_LIMIT = 24  # exhaustive maxima up to 2**24 practices
 OUTCOME_LIMIT = 1 << 18  # also tabulate outcomes (not only fitness) up to this many entries
 GROUP_BITS = 12  # a group of components reads at most this many bits: its partial table is small
-LOW_BITS = 6  # partial tables also span the lowest bits, so broadcast loops run 64 long
+LOW_BITS = 5  # partial tables also span the lowest bits, so broadcast loops run 32 long
 
 
 def codes_to_bits(codes: np.ndarray, n: int) -> np.ndarray:
@@ -216,6 +216,8 @@ class ContextLandscape:
             self.max_fitness = self._exhaustive_max()
         else:
             self.max_fitness = self._hill_climb_max(rng or np.random.default_rng(0))
+        # one problem for every district (h = 0 or a single context): contexts can be ignored
+        self.one_problem = self._row is not None
 
     @classmethod
     def random(

@@ -157,10 +157,11 @@ def pdsa(model: NICModel) -> None:
     if adopted:
         nodes_a = np.array([d.node for d, _ in adopted])
         after = np.array([idea.apply(d.practice) for d, idea in adopted], dtype=np.int64)
-        worse = model.score(after, nodes_a) < model.outcome[nodes_a]
+        scores = model.score(after, nodes_a)
         model.counts["ideas_adopted"] += len(adopted)
-        model.counts["false_adoptions"] += int(worse.sum())
+        model.counts["false_adoptions"] += int(np.count_nonzero(scores < model.outcome[nodes_a]))
         model.practice[nodes_a] = after
+        model.outcome[nodes_a] = scores
         for district, _ in adopted:
             district.refresh_outbox()
     share_adopted(model)
@@ -230,41 +231,38 @@ def share_adopted(model: NICModel) -> None:
 
 
 # -- copy_best (Lazer & Friedman 2007) and conformity -----------------------------------------
-ALWAYS, NOT_WORSE, BETTER = 0, 1, 2  # when a district moves to its candidate practice
-
-
 def _local_flip(model: NICModel, rng) -> np.ndarray:
     """Each district's practice with one random component flipped."""
     bits = rng.integers(0, model.p.n_components, len(model.districts))
     return model.practice ^ (np.int64(1) << bits)
 
 
-def _move(model: NICModel, candidate: np.ndarray, rule: np.ndarray) -> None:
-    """Move each district to its candidate where its acceptance ``rule`` allows."""
+def _move(
+    model: NICModel,
+    candidate: np.ndarray,
+    keep_equal: np.ndarray | None = None,
+    always: np.ndarray | None = None,
+) -> None:
+    """Move each district to its candidate if that is strictly better; where ``keep_equal``,
+    also if it is as good (a copy is reverted only if worse); where ``always``, whatever
+    it scores (conformity). Moves that are not tests of the outcome are not counted as
+    tests."""
     n = len(candidate)
+    practice, old = model.practice, model.outcome[:n]
     new = model.score(candidate, model.all_districts)
-    old = model.outcome[:n]
-    accept = (new > old) | (rule == ALWAYS) | ((rule == NOT_WORSE) & (new == old))
-    accept &= candidate != model.practice
-    model.counts["tests_run"] += n - int(np.count_nonzero(rule == ALWAYS))
+    accept = new > old
+    if keep_equal is not None:
+        accept |= keep_equal & (new == old)
+    tests = n
+    if always is not None:
+        accept |= always
+        tests -= int(np.count_nonzero(always))
+    accept &= candidate != practice
+    model.counts["tests_run"] += tests
     model.counts["ideas_adopted"] += int(np.count_nonzero(accept))
     model.counts["false_adoptions"] += int(np.count_nonzero(accept & (new < old)))
-    np.copyto(model.practice, candidate, where=accept)
-
-
-def _neighbour_choices(model: NICModel, pick) -> tuple[np.ndarray, np.ndarray]:
-    """Candidates and acceptance rules: a flip kept if better, or ``pick``'s neighbour-based
-    candidate for districts that look (with probability ``velocity``) and find one."""
-    rng = model.rng
-    n = len(model.districts)
-    candidate = _local_flip(model, rng)
-    rule = np.full(n, BETTER)
-    for i in np.flatnonzero(rng.random(n) < model.p.velocity):
-        nbrs = model.district_neighbours(int(i))
-        chosen = pick(int(i), nbrs) if nbrs else None
-        if chosen is not None:
-            candidate[i], rule[i] = chosen
-    return candidate, rule
+    np.copyto(practice, candidate, where=accept)
+    np.copyto(old, new, where=accept)
 
 
 def best_neighbours(model: NICModel) -> np.ndarray:
@@ -315,21 +313,25 @@ def copy_best(model: NICModel) -> None:
             fails = rng.random((copying.size, p.n_components)) < p.copy_error
             copied &= ~bits_to_codes(fails)
         candidate[copying] = (mine & ~copied) | (theirs & copied)
-    _move(model, candidate, np.where(better, NOT_WORSE, BETTER))  # a worse copy is reverted
+    _move(model, candidate, keep_equal=better)  # a copy is reverted only if worse
 
 
 def conformity(model: NICModel) -> None:
     """Adopt the most common practice among neighbours (ties at random); else try a flip."""
     rng = model.rng
+    n = len(model.districts)
     practice = model.practice
-
-    def pick(i: int, nbrs: list[int]):
-        counts = Counter(int(practice[j]) for j in nbrs)
-        top = max(counts.values())
-        modes = sorted(c for c, k in counts.items() if k == top)
-        return modes[int(rng.integers(len(modes)))], ALWAYS
-
-    _move(model, *_neighbour_choices(model, pick))
+    candidate = _local_flip(model, rng)
+    conforming = np.zeros(n, dtype=bool)
+    for i in np.flatnonzero(rng.random(n) < model.p.velocity).tolist():
+        nbrs = model.district_neighbours(i)
+        if nbrs:
+            counts = Counter(int(practice[j]) for j in nbrs)
+            top = max(counts.values())
+            modes = sorted(c for c, k in counts.items() if k == top)
+            candidate[i] = modes[int(rng.integers(len(modes)))]
+            conforming[i] = True
+    _move(model, candidate, always=conforming)
 
 
 RULES = {"pdsa": pdsa, "copy_best": copy_best, "conformity": conformity}

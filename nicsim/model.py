@@ -203,6 +203,8 @@ class NICModel(mesa.Model):
 
     def score(self, codes, nodes) -> np.ndarray:
         """Outcomes of practices ``codes`` in the contexts of district nodes ``nodes``."""
+        if self.landscape.one_problem:  # every context the same: no need to look them up
+            return self.landscape.outcome(codes, 0)
         return self.landscape.outcome(codes, self.context[np.asarray(nodes)])
 
     def set_practices(self, codes) -> None:
@@ -287,8 +289,7 @@ class NICModel(mesa.Model):
         self.counts.clear()
         if self.p.learning == "pdsa":
             research(self)
-        self.rule(self)
-        self.rescore()
+        self.rule(self)  # each rule moves districts and updates their outcomes
         for university in self.universities:
             university.train()
         if self.convening():

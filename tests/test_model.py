@@ -132,3 +132,13 @@ def test_run_pauses_the_cyclic_collector_and_restores_it():
         assert not gc.isenabled()  # a caller's choice is left as it was
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("learning", ["pdsa", "copy_best", "conformity"])
+def test_outcomes_kept_by_the_rules_equal_rescoring_every_practice(learning):
+    """Rules update the outcomes of the districts they move; nothing else moves them."""
+    p = Params(learning=learning, leaders_per_district=3 if learning == "pdsa" else 0, steps=6)
+    m = NICModel(p, seed=12)
+    for _ in range(6):
+        m.step()
+        np.testing.assert_array_equal(m.outcome, m.score(m.practice, m.all_districts))

@@ -247,9 +247,6 @@ class Leader(CellAgent):
     def skill(self, value: float) -> None:
         self.model.skill[self.post] = value
 
-    def noise_sd(self) -> float:
-        return noise_sd(self.model.p, self.skill)
-
     def leave(self) -> Leader:
         """Leave the district; a novice takes the post. Returns the replacement."""
         district = self.district

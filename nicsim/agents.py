@@ -10,7 +10,6 @@ records, skills and partners.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,21 +22,36 @@ if TYPE_CHECKING:
     from .model import NICModel
 
 
-@dataclass(eq=False)
 class Trial:
-    """A district's own PDSA record on one idea: (leader id, observed gain) per test."""
+    """A district's own PDSA record on one idea: (leader id, observed gain) per test.
 
-    idea: ChangeIdea
-    results: list[tuple[int, float]] = field(default_factory=list)
-    status: str = "testing"  # testing, adopted or rejected
-    total: float = 0.0  # running sum of the gains: evidence is read far more than written
-    # adopted: the ties this idea has not crossed yet. Sharing the same evidence along a
-    # tie twice changes nothing for the receiver, so each tie is tried until it succeeds.
-    unsent: list[int] = field(default_factory=list)
+    A plain slotted class: districts open and close tens of thousands of these in a run.
+    """
+
+    __slots__ = ("idea", "results", "status", "total", "unsent", "_shared")
+
+    def __init__(
+        self,
+        idea: ChangeIdea,
+        results: list[tuple[int, float]] | None = None,
+        status: str = "testing",  # testing, adopted or rejected
+    ) -> None:
+        self.idea = idea
+        self.results = [] if results is None else results
+        self.status = status
+        # the running sum of the gains: evidence is read far more than written
+        self.total = sum(g for _, g in self.results) if results else 0.0
+        # adopted: the ties this idea has not crossed yet. Sharing the same evidence along a
+        # tie twice changes nothing for the receiver, so each tie is tried until it succeeds.
+        self.unsent: list[int] = []
+        self._shared: Evidence | None = None
+
+    def __repr__(self) -> str:
+        return f"Trial({self.idea!r}, {self.results!r}, {self.status!r})"
 
     def add(self, leader_ids: list[int], gains: list[float]) -> float:
         """Tests by these leaders with these observed gains; returns the gains' sum."""
-        self.results.extend(zip(leader_ids, gains, strict=True))
+        self.results.extend(zip(leader_ids, gains))  # callers pair them one to one
         total = sum(gains)
         self.total += total
         return total
@@ -52,6 +66,18 @@ class Trial:
         n = len(self.results)
         return Evidence(n, self.total / n) if n else Evidence()
 
+    def adopt(self, ties: list[int]) -> None:
+        """Close as adopted, to be shared along ``ties``; the evidence is final from now
+        on (a re-test opens a new record), so it is worked out once for every message."""
+        self.status = "adopted"
+        self.unsent = ties
+        self._shared = self.evidence
+
+    @property
+    def shared(self) -> Evidence:
+        """The evidence an adopted idea travels with."""
+        return self._shared if self._shared is not None else self.evidence
+
 
 class Pool:
     """Tests and summed gains per idea over every district's own records, kept up to date
@@ -59,24 +85,40 @@ class Pool:
     every record of every member at each convening."""
 
     def __init__(self) -> None:
-        self.tests: dict[tuple[int, int], int] = {}
-        self.totals: dict[tuple[int, int], float] = {}
-        self.ideas: dict[tuple[int, int], ChangeIdea] = {}
+        # idea key -> [tests, summed gain, idea]: one look-up per change, and records change
+        # at every test
+        self.entries: dict[tuple[int, int], list] = {}
 
     def change(self, idea: ChangeIdea, tests: int, total: float) -> None:
         key = idea.key
-        n = self.tests.get(key, 0) + tests
-        if n:
-            self.tests[key] = n
-            self.totals[key] = self.totals.get(key, 0.0) + total
-            self.ideas.setdefault(key, idea)
-        elif key in self.tests:  # no tests left anywhere: forget, leaving no rounding residue
-            del self.tests[key], self.totals[key], self.ideas[key]
+        entry = self.entries.get(key)
+        if entry is None:
+            if tests:
+                self.entries[key] = [tests, 0.0 + total, idea]
+        elif entry[0] + tests:
+            entry[0] += tests
+            entry[1] += total
+        else:  # no tests left anywhere: forget, leaving no rounding residue
+            del self.entries[key]
 
     def evidence(self) -> list[tuple[ChangeIdea, Evidence]]:
         return [
-            (self.ideas[k], Evidence(n, self.totals[k] / n)) for k, n in sorted(self.tests.items())
+            (idea, Evidence(n, total / n))
+            for _, (n, total, idea) in sorted(self.entries.items(), key=_first)
         ]
+
+    def passing(self, min_tests: int, threshold: float) -> list[tuple[ChangeIdea, Evidence]]:
+        """Ideas with at least ``min_tests`` tests and a mean gain above ``threshold``, in no
+        particular order (a hub ranks them by a key that includes the idea's own)."""
+        out = []
+        for n, total, idea in self.entries.values():
+            if n >= min_tests and total / n > threshold:
+                out.append((idea, Evidence(n, total / n)))
+        return out
+
+
+def _first(item):
+    return item[0]
 
 
 class District(FixedAgent):
@@ -104,6 +146,8 @@ class District(FixedAgent):
         self.leaders: list[Leader] = []
         self._pending: dict[tuple[int, int], tuple[ChangeIdea, Evidence]] = {}
         self._pending_for = -1  # the practice ``_pending`` was worked out for
+        self._slots: tuple[list[int], list[int]] | None = None
+        self._variations: dict[tuple[int, int], ChangeIdea] = {}
 
     @property
     def practice(self) -> int:
@@ -154,6 +198,32 @@ class District(FixedAgent):
         return list(self.pending.values())
 
     # -- own tests ----------------------------------------------------------------------
+    def slots(self, per_leader: int) -> tuple[list[int], list[int]]:
+        """This month's test slots: the leader id and skill post of each, a leader's tests
+        together; worked out again only when a leader leaves or joins."""
+        if self._slots is None:
+            self._slots = (
+                [x.unique_id for x in self.leaders for _ in range(per_leader)],
+                [x.post for x in self.leaders for _ in range(per_leader)],
+            )
+        return self._slots
+
+    def join(self, leader: Leader) -> None:
+        self.leaders.append(leader)
+        self._slots = None
+
+    def part(self, leader: Leader) -> None:
+        self.leaders.remove(leader)
+        self._slots = None
+
+    def variation(self, key: tuple[int, int]) -> ChangeIdea:
+        """This district's own idea of the change ``key`` (a local variation): made once,
+        as a district tries the same few flips again and again."""
+        idea = self._variations.get(key)
+        if idea is None:
+            idea = self._variations[key] = ChangeIdea(*key, "district", self.node)
+        return idea
+
     def start_trial(self, idea: ChangeIdea) -> Trial:
         """A new record for ``idea`` (replacing a closed one: a re-test starts afresh)."""
         key = idea.key
@@ -178,12 +248,13 @@ class District(FixedAgent):
     def close_trial(self, trial: Trial, status: str) -> None:
         """Adopt or reject an idea under test; an adopted one starts on its way out."""
         key = trial.idea.key
-        trial.status = status
         del self.testing[key]
         if status == "adopted":
             self.adopted[key] = trial
-            trial.unsent = [v for v in self.model.ties(self.node) if self.model.kind[v] != "hub"]
+            trial.adopt([v for v in self.model.ties(self.node) if self.model.kind[v] != "hub"])
             self.model.outbox[trial] = self
+        else:
+            trial.status = status
 
     def embodied_adoptions(self) -> list[tuple[ChangeIdea, Evidence]]:
         """Adopted ideas still part of the practice, with this district's own evidence."""
@@ -210,12 +281,12 @@ class District(FixedAgent):
 
     def forget_tests_of(self, leader_id: int) -> None:
         """A departing leader takes the knowledge of tests not yet adopted."""
-        for key in list(self.trials):
-            trial = self.trials[key]
+        for key, trial in list(self.trials.items()):
             if trial.status == "adopted":
                 continue
-            kept = [r for r in trial.results if r[0] != leader_id]
-            if len(kept) < len(trial.results):
+            results = trial.results
+            kept = [r for r in results if r[0] != leader_id]
+            if len(kept) < len(results):
                 self.revise(trial, kept)
                 if not kept:
                     del self.trials[key]
@@ -237,7 +308,7 @@ class Leader(CellAgent):
         self.post = post
         self.skill = skill
         self.cell = district.cell
-        district.leaders.append(self)
+        district.join(self)
 
     @property
     def skill(self) -> float:
@@ -251,7 +322,7 @@ class Leader(CellAgent):
         """Leave the district; a novice takes the post. Returns the replacement."""
         district = self.district
         district.forget_tests_of(self.unique_id)
-        district.leaders.remove(self)
+        district.part(self)
         self.remove()
         return Leader(self.model, district, self.model.p.novice_skill, self.post)
 
@@ -268,8 +339,7 @@ class University(FixedAgent):
 
     def train(self) -> None:
         """Coaching: skill += training_rate * (1 - skill) for every partner's leaders."""
-        skill = self.model.skill
-        skill[self.posts] += self.model.p.training_rate * (1 - skill[self.posts])
+        coach(self.model.p, self.model.skill, self.posts)
 
     def relay(self, idea: ChangeIdea, evidence: Evidence, sender: int) -> None:
         """Pass a partner's idea to the other partners; a non-partner's is not relayed."""
@@ -288,28 +358,28 @@ class Hub(FixedAgent):
         self.node = node
         self.cell = model.space[node]
         self.members = members
+        self.groups = np.array([d.partnership for d in members], dtype=np.int64)
 
     def pooled_evidence(self) -> list[tuple[ChangeIdea, Evidence]]:
         """Every idea any member has tested, with the test-weighted mean of all members."""
+        return self._pool().evidence()
+
+    def _pool(self) -> Pool:
         if len(self.members) == len(self.model.districts):  # everyone: the running pool
-            return self.model.pool.evidence()
+            return self.model.pool
         pool = Pool()
         for district in self.members:
             for trial in district.trials.values():
                 if trial.results:
                     pool.change(trial.idea, len(trial.results), trial.total)
-        return pool.evidence()
+        return pool
 
     def convene(self) -> None:
         p = self.model.p
         ranked = heapq.nsmallest(
             p.hub_broadcast,
-            (
-                (idea, ev)
-                for idea, ev in self.pooled_evidence()
-                if ev.tests >= p.min_tests and ev.mean_gain > p.adoption_threshold
-            ),
-            key=lambda item: (-item[1].mean_gain, -item[1].tests, item[0].key),
+            self._pool().passing(p.min_tests, p.adoption_threshold),
+            key=_hub_rank,
         )
         for idea, ev in ranked:
             idea = idea._replace(origin="hub", source=self.node)
@@ -322,11 +392,16 @@ class Hub(FixedAgent):
         m = self.model
         if m.p.tie_formation <= 0:
             return
-        groups = np.array([d.partnership for d in self.members])
-        for a, b in random_cross_pairs(groups, m.p.tie_formation, m.rng):
+        for a, b in random_cross_pairs(self.groups, m.p.tie_formation, m.rng):
             a, b = self.members[a].node, self.members[b].node
             if not m.graph.has_edge(a, b):
                 m.add_tie(a, b, "cross")
+
+
+def _hub_rank(item: tuple[ChangeIdea, Evidence]):
+    """Best evidenced first: highest mean gain, then most tests, then the idea's key."""
+    idea, ev = item
+    return (-ev.mean_gain, -ev.tests, idea.key)
 
 
 def strongest(evidence) -> Evidence:
@@ -339,6 +414,12 @@ def noise_sd(p, skill):
     """Measurement noise of a leader of ``skill`` (a number or an array): a novice's
     ``measurement_noise``, shrinking to ``expert_noise_ratio`` of it at full skill."""
     return p.measurement_noise * (1 - (1 - p.expert_noise_ratio) * skill)
+
+
+def coach(p, skill: np.ndarray, posts: np.ndarray) -> None:
+    """Coaching closes ``training_rate`` of the gap to full skill for the leaders at
+    ``posts`` (distinct posts: a post listed twice is coached once)."""
+    skill[posts] += p.training_rate * (1 - skill[posts])
 
 
 def learn_by_doing(p, skill: np.ndarray, tests: int) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .agents import District, learn_by_doing, noise_sd
-from .ideas import ChangeIdea
+from .ideas import ChangeIdea, Evidence
 from .landscape import bits_to_codes
 
 if TYPE_CHECKING:
@@ -33,32 +33,41 @@ def research(model: NICModel) -> None:
     """
     p, rng = model.p, model.rng
     nodes, sources = model.research_pairs
-    offering = np.flatnonzero(rng.random(nodes.size) < p.research_rate)
+    offering = (rng.random(nodes.size) < p.research_rate).nonzero()[0]
     if not offering.size:
         return
     n, m, c = p.n_components, offering.size, p.research_candidates
     width = min(3, n)
-    sizes = np.minimum(rng.integers(2, 4, (m, c)), n)
+    sizes = rng.integers(2, 4, (m, c))
+    if n < 3:
+        sizes = np.minimum(sizes, n)
     parts = np.argsort(rng.random((m, c, n)), axis=-1)[..., :width]  # distinct components
     used = np.arange(width) < sizes[..., None]
     masks = ((np.int64(1) << parts) * used).sum(axis=-1)
     x = model.practice[nodes[offering]]
     gains = model.landscape.shared_fitness(x[:, None] ^ masks)
     best = gains.argmax(axis=1)
-    rows = np.arange(m)
-    better = gains[rows, best] > model.landscape.shared_fitness(x)
-    for r in np.flatnonzero(better):
-        mask, practice = int(masks[r, best[r]]), int(x[r])
-        district = model.agent_at[int(nodes[offering[r]])]
-        district.research.append(
-            ChangeIdea(mask, ~practice & mask, "university", int(sources[offering[r]]))
+    better = (gains[np.arange(m), best] > model.landscape.shared_fitness(x)).nonzero()[0]
+    if not better.size:
+        return
+    offers = zip(
+        masks[better, best[better]].tolist(),
+        x[better].tolist(),
+        nodes[offering[better]].tolist(),
+        sources[offering[better]].tolist(),
+        strict=True,
+    )
+    for mask, practice, node, source in offers:
+        model.agent_at[node].research.append(
+            ChangeIdea(mask, ~practice & mask, "university", source)
         )
 
 
 def plan_tests(
     district: District, practice: int, slots: int, flips: list[list[int]]
-) -> list[ChangeIdea]:
-    """What this month's ``slots`` PDSA tests try, in order, in order of preference.
+) -> list[tuple[ChangeIdea, int]]:
+    """What this month's ``slots`` PDSA tests try, as runs of (idea, tests), in order of
+    preference.
 
     1. ideas under test (from earlier months) that still need tests to reach
        ``min_tests``, the most advanced first: finish the cycle first;
@@ -69,94 +78,115 @@ def plan_tests(
     An idea, once picked, takes the next tests until it has ``min_tests`` of them, so the
     leaders of a district share one cycle rather than each starting their own.
     """
-    need = district.model.p.min_tests
-    threshold = district.model.p.adoption_threshold
-    chosen: list[ChangeIdea] = []
+    p = district.model.p
+    need, threshold = p.min_tests, p.adoption_threshold
+    plan: list[tuple[ChangeIdea, int]] = []
+    left = slots
+    if not left:
+        return plan
     planned: set[tuple[int, int]] = set()
-
-    def take(idea: ChangeIdea, tests: int) -> bool:
-        chosen.extend([idea] * min(tests, slots - len(chosen)))
-        planned.add(idea.key)
-        return len(chosen) >= slots
-
-    under_test = sorted(
-        (
-            (len(t.results), key, t.idea)
-            for key, t in district.testing.items()
-            if len(t.results) < need and t.idea.apply(practice) != practice
-        ),
-        reverse=True,
-    )
-    for done, _, idea in under_test:
-        if take(idea, need - done):
-            return chosen
-    ranked = sorted(
-        (item for item in district.pending_at(practice).values() if item[1].mean_gain > threshold),
-        key=lambda item: (item[1].mean_gain, item[1].tests, -item[0].mask, -item[0].values),
-        reverse=True,
-    )
-    for idea, _ in ranked:
-        if take(idea, need):
-            return chosen
+    if district.testing:
+        under_test = sorted(
+            (
+                (len(t.results), key, t.idea)
+                for key, t in district.testing.items()
+                if len(t.results) < need and t.idea.apply(practice) != practice
+            ),
+            reverse=True,
+        )
+        for done, key, idea in under_test:
+            tests = min(need - done, left)
+            plan.append((idea, tests))
+            planned.add(key)
+            left -= tests
+            if not left:
+                return plan
+    pending = district.pending_at(practice)
+    if pending:
+        ranked = sorted(
+            (item for item in pending.values() if item[1].mean_gain > threshold),
+            key=_pending_rank,
+            reverse=True,
+        )
+        for idea, _ in ranked:
+            tests = min(need, left)
+            plan.append((idea, tests))
+            planned.add(idea.key)
+            left -= tests
+            if not left:
+                return plan
     trials = district.trials
-    while district.research and len(chosen) < slots:
-        idea = district.research.pop(0)
-        fresh = idea.key not in trials and idea.key not in planned
-        if fresh and idea.apply(practice) != practice and take(idea, need):
-            return chosen
+    research = district.research
+    while research and left:
+        idea = research.pop(0)
+        key = idea.key
+        if key not in trials and key not in planned and idea.apply(practice) != practice:
+            tests = min(need, left)
+            plan.append((idea, tests))
+            planned.add(key)
+            left -= tests
     for tries in flips:
-        if len(chosen) >= slots:
+        if not left:
             break
         for component in tries:  # prefer a variation not tried yet
             mask = 1 << component
             key = (mask, ~practice & mask)
             if key not in trials and key not in planned:
                 break
-        take(ChangeIdea(mask, key[1], "district", district.node), need)
-    return chosen
+        tests = min(need, left)
+        plan.append((district.variation(key), tests))
+        planned.add(key)
+        left -= tests
+    return plan
+
+
+def _pending_rank(item: tuple[ChangeIdea, Evidence]):
+    """Best evidenced last (sorted in reverse): mean gain, then tests, then fewer and
+    lower components."""
+    idea, ev = item
+    return (ev.mean_gain, ev.tests, -idea.mask, -idea.values)
 
 
 def pdsa(model: NICModel) -> None:
     """Leaders test ideas with noisy measurement; districts adopt what passes, then share."""
     p, rng = model.p, model.rng
-    per_district = p.tests_per_leader * p.leaders_per_district
+    per_leader = p.tests_per_leader
     flips = rng.integers(
-        0, p.n_components, (len(model.districts), per_district, LOCAL_TRIES)
+        0, p.n_components, (len(model.districts), per_leader * p.leaders_per_district, LOCAL_TRIES)
     ).tolist()
-    nodes, tested, posts, plans = [], [], [], []
+    plans, tested, nodes, posts = [], [], [], []
     practices = model.practice.tolist()
     for district, row in zip(model.districts, flips, strict=True):
-        slots = p.tests_per_leader * len(district.leaders)
+        ids, slot_posts = district.slots(per_leader)
         practice = practices[district.node]
-        plan = plan_tests(district, practice, slots, row)
-        ids = [x.unique_id for x in district.leaders for _ in range(p.tests_per_leader)]
-        posts += [x.post for x in district.leaders for _ in range(p.tests_per_leader)]
-        plans.append((district, plan, ids))
-        tested += [(practice & ~idea.mask) | idea.values for idea in plan]
-        nodes += [district.node] * len(plan)
+        plan = plan_tests(district, practice, len(ids), row)
+        plans.append(plan)
+        posts += slot_posts
+        for idea, tests in plan:
+            tested += [(practice & ~idea.mask) | idea.values] * tests
+        nodes += [district.node] * len(ids)
     if tested:
         nodes_a = np.array(nodes)
         true_gain = model.score(np.array(tested, dtype=np.int64), nodes_a) - model.outcome[nodes_a]
         noise = rng.normal(0.0, 1.0, len(tested)) * noise_sd(p, model.skill[posts])
         observed = (true_gain + noise).tolist()
         start = 0
-        for district, plan, ids in plans:  # record each idea's run of tests at once
+        for district, plan in zip(model.districts, plans, strict=True):
+            ids = district.slots(per_leader)[0]
+            testing = district.testing
             i = 0
-            while i < len(plan):
-                idea, j = plan[i], i + 1
-                while j < len(plan) and plan[j] is idea:
-                    j += 1
-                record = district.testing.get(idea.key) or district.start_trial(idea)
-                district.record(record, ids[i:j], observed[start + i : start + j])
-                i = j
-            start += len(plan)
-        learn_by_doing(p, model.skill, p.tests_per_leader)
+            for idea, tests in plan:  # each idea's run of tests recorded at once
+                trial = testing.get(idea.key) or district.start_trial(idea)
+                district.record(trial, ids[i : i + tests], observed[start + i : start + i + tests])
+                i += tests
+            start += i
+        learn_by_doing(p, model.skill, per_leader)
     model.counts["tests_run"] += len(tested)
 
     adopted = [(d, idea) for d in model.districts if (idea := decide(d)) is not None]
     if adopted:
         nodes_a = np.array([d.node for d, _ in adopted])
-        after = np.array([idea.apply(d.practice) for d, idea in adopted], dtype=np.int64)
+        after = np.array([idea.apply(practices[d.node]) for d, idea in adopted], dtype=np.int64)
         scores = model.score(after, nodes_a)
         model.counts["ideas_adopted"] += len(adopted)
         model.counts["false_adoptions"] += int(np.count_nonzero(scores < model.outcome[nodes_a]))
@@ -174,15 +204,19 @@ def decide(district: District) -> ChangeIdea | None:
     the old practice, so its tests are cleared and it will be tested again in the new one.
     """
     p = district.model.p
-    passed = []
-    for t in [t for t in district.testing.values() if len(t.results) >= p.min_tests]:
-        if t.total / len(t.results) > p.adoption_threshold:
-            passed.append(t)
-        else:
+    need, threshold = p.min_tests, p.adoption_threshold
+    best, best_rank = None, None
+    for t in list(district.testing.values()):
+        n = len(t.results)
+        if n < need:
+            continue
+        mean = t.total / n
+        if mean <= threshold:
             district.close_trial(t, "rejected")
-    if not passed:
+        elif best is None or (mean, t.idea.key) > best_rank:
+            best, best_rank = t, (mean, t.idea.key)
+    if best is None:
         return None
-    best = max(passed, key=lambda t: (t.total / len(t.results), t.idea.key))
     district.close_trial(best, "adopted")
     for t in district.testing.values():
         if t.results:
@@ -199,35 +233,39 @@ def share_adopted(model: NICModel) -> None:
     crossed are drawn for (``model.outbox``): crossing again would change nothing.
     """
     p, rng = model.p, model.rng
+    practices = model.practice.tolist()
+    outbox = model.outbox
     active = []
-    for trial, district in list(model.outbox.items()):
-        practice = district.practice
+    for trial, district in list(outbox.items()):
+        idea = trial.idea
+        practice = practices[district.node]
         if (
             trial.unsent
-            and district.adopted.get(trial.idea.key) is trial
-            and trial.idea.apply(practice) == practice
+            and district.adopted.get(idea.key) is trial
+            and (practice & ~idea.mask) | idea.values == practice  # still practised
         ):
-            active.append((trial, district))
+            active.append((trial, district.node))
         else:  # crossed every tie, replaced by a re-test, or no longer practised (until
-            del model.outbox[trial]  # ``District.refresh_outbox`` finds it practised again)
+            del outbox[trial]  # ``District.refresh_outbox`` finds it practised again)
     if not active or p.share_prob <= 0:
         return
     draws = iter(rng.random(sum(len(t.unsent) for t, _ in active)).tolist())
+    share = p.share_prob
     messages = []
-    for trial, district in active:
-        evidence, left = trial.evidence, []
+    for trial, sender in active:
+        left = []
         for v in trial.unsent:
-            if next(draws) < p.share_prob:
-                messages.append((v, trial.idea, evidence, district.node))
+            if next(draws) < share:
+                messages.append((v, trial, sender))
             else:
                 left.append(v)
         trial.unsent = left
-    for v, idea, evidence, sender in messages:
-        target = model.agent_at[v]
-        if model.kind[v] == "district":
-            target.receive(idea, evidence, sender)
+    agent_at, kind = model.agent_at, model.kind
+    for v, trial, sender in messages:
+        if kind[v] == "district":
+            agent_at[v].receive(trial.idea, trial.shared, sender)
         else:
-            target.relay(idea, evidence, sender)
+            agent_at[v].relay(trial.idea, trial.shared, sender)
 
 
 # -- copy_best (Lazer & Friedman 2007) and conformity -----------------------------------------

@@ -77,7 +77,11 @@ def mean_skill(model: NICModel) -> float:
 
 def ideas_in_circulation(model: NICModel) -> int:
     """Distinct ideas waiting in some district's inbox, not yet tested or practised there."""
-    keys = {idea.key for d in model.districts if d.inbox for idea, _ in d.pending_ideas()}
+    practices = model.practice.tolist()
+    keys: set[tuple[int, int]] = set()
+    for d in model.districts:
+        if d.inbox:
+            keys.update(d.pending_at(practices[d.node]))
     return len(keys)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from . import metrics
-from .agents import District, Hub, Leader, Pool, Trial, University
+from .agents import District, Hub, Leader, Pool, Trial, University, coach
 from .landscape import ContextLandscape
 from .learning import RULES, research
 from .networks import build_graph, district_nodes, nodes_of, normalise
@@ -176,6 +176,9 @@ class NICModel(mesa.Model):
             ]
             self.hubs.append(Hub(self, v, members))
         self.agent_at.update({a.node: a for a in (*self.universities, *self.hubs)})
+        # every coached post, when no leader has two coaches: coaching in one array update
+        coached = np.concatenate([u.posts for u in self.universities] or [np.empty(0, int)])
+        self.coached = coached if np.unique(coached).size == coached.size else None
         # (partner district, its university) for every partnership: research is drawn in bulk
         pairs = np.array(
             [(d.node, u.node) for u in self.universities for d in u.partners], dtype=np.int64
@@ -290,8 +293,11 @@ class NICModel(mesa.Model):
         if self.p.learning == "pdsa":
             research(self)
         self.rule(self)  # each rule moves districts and updates their outcomes
-        for university in self.universities:
-            university.train()
+        if self.coached is not None:
+            coach(self.p, self.skill, self.coached)
+        else:
+            for university in self.universities:
+                university.train()
         if self.convening():
             for hub in self.hubs:
                 hub.convene()
@@ -304,7 +310,7 @@ class NICModel(mesa.Model):
             return
         leaders = self.leaders
         monthly = 1 - (1 - self.p.turnover_rate) ** (1 / 12)
-        leaving = np.flatnonzero(self.rng.random(len(leaders)) < monthly).tolist()
+        leaving = (self.rng.random(len(leaders)) < monthly).nonzero()[0].tolist()
         for i in leaving:
             leaders[i].leave()
         self.counts["leader_departures"] += len(leaving)

@@ -10,6 +10,7 @@ so a design is a pure function of the parameters and the run's network stream.
 from __future__ import annotations
 
 import csv
+import functools
 import itertools
 from collections.abc import Callable
 from pathlib import Path
@@ -78,18 +79,15 @@ def random_cross_pairs(groups: np.ndarray, prob: float, rng: np.random.Generator
     visiting all n^2 / 2 pairs: the number chosen is binomial, and that many distinct
     pairs are drawn uniformly from the cross-group pairs by rejection.
     """
-    groups = np.asarray(groups)
+    groups = np.asarray(groups, dtype=np.int64)
     n = len(groups)
     if prob <= 0 or n < 2:
         return []
-    sizes = np.unique(groups, return_counts=True)[1].astype(np.int64)
-    total = int((n * n - (sizes**2).sum()) // 2)
+    total, pairs = _cross_pairs(groups.tobytes())
     if total == 0:
         return []
-    if total <= DENSE_PAIRS or prob > 0.25:
-        i, j = np.triu_indices(n, 1)
-        cross = groups[i] != groups[j]
-        i, j = i[cross], j[cross]
+    if pairs is not None or prob > 0.25:
+        i, j = pairs if pairs is not None else _all_cross_pairs(groups)
         keep = rng.random(i.size) < prob
         return list(zip(i[keep].tolist(), j[keep].tolist(), strict=True))
     wanted = int(rng.binomial(total, prob))
@@ -103,6 +101,25 @@ def random_cross_pairs(groups: np.ndarray, prob: float, rng: np.random.Generator
             if len(chosen) == wanted:
                 break
     return sorted(chosen)
+
+
+@functools.lru_cache(maxsize=4)
+def _cross_pairs(key: bytes) -> tuple[int, tuple[np.ndarray, np.ndarray] | None]:
+    """How many cross-group pairs there are and, when few enough to draw for each, which.
+    Kept for the next call: a hub draws among the same members at every convening."""
+    groups = np.frombuffer(key, dtype=np.int64)
+    n = len(groups)
+    sizes = np.unique(groups, return_counts=True)[1].astype(np.int64)
+    total = int((n * n - (sizes**2).sum()) // 2)
+    return total, (_all_cross_pairs(groups) if 0 < total <= DENSE_PAIRS else None)
+
+
+def _all_cross_pairs(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    i, j = np.triu_indices(len(groups), 1)
+    cross = groups[i] != groups[j]
+    i, j = i[cross], j[cross]
+    i.flags.writeable = j.flags.writeable = False  # may be shared through the cache
+    return i, j
 
 
 def complete(p: Params, rng: np.random.Generator) -> nx.Graph:

@@ -51,7 +51,8 @@ class Trial:
 
     def add(self, leader_ids: list[int], gains: list[float]) -> float:
         """Tests by these leaders with these observed gains; returns the gains' sum."""
-        self.results.extend(zip(leader_ids, gains))  # callers pair them one to one
+        # strict=False: callers pair them one to one, and the check costs a third of a test
+        self.results.extend(zip(leader_ids, gains, strict=False))
         total = sum(gains)
         self.total += total
         return total

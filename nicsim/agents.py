@@ -23,12 +23,13 @@ if TYPE_CHECKING:
 
 
 class Trial:
-    """A district's own PDSA record on one idea: (leader id, observed gain) per test.
+    """A district's own PDSA record on one idea: who ran each test and the gain observed.
 
-    A plain slotted class: districts open and close tens of thousands of these in a run.
+    A plain slotted class with the leaders and gains in two parallel lists: districts open
+    and close tens of thousands of these in a run, and record a few tests at a time.
     """
 
-    __slots__ = ("idea", "results", "status", "total", "unsent", "_shared")
+    __slots__ = ("idea", "leaders", "gains", "status", "total", "unsent", "_shared")
 
     def __init__(
         self,
@@ -37,10 +38,11 @@ class Trial:
         status: str = "testing",  # testing, adopted or rejected
     ) -> None:
         self.idea = idea
-        self.results = [] if results is None else results
+        self.leaders: list[int] = [r[0] for r in results] if results else []
+        self.gains: list[float] = [r[1] for r in results] if results else []
         self.status = status
         # the running sum of the gains: evidence is read far more than written
-        self.total = sum(g for _, g in self.results) if results else 0.0
+        self.total = sum(self.gains) if results else 0.0
         # adopted: the ties this idea has not crossed yet. Sharing the same evidence along a
         # tie twice changes nothing for the receiver, so each tie is tried until it succeeds.
         self.unsent: list[int] = []
@@ -49,22 +51,28 @@ class Trial:
     def __repr__(self) -> str:
         return f"Trial({self.idea!r}, {self.results!r}, {self.status!r})"
 
+    @property
+    def results(self) -> list[tuple[int, float]]:
+        """(leader id, observed gain) of each test, in the order they were run."""
+        return list(zip(self.leaders, self.gains, strict=True))
+
     def add(self, leader_ids: list[int], gains: list[float]) -> float:
         """Tests by these leaders with these observed gains; returns the gains' sum."""
-        # strict=False: callers pair them one to one, and the check costs a third of a test
-        self.results.extend(zip(leader_ids, gains, strict=False))
+        self.leaders += leader_ids
+        self.gains += gains
         total = sum(gains)
         self.total += total
         return total
 
-    def keep(self, results: list[tuple[int, float]]) -> None:
+    def keep(self, leader_ids: list[int], gains: list[float]) -> None:
         """Replace the results (a leader left, or the practice changed under the test)."""
-        self.results = results
-        self.total = sum(g for _, g in results)
+        self.leaders = leader_ids
+        self.gains = gains
+        self.total = sum(gains)
 
     @property
     def evidence(self) -> Evidence:
-        n = len(self.results)
+        n = len(self.gains)
         return Evidence(n, self.total / n) if n else Evidence()
 
     def adopt(self, ties: list[int]) -> None:
@@ -211,11 +219,11 @@ class District(FixedAgent):
 
     def join(self, leader: Leader) -> None:
         self.leaders.append(leader)
-        self._slots = None
+        self._slots = self.model._leaders = None
 
     def part(self, leader: Leader) -> None:
         self.leaders.remove(leader)
-        self._slots = None
+        self._slots = self.model._leaders = None
 
     def variation(self, key: tuple[int, int]) -> ChangeIdea:
         """This district's own idea of the change ``key`` (a local variation): made once,
@@ -229,22 +237,24 @@ class District(FixedAgent):
         """A new record for ``idea`` (replacing a closed one: a re-test starts afresh)."""
         key = idea.key
         old = self.trials.get(key)
-        if old is not None and old.results:
-            self.model.pool.change(old.idea, -len(old.results), -old.total)
+        if old is not None and old.gains:
+            self.model.pool.change(old.idea, -len(old.gains), -old.total)
         trial = self.trials[key] = self.testing[key] = Trial(idea)
         self.adopted.pop(key, None)
         self._pending.pop(key, None)
         return trial
 
-    def record(self, trial: Trial, leader_ids: list[int], gains: list[float]) -> None:
-        """Tests of one idea by these leaders, with the gains they observed."""
+    def record(self, idea: ChangeIdea, leader_ids: list[int], gains: list[float]) -> None:
+        """Tests of ``idea`` by these leaders, with the gains they observed; the first tests
+        of an idea not under test open its record."""
+        trial = self.testing.get(idea.key) or self.start_trial(idea)
         self.model.pool.change(trial.idea, len(gains), trial.add(leader_ids, gains))
 
-    def revise(self, trial: Trial, results: list[tuple[int, float]]) -> None:
+    def revise(self, trial: Trial, leader_ids: list[int], gains: list[float]) -> None:
         """Replace a record's results (see :meth:`Trial.keep`), keeping the pool in step."""
-        before, total = len(trial.results), trial.total
-        trial.keep(results)
-        self.model.pool.change(trial.idea, len(results) - before, trial.total - total)
+        before, total = len(trial.gains), trial.total
+        trial.keep(leader_ids, gains)
+        self.model.pool.change(trial.idea, len(gains) - before, trial.total - total)
 
     def close_trial(self, trial: Trial, status: str) -> None:
         """Adopt or reject an idea under test; an adopted one starts on its way out."""
@@ -285,10 +295,9 @@ class District(FixedAgent):
         for key, trial in list(self.trials.items()):
             if trial.status == "adopted":
                 continue
-            results = trial.results
-            kept = [r for r in results if r[0] != leader_id]
-            if len(kept) < len(results):
-                self.revise(trial, kept)
+            if leader_id in trial.leaders:
+                kept = [k for k, x in enumerate(trial.leaders) if x != leader_id]
+                self.revise(trial, [trial.leaders[k] for k in kept], [trial.gains[k] for k in kept])
                 if not kept:
                     del self.trials[key]
                     self.testing.pop(key, None)
@@ -371,8 +380,8 @@ class Hub(FixedAgent):
         pool = Pool()
         for district in self.members:
             for trial in district.trials.values():
-                if trial.results:
-                    pool.change(trial.idea, len(trial.results), trial.total)
+                if trial.gains:
+                    pool.change(trial.idea, len(trial.gains), trial.total)
         return pool
 
     def convene(self) -> None:

@@ -86,14 +86,13 @@ def plan_tests(
         return plan
     planned: set[tuple[int, int]] = set()
     if district.testing:
-        under_test = sorted(
-            (
-                (len(t.results), key, t.idea)
-                for key, t in district.testing.items()
-                if len(t.results) < need and t.idea.apply(practice) != practice
-            ),
-            reverse=True,
-        )
+        under_test = [
+            (len(t.gains), key, t.idea)
+            for key, t in district.testing.items()
+            if len(t.gains) < need and t.idea.apply(practice) != practice
+        ]
+        if len(under_test) > 1:
+            under_test.sort(reverse=True)
         for done, key, idea in under_test:
             tests = min(need - done, left)
             plan.append((idea, tests))
@@ -103,11 +102,9 @@ def plan_tests(
                 return plan
     pending = district.pending_at(practice)
     if pending:
-        ranked = sorted(
-            (item for item in pending.values() if item[1].mean_gain > threshold),
-            key=_pending_rank,
-            reverse=True,
-        )
+        ranked = [item for item in pending.values() if item[1].mean_gain > threshold]
+        if len(ranked) > 1:
+            ranked.sort(key=_pending_rank, reverse=True)
         for idea, _ in ranked:
             tests = min(need, left)
             plan.append((idea, tests))
@@ -154,32 +151,28 @@ def pdsa(model: NICModel) -> None:
     flips = rng.integers(
         0, p.n_components, (len(model.districts), per_leader * p.leaders_per_district, LOCAL_TRIES)
     ).tolist()
-    plans, tested, nodes, posts = [], [], [], []
+    plans, tested, posts = [], [], []
     practices = model.practice.tolist()
     for district, row in zip(model.districts, flips, strict=True):
         ids, slot_posts = district.slots(per_leader)
         practice = practices[district.node]
         plan = plan_tests(district, practice, len(ids), row)
-        plans.append(plan)
+        plans.append((district, plan, ids))
         posts += slot_posts
         for idea, tests in plan:
             tested += [(practice & ~idea.mask) | idea.values] * tests
-        nodes += [district.node] * len(ids)
     if tested:
-        nodes_a = np.array(nodes)
-        true_gain = model.score(np.array(tested, dtype=np.int64), nodes_a) - model.outcome[nodes_a]
-        noise = rng.normal(0.0, 1.0, len(tested)) * noise_sd(p, model.skill[posts])
+        posts_a = np.array(posts)
+        nodes = posts_a // p.leaders_per_district  # each post is held in one district
+        true_gain = model.score(np.array(tested, dtype=np.int64), nodes) - model.outcome[nodes]
+        noise = rng.normal(0.0, 1.0, len(tested)) * noise_sd(p, model.skill[posts_a])
         observed = (true_gain + noise).tolist()
-        start = 0
-        for district, plan in zip(model.districts, plans, strict=True):
-            ids = district.slots(per_leader)[0]
-            testing = district.testing
-            i = 0
+        i = 0
+        for district, plan, ids in plans:
+            first = i
             for idea, tests in plan:  # each idea's run of tests recorded at once
-                trial = testing.get(idea.key) or district.start_trial(idea)
-                district.record(trial, ids[i : i + tests], observed[start + i : start + i + tests])
+                district.record(idea, ids[i - first : i - first + tests], observed[i : i + tests])
                 i += tests
-            start += i
         learn_by_doing(p, model.skill, per_leader)
     model.counts["tests_run"] += len(tested)
 
@@ -207,7 +200,7 @@ def decide(district: District) -> ChangeIdea | None:
     need, threshold = p.min_tests, p.adoption_threshold
     best, best_rank = None, None
     for t in list(district.testing.values()):
-        n = len(t.results)
+        n = len(t.gains)
         if n < need:
             continue
         mean = t.total / n
@@ -219,8 +212,8 @@ def decide(district: District) -> ChangeIdea | None:
         return None
     district.close_trial(best, "adopted")
     for t in district.testing.values():
-        if t.results:
-            district.revise(t, [])
+        if t.gains:
+            district.revise(t, [], [])
     return best.idea
 
 

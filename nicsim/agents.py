@@ -183,8 +183,8 @@ class District(FixedAgent):
 
     def _note_pending(self, key, entry, practice: int) -> None:
         idea, by_sender = entry
-        if idea.apply(practice) != practice:
-            self._pending[key] = (idea, strongest(by_sender.values()))
+        if (practice & ~idea.mask) | idea.values != practice:  # not practised already
+            self._pending[key] = (idea, max(by_sender.values()))  # see ``strongest``
 
     @property
     def pending(self) -> dict[tuple[int, int], tuple[ChangeIdea, Evidence]]:

@@ -38,12 +38,12 @@ def research(model: NICModel) -> None:
         return
     n, m, c = p.n_components, offering.size, p.research_candidates
     width = min(3, n)
-    sizes = rng.integers(2, 4, (m, c))
+    sizes = rng.integers(2, 4, m * c).reshape(m, c)  # flat: see ``pdsa``
     if n < 3:
         sizes = np.minimum(sizes, n)
     parts = np.argsort(rng.random((m, c, n)), axis=-1)[..., :width]  # distinct components
     used = np.arange(width) < sizes[..., None]
-    masks = ((np.int64(1) << parts) * used).sum(axis=-1)
+    masks = np.add.reduce((np.int64(1) << parts) * used, axis=-1)
     x = model.practice[nodes[offering]]
     gains = model.landscape.shared_fitness(x[:, None] ^ masks)
     best = gains.argmax(axis=1)
@@ -148,10 +148,10 @@ def pdsa(model: NICModel) -> None:
     """Leaders test ideas with noisy measurement; districts adopt what passes, then share."""
     p, rng = model.p, model.rng
     per_leader = p.tests_per_leader
-    flips = rng.integers(
-        0, p.n_components, (len(model.districts), per_leader * p.leaders_per_district, LOCAL_TRIES)
-    ).tolist()
-    plans, tested, posts = [], [], []
+    shape = (len(model.districts), per_leader * p.leaders_per_district, LOCAL_TRIES)
+    # drawn flat: the same numbers as drawing the shape, without numpy's per-call size work
+    flips = rng.integers(0, p.n_components, shape[0] * shape[1] * shape[2]).reshape(shape).tolist()
+    plans, codes, runs, posts = [], [], [], []
     practices = model.practice.tolist()
     for district, row in zip(model.districts, flips, strict=True):
         ids, slot_posts = district.slots(per_leader)
@@ -160,12 +160,14 @@ def pdsa(model: NICModel) -> None:
         plans.append((district, plan, ids))
         posts += slot_posts
         for idea, tests in plan:
-            tested += [(practice & ~idea.mask) | idea.values] * tests
-    if tested:
+            codes.append((practice & ~idea.mask) | idea.values)
+            runs.append(tests)
+    tested = np.repeat(np.array(codes, dtype=np.int64), runs)
+    if tested.size:
         posts_a = np.array(posts)
         nodes = posts_a // p.leaders_per_district  # each post is held in one district
-        true_gain = model.score(np.array(tested, dtype=np.int64), nodes) - model.outcome[nodes]
-        noise = rng.normal(0.0, 1.0, len(tested)) * noise_sd(p, model.skill[posts_a])
+        true_gain = model.score(tested, nodes) - model.outcome[nodes]
+        noise = rng.normal(0.0, 1.0, tested.size) * noise_sd(p, model.skill[posts_a])
         observed = (true_gain + noise).tolist()
         i = 0
         for district, plan, ids in plans:
@@ -174,7 +176,7 @@ def pdsa(model: NICModel) -> None:
                 district.record(idea, ids[i - first : i - first + tests], observed[i : i + tests])
                 i += tests
         learn_by_doing(p, model.skill, per_leader)
-    model.counts["tests_run"] += len(tested)
+    model.counts["tests_run"] += tested.size
 
     adopted = [(d, idea) for d in model.districts if (idea := decide(d)) is not None]
     if adopted:

@@ -157,6 +157,8 @@ class District(FixedAgent):
         self._pending_for = -1  # the practice ``_pending`` was worked out for
         self._slots: tuple[list[int], list[int]] | None = None
         self._variations: dict[tuple[int, int], ChangeIdea] = {}
+        self._variations_at: list[ChangeIdea] = []
+        self._variations_for = -1  # the practice ``_variations_at`` was made for
 
     @property
     def practice(self) -> int:
@@ -225,13 +227,21 @@ class District(FixedAgent):
         self.leaders.remove(leader)
         self._slots = self.model._leaders = None
 
-    def variation(self, key: tuple[int, int]) -> ChangeIdea:
-        """This district's own idea of the change ``key`` (a local variation): made once,
-        as a district tries the same few flips again and again."""
-        idea = self._variations.get(key)
-        if idea is None:
-            idea = self._variations[key] = ChangeIdea(*key, "district", self.node)
-        return idea
+    def variations_at(self, practice: int) -> list[ChangeIdea]:
+        """This district's own local variations of ``practice``: flipping component i is
+        item i. Made once per practice and idea (a district tries the same few flips
+        again and again, and its practice changes only when it adopts)."""
+        if practice != self._variations_for:
+            made = self._variations
+            ideas = []
+            for i in range(self.model.p.n_components):
+                key = (1 << i, ~practice & (1 << i))
+                idea = made.get(key)
+                if idea is None:
+                    idea = made[key] = ChangeIdea(*key, "district", self.node)
+                ideas.append(idea)
+            self._variations_at, self._variations_for = ideas, practice
+        return self._variations_at
 
     def start_trial(self, idea: ChangeIdea) -> Trial:
         """A new record for ``idea`` (replacing a closed one: a re-test starts afresh)."""
@@ -426,12 +436,14 @@ def noise_sd(p, skill):
     return p.measurement_noise * (1 - (1 - p.expert_noise_ratio) * skill)
 
 
-def coach(p, skill: np.ndarray, posts: np.ndarray) -> None:
+def coach(p, skill: np.ndarray, posts: np.ndarray | slice) -> None:
     """Coaching closes ``training_rate`` of the gap to full skill for the leaders at
-    ``posts`` (distinct posts: a post listed twice is coached once)."""
+    ``posts`` (distinct posts: a post listed twice is coached once; a slice, in place)."""
     skill[posts] += p.training_rate * (1 - skill[posts])
 
 
 def learn_by_doing(p, skill: np.ndarray, tests: int) -> None:
     """Skill grows with practice: each test closes ``learning_by_doing`` of the gap to 1."""
-    skill[:] = 1 - (1 - skill) * (1 - p.learning_by_doing) ** tests
+    np.subtract(1, skill, out=skill)  # in place: 1 - (1 - skill) * (1 - rate) ** tests
+    skill *= (1 - p.learning_by_doing) ** tests
+    np.subtract(1, skill, out=skill)

@@ -52,23 +52,17 @@ def research(model: NICModel) -> None:
         sizes = np.minimum(sizes, n)
     parts = u[..., :n].argsort(axis=-1)[..., :width]  # distinct components
     used = np.arange(width) < sizes[..., None]
-    masks = np.add.reduce((np.int64(1) << parts) * used, axis=-1)
+    # column 0 is no change (the practice itself): argmax stays there unless a candidate
+    # is strictly better
+    masks = np.zeros((m, c + 1), dtype=np.int64)
+    np.add.reduce((np.int64(1) << parts) * used, axis=-1, out=masks[:, 1:])
     x = model.practice[nodes[offering]]
-    gains = model.landscape.shared_fitness(x[:, None] ^ masks)
-    best = gains.argmax(axis=1)
-    better = (gains[np.arange(m), best] > model.landscape.shared_fitness(x)).nonzero()[0]
-    if not better.size:
-        return
-    offers = zip(
-        masks[better, best[better]].tolist(),
-        x[better].tolist(),
-        nodes[offering[better]].tolist(),
-        sources[offering[better]].tolist(),
-        strict=True,
-    )
-    for mask, practice, node, source in offers:
-        model.agent_at[node].research.append(
-            ChangeIdea(mask, ~practice & mask, "university", source)
+    best = model.landscape.shared_fitness(x[:, None] ^ masks).argmax(axis=1)
+    for r in best.nonzero()[0].tolist():
+        mask, practice = int(masks[r, best[r]]), int(x[r])
+        district = model.agent_at[int(nodes[offering[r]])]
+        district.research.append(
+            ChangeIdea(mask, ~practice & mask, "university", int(sources[offering[r]]))
         )
 
 
@@ -131,18 +125,19 @@ def plan_tests(
             plan.append((idea, tests))
             planned.add(key)
             left -= tests
-    for tries in flips:
-        if not left:
-            break
-        for component in tries:  # prefer a variation not tried yet
-            mask = 1 << component
-            key = (mask, ~practice & mask)
-            if key not in trials and key not in planned:
+    if flips and left:
+        variations = district.variations_at(practice)  # one per component
+        for tries in flips:
+            if not left:
                 break
-        tests = min(need, left)
-        plan.append((district.variation(key), tests))
-        planned.add(key)
-        left -= tests
+            for component in tries:  # prefer a variation not tried yet
+                idea = variations[component]
+                if idea.key not in trials and idea.key not in planned:
+                    break
+            tests = min(need, left)
+            plan.append((idea, tests))
+            planned.add(idea.key)
+            left -= tests
     return plan
 
 
@@ -175,7 +170,7 @@ def pdsa(model: NICModel) -> None:
         posts_a = np.array(posts)
         nodes = posts_a // p.leaders_per_district  # each post is held in one district
         true_gain = model.score(tested, nodes) - model.outcome[nodes]
-        noise = rng.normal(0.0, 1.0, tested.size) * noise_sd(p, model.skill[posts_a])
+        noise = rng.standard_normal(tested.size) * noise_sd(p, model.skill[posts_a])
         observed = (true_gain + noise).tolist()
         i = 0
         for district, plan, ids in plans:

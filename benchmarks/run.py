@@ -267,7 +267,7 @@ def sweep_once(sweep: Path, out: Path, workers: int) -> tuple[float, float]:
 def sweep(quick: bool) -> list[Result]:
     # a sweep long enough that starting the workers (about 1.5 s to import) is amortised,
     # as in any real sweep; runs of about a second each
-    runs, steps, partnerships, repeat = (4, 6, 11, 1) if quick else (120, 200, 22, 2)
+    runs, steps, partnerships, repeat = (4, 6, 11, 1) if quick else (120, 250, 22, 2)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         big = sweep_file(tmp, runs, steps, partnerships)

@@ -2,7 +2,16 @@
 
 __version__ = "0.2.0"
 
-from .model import NICModel  # noqa: E402
 from .params import Params, load_config  # noqa: E402
 
 __all__ = ["NICModel", "Params", "load_config", "__version__"]
+
+
+def __getattr__(name: str):
+    # The model (and Mesa, SciPy and pandas behind it) loads on first use: the command
+    # line, and a sweep's main process that only hands runs to workers, start without it.
+    if name == "NICModel":
+        from .model import NICModel
+
+        return NICModel
+    raise AttributeError(f"module 'nicsim' has no attribute {name!r}")

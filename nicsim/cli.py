@@ -17,7 +17,6 @@ from .experiments import Plan, check_inputs, load_sweep, read_sweep, replication
 from .models import NIC, REGISTRY, get_model
 from .params import ConfigError, load_config, parse_overrides
 from .progress import Progress
-from .report import summary_text, write_comparison, write_sensitivity
 from .store import RunStore
 
 EXIT_USAGE = 2
@@ -201,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {out} ({cfg.params.steps + 1} frames, seed {seed})")
             return 0
         if args.command == "compare":
+            from .report import write_comparison  # reports load plotting on demand
+
             print(write_comparison(args.dir, args.by, args.reference), end="")
             return 0
         if args.command == "replicate":
@@ -218,12 +219,16 @@ def main(argv: list[str] | None = None) -> int:
             design = sensitivity.design(sweep, args.method)
             code, out = execute(design.plan, args)
             if code == 0:
+                from .report import write_sensitivity
+
                 print(write_sensitivity(out, design, args.output))
             return code
         else:
             plan = load_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
         code, out = execute(plan, args)
         if code == 0:
+            from .report import summary_text
+
             print(summary_text(out, plan))
         return code
     except ConfigError as exc:

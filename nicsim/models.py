@@ -14,16 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from . import metrics
 from .march import metrics as march_metrics
-from .march.model import MarchModel
 from .march.params import MarchParams
-from .model import NICModel
 from .params import DEFAULT_MODEL, ConfigError, ModelParams, Params
+
+if TYPE_CHECKING:
+    from .march.model import MarchModel
+    from .model import NICModel
 
 
 class SimModel(Protocol):
@@ -49,7 +51,11 @@ class ModelSpec:
     description: str = ""
 
 
+# Models are imported when first built, not with the registry: a sweep's main process and
+# the command line read parameters and outcomes only, and start faster without Mesa.
 def _nic(params: Params, seed: int) -> NICModel:
+    from .model import NICModel
+
     return NICModel(params, seed=seed)
 
 
@@ -58,6 +64,8 @@ def _nic_summary(series: dict[str, np.ndarray], params: Params) -> dict[str, Any
 
 
 def _march(params: MarchParams, seed: int) -> MarchModel:
+    from .march.model import MarchModel
+
     return MarchModel(params, seed=seed)
 
 

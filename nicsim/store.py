@@ -62,14 +62,15 @@ def _json_value(v: Any) -> Any:
 
 
 def versions() -> dict[str, str]:
-    import mesa
+    from importlib.metadata import version  # not ``import mesa``: a sweep's main never needs it
+
     import numpy
 
     from . import __version__
 
     return {
         "nicsim": __version__,
-        "mesa": mesa.__version__,
+        "mesa": version("mesa"),
         "numpy": numpy.__version__,
         "python": platform.python_version(),
     }

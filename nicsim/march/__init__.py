@@ -4,7 +4,14 @@ Registered as model ``"march"`` in :mod:`nicsim.models`; a config with ``model =
 runs it through the same plans, evaluators and store as the NIC model.
 """
 
-from .model import MarchModel
 from .params import MarchParams
 
 __all__ = ["MarchModel", "MarchParams"]
+
+
+def __getattr__(name: str):
+    if name == "MarchModel":  # Mesa loads on first use, as in ``nicsim``
+        from .model import MarchModel
+
+        return MarchModel
+    raise AttributeError(f"module 'nicsim.march' has no attribute {name!r}")

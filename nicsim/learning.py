@@ -166,22 +166,27 @@ def pdsa(model: NICModel) -> None:
             codes.append((practice & ~idea.mask) | idea.values)
             runs.append(tests)
     tested = np.repeat(np.array(codes, dtype=np.int64), runs)
+    observed = []
     if tested.size:
         posts_a = np.array(posts)
         nodes = posts_a // p.leaders_per_district  # each post is held in one district
         true_gain = model.score(tested, nodes) - model.outcome[nodes]
         noise = rng.standard_normal(tested.size) * noise_sd(p, model.skill[posts_a])
         observed = (true_gain + noise).tolist()
-        i = 0
-        for district, plan, ids in plans:
-            first = i
-            for idea, tests in plan:  # each idea's run of tests recorded at once
-                district.record(idea, ids[i - first : i - first + tests], observed[i : i + tests])
-                i += tests
         learn_by_doing(p, model.skill, per_leader)
     model.counts["tests_run"] += tested.size
 
-    adopted = [(d, idea) for d in model.districts if (idea := decide(d)) is not None]
+    adopted = []
+    i = 0
+    for district, plan, ids in plans:  # study and act: each district on its own records
+        j = 0
+        for idea, tests in plan:  # each idea's run of tests recorded at once
+            district.record(idea, ids[j : j + tests], observed[i + j : i + j + tests])
+            j += tests
+        i += j
+        idea = decide(district)
+        if idea is not None:
+            adopted.append((district, idea))
     if adopted:
         nodes_a = np.array([d.node for d, _ in adopted])
         after = np.array([idea.apply(practices[d.node]) for d, idea in adopted], dtype=np.int64)

@@ -316,7 +316,13 @@ def best_neighbours(model: NICModel) -> np.ndarray:
     n = len(model.districts)
     outcome = model.outcome[:n]
     best = np.full(n, -1, dtype=np.int64)
-    if ties.starts.size:
+    if ties.complete:  # O(n): everyone's best is the top district; the top's, the runner-up
+        top = int(outcome.argmax())  # argmax: the lowest index among equals
+        others = outcome.copy()
+        others[top] = -np.inf
+        best[:] = top
+        best[top] = others.argmax()
+    elif ties.starts.size:
         values = outcome[ties.nbrs]
         top = np.maximum.reduceat(values, ties.starts)
         first = np.where(values == top[ties.segment], ties.nbrs, n)

@@ -79,11 +79,13 @@ def mean_skill(model: NICModel) -> float:
 
 def ideas_in_circulation(model: NICModel) -> int:
     """Distinct ideas waiting in some district's inbox, not yet tested or practised there."""
+    receivers = [d for d in model.districts if d.inbox]
+    if not receivers:  # copy_best and conformity never send ideas
+        return 0
     practices = model.practice.tolist()
     keys: set[tuple[int, int]] = set()
-    for d in model.districts:
-        if d.inbox:
-            keys.update(d.pending_at(practices[d.node]).keys())
+    for d in receivers:
+        keys.update(d.pending_at(practices[d.node]).keys())
     return len(keys)
 
 

@@ -91,13 +91,15 @@ def _fixed_network(design: str, n: int, k: int, partnerships: int, per: int) -> 
 class Ties(NamedTuple):
     """District neighbour lists in compressed form: row i is ``nbrs[indptr[i]:indptr[i+1]]``;
     ``has`` lists the districts with a neighbour, ``starts`` where their rows begin and
-    ``segment`` which of them each entry of ``nbrs`` belongs to."""
+    ``segment`` which of them each entry of ``nbrs`` belongs to. ``complete``: every
+    district sees every other (a best neighbour is then the best of all the others)."""
 
     indptr: np.ndarray
     nbrs: np.ndarray
     has: np.ndarray
     starts: np.ndarray
     segment: np.ndarray
+    complete: bool
 
 
 class _Network(Network):
@@ -258,7 +260,8 @@ class NICModel(mesa.Model):
             nbrs = np.fromiter((j for r in rows for j in r), dtype=np.int64, count=indptr[-1])
             has = np.flatnonzero(lengths)
             segment = np.repeat(np.arange(has.size), lengths[has])
-            self._neighbour_arrays = Ties(indptr, nbrs, has, indptr[has], segment)
+            complete = len(rows) > 1 and bool((lengths == len(rows) - 1).all())
+            self._neighbour_arrays = Ties(indptr, nbrs, has, indptr[has], segment, complete)
             if nx.is_frozen(self.graph):
                 self.graph.graph["nicsim_ties"] = self._neighbour_arrays
         return self._neighbour_arrays
@@ -300,16 +303,23 @@ class NICModel(mesa.Model):
         if self.p.learning == "pdsa":
             research(self)
         self.rule(self)  # each rule moves districts and updates their outcomes
-        if self.coached is not None:
-            coach(self.p, self.skill, self.coached)
-        else:
-            for university in self.universities:
-                university.train()
+        self.train()
         if self.convening():
             for hub in self.hubs:
                 hub.convene()
         self.turnover()
         self.datacollector.collect(self)
+
+    def train(self) -> None:
+        """Every university coaches its partners' leaders: in one array update when no
+        leader has two coaches (the same result), one university at a time otherwise."""
+        if not self.universities or not self.skill.size:
+            return
+        if self.coached is None:
+            for university in self.universities:
+                university.train()
+        else:
+            coach(self.p, self.skill, self.coached)
 
     def turnover(self) -> None:
         """Each leader leaves with the monthly hazard implied by the annual turnover rate."""

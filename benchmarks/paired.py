@@ -1,0 +1,74 @@
+"""Paired timing of the NIC model: this tree against another version, in one process.
+
+This machine's speed drifts by 10 to 30% within an hour, which hides a 5% change between
+two benchmark runs. Here both versions run in the same process, alternating seed by seed
+(and which goes first), so drift hits both alike; the median of the per-seed ratios is
+the comparison. The other version is a source tree (for example a ``git worktree`` of an
+older commit); its ``nicsim`` package is copied and imported under another name.
+
+    git worktree add /tmp/old 1cd1415
+    python benchmarks/paired.py /tmp/old --rounds 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def load(tree: Path, name: str, into: Path):
+    """The model and params modules of ``tree``'s nicsim, imported as package ``name``."""
+    shutil.copytree(tree / "nicsim", into / name)
+    return importlib.import_module(f"{name}.model"), importlib.import_module(f"{name}.params")
+
+
+def per_agent_step(model_module, params_module, seed: int) -> float:
+    params = params_module.Params()
+    model = model_module.NICModel(params, seed=seed)
+    start = time.perf_counter()
+    model.run()
+    elapsed = time.perf_counter() - start
+    agents = len(model.agents)
+    model.release()
+    return elapsed / (agents * params.steps) * 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("other", type=Path, help="source tree of the version to compare against")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds of 10 seeds (default 5)")
+    args = ap.parse_args(argv)
+    if not (args.other / "nicsim" / "model.py").is_file():
+        ap.error(f"{args.other} has no nicsim/model.py: give the root of a nicsim source tree")
+    with tempfile.TemporaryDirectory() as tmp:
+        sys.path.insert(0, tmp)
+        versions = {
+            "other": load(args.other, "nicsim_other", Path(tmp)),
+            "this": load(HERE.parent, "nicsim_this", Path(tmp)),
+        }
+        times: dict[str, list[float]] = {"other": [], "this": []}
+        for r in range(args.rounds):
+            for seed in range(1000, 1010):
+                order = ("other", "this") if (r + seed) % 2 == 0 else ("this", "other")
+                for name in order:
+                    times[name].append(per_agent_step(*versions[name], seed))
+    ratios = [b / a for a, b in zip(times["other"], times["this"], strict=True)]
+    print(
+        f"NIC default, microseconds per agent-step over {len(ratios)} paired runs: "
+        f"other median {statistics.median(times['other']):.2f}, "
+        f"this median {statistics.median(times['this']):.2f}; "
+        f"median paired ratio this/other {statistics.median(ratios):.3f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa.discrete_space import CellAgent, FixedAgent
 
-from .ideas import ChangeIdea, Evidence
+from .ideas import ChangeIdea, Evidence, hub_rank
 from .networks import random_cross_pairs
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ class District(FixedAgent):
     def _note_pending(self, key, entry, practice: int) -> None:
         idea, by_sender = entry
         if (practice & ~idea.mask) | idea.values != practice:  # not practised already
-            self._pending[key] = (idea, max(by_sender.values()))  # see ``strongest``
+            self._pending[key] = (idea, strongest(by_sender.values()))
 
     @property
     def pending(self) -> dict[tuple[int, int], tuple[ChangeIdea, Evidence]]:
@@ -399,7 +399,7 @@ class Hub(FixedAgent):
         ranked = heapq.nsmallest(
             p.hub_broadcast,
             self._pool().passing(p.min_tests, p.adoption_threshold),
-            key=_hub_rank,
+            key=hub_rank,
         )
         for idea, ev in ranked:
             idea = idea._replace(origin="hub", source=self.node)
@@ -416,12 +416,6 @@ class Hub(FixedAgent):
             a, b = self.members[a].node, self.members[b].node
             if not m.graph.has_edge(a, b):
                 m.add_tie(a, b, "cross")
-
-
-def _hub_rank(item: tuple[ChangeIdea, Evidence]):
-    """Best evidenced first: highest mean gain, then most tests, then the idea's key."""
-    idea, ev = item
-    return (-ev.mean_gain, -ev.tests, idea.key)
 
 
 def strongest(evidence) -> Evidence:

@@ -61,3 +61,10 @@ def pool(evidence: list[Evidence] | tuple[Evidence, ...]) -> Evidence:
     if total == 0:
         return Evidence()
     return Evidence(total, sum(e.tests * e.mean_gain for e in evidence) / total)
+
+
+def hub_rank(item: tuple[ChangeIdea, Evidence]):
+    """Sort key of pooled ideas, best evidenced first: highest mean gain, then most tests,
+    then the idea's key (so the order is total and never depends on the input's)."""
+    idea, ev = item
+    return (-ev.mean_gain, -ev.tests, idea.key)

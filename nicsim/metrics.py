@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .ideas import ChangeIdea, Evidence, pool
+from .ideas import ChangeIdea, Evidence, hub_rank, pool
 
 if TYPE_CHECKING:
     from .model import NICModel
@@ -209,7 +209,7 @@ def best_evidenced_idea(model: NICModel) -> ChangeIdea | None:
     ranked = [(idea, ev) for idea, ev in pooled_evidence(model).values() if ev.tests >= need]
     if not ranked:
         return None
-    ranked.sort(key=lambda item: (-item[1].mean_gain, -item[1].tests, item[0].key))
+    ranked.sort(key=hub_rank)
     return ranked[0][0]
 
 

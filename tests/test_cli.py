@@ -225,3 +225,16 @@ def test_own_network_config_runs_from_any_directory(root, tmp_path, capsys, monk
     assert code == 0
     runs = pd.read_csv(tmp_path / "o" / "runs.csv")
     assert set(runs["design"]) == {"file"} and len(runs) == 2
+
+
+def test_the_command_line_starts_without_loading_models_or_plots():
+    """`nicsim` and a sweep's main process load Mesa, SciPy and matplotlib only on use:
+    a parallel sweep's main never runs a model, and `--help` should be instant."""
+    code = (
+        "import sys, nicsim, nicsim.cli\n"
+        "print(sorted(m for m in ('mesa', 'scipy', 'matplotlib') if m in sys.modules))\n"
+        "nicsim.NICModel\n"
+        "print('mesa' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[]", "True"]

@@ -31,18 +31,13 @@ class Trial:
 
     __slots__ = ("idea", "leaders", "gains", "status", "total", "unsent", "_shared")
 
-    def __init__(
-        self,
-        idea: ChangeIdea,
-        results: list[tuple[int, float]] | None = None,
-        status: str = "testing",  # testing, adopted or rejected
-    ) -> None:
+    def __init__(self, idea: ChangeIdea) -> None:
         self.idea = idea
-        self.leaders: list[int] = [r[0] for r in results] if results else []
-        self.gains: list[float] = [r[1] for r in results] if results else []
-        self.status = status
+        self.leaders: list[int] = []
+        self.gains: list[float] = []
+        self.status = "testing"  # testing, adopted or rejected
         # the running sum of the gains: evidence is read far more than written
-        self.total = sum(self.gains) if results else 0.0
+        self.total = 0.0
         # adopted: the ties this idea has not crossed yet. Sharing the same evidence along a
         # tie twice changes nothing for the receiver, so each tie is tried until it succeeds.
         self.unsent: list[int] = []
@@ -113,7 +108,7 @@ class Pool:
     def evidence(self) -> list[tuple[ChangeIdea, Evidence]]:
         return [
             (idea, Evidence(n, total / n))
-            for _, (n, total, idea) in sorted(self.entries.items(), key=_first)
+            for _, (n, total, idea) in sorted(self.entries.items())  # keys are unique
         ]
 
     def passing(self, min_tests: int, threshold: float) -> list[tuple[ChangeIdea, Evidence]]:
@@ -124,10 +119,6 @@ class Pool:
             if n >= min_tests and total / n > threshold:
                 out.append((idea, Evidence(n, total / n)))
         return out
-
-
-def _first(item):
-    return item[0]
 
 
 class District(FixedAgent):
@@ -221,11 +212,11 @@ class District(FixedAgent):
 
     def join(self, leader: Leader) -> None:
         self.leaders.append(leader)
-        self._slots = self.model._leaders = None
+        self._slots = None
 
     def part(self, leader: Leader) -> None:
         self.leaders.remove(leader)
-        self._slots = self.model._leaders = None
+        self._slots = None
 
     def variations_at(self, practice: int) -> list[ChangeIdea]:
         """This district's own local variations of ``practice``: flipping component i is

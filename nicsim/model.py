@@ -150,7 +150,6 @@ class NICModel(mesa.Model):
         self.counts: Counter[str] = Counter()
 
         self.agent_at: dict[int, mesa.Agent] = {}
-        self._leaders: list[Leader] | None = None  # see ``leaders``; reset as leaders come and go
         self.districts = [District(self, v, self.graph.nodes[v]["partnership"]) for v in d_nodes]
         self.agent_at.update({d.node: d for d in self.districts})
         skills = rngs["leaders"].uniform(
@@ -208,10 +207,8 @@ class NICModel(mesa.Model):
     @property
     def leaders(self) -> list[Leader]:
         """Every leader, district by district (a plain list: cheaper to walk each month
-        than Mesa's weak-keyed agent set; kept until a leader leaves)."""
-        if self._leaders is None:
-            self._leaders = [leader for d in self.districts for leader in d.leaders]
-        return self._leaders
+        than Mesa's weak-keyed agent set)."""
+        return [leader for d in self.districts for leader in d.leaders]
 
     def score(self, codes, nodes) -> np.ndarray:
         """Outcomes of practices ``codes`` in the contexts of district nodes ``nodes``."""

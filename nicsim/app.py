@@ -233,9 +233,12 @@ def EquityPlot(model: ClassroomModel) -> solara.Element:
     for trace, color in zip(model.traces, COLORS, strict=False):
         cols = trace.columns()
         ax.plot(cols["step"], cols["equity_gap"], color=color, lw=2, label=trace.label)
-    _month_axis(ax, model, "Equity gap (top - bottom quarter)")
-    ax.set_ylim(0, 1)
-    ax.set_title("Equity gap: how far the best quarter is ahead of the worst", fontsize=9)
+    _month_axis(
+        ax,
+        model,
+        "Equity gap (top - bottom quarter)",
+        "Equity gap: how far the best quarter is ahead of the worst",
+    )
     return _figure(fig)
 
 
@@ -248,9 +251,7 @@ def IdeasPlot(model: ClassroomModel) -> solara.Element:
         for style, (key, share) in zip(("-", "--", ":"), shares, strict=False):
             label = f"{trace.label[0]}: {idea_label(key, n)}"
             ax.plot(range(len(share)), share, color=color, ls=style, lw=2, label=label)
-    _month_axis(ax, model, "Share of districts that adopted it")
-    ax.set_ylim(0, 1)
-    ax.set_title("The three most adopted ideas", fontsize=9)
+    _month_axis(ax, model, "Share of districts that adopted it", "The three most adopted ideas")
     return _figure(fig)
 
 
@@ -264,15 +265,18 @@ def LeadersPlot(model: ClassroomModel) -> solara.Element:
         ax.plot(cols["step"], cols["mean_skill"], color=color, lw=2, label=f"{trace.label} skill")
         x = cols["step"] + (i - (len(model.traces) - 1) / 2) * width
         bars.bar(x, cols["leader_departures"], width=width, color=color, alpha=0.35)
-    _month_axis(ax, model, "Mean leader skill")
-    ax.set_ylim(0, 1)
+    _month_axis(
+        ax, model, "Mean leader skill", "Leader skill (lines) and leaders leaving each month (bars)"
+    )
     bars.set_ylabel("Leaders leaving (bars)")
-    ax.set_title("Leader skill (lines) and leaders leaving each month (bars)", fontsize=9)
     bars.set_ylim(0, max(5, *(max(t.columns()["leader_departures"]) for t in model.traces)) * 1.3)
     return _figure(fig)
 
 
-def _month_axis(ax, model: ClassroomModel, ylabel: str) -> None:
+def _month_axis(ax, model: ClassroomModel, ylabel: str, title: str) -> None:
+    """Months across, a share (0 to 1) up, the title and the legend of a page plot."""
+    ax.set_title(title, fontsize=9)
+    ax.set_ylim(0, 1)
     ax.set_xlim(0, model.p.steps)
     ax.set_xlabel("Month")
     ax.set_ylabel(ylabel)

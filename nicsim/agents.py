@@ -29,7 +29,7 @@ class Trial:
     and close tens of thousands of these in a run, and record a few tests at a time.
     """
 
-    __slots__ = ("idea", "leaders", "gains", "status", "total", "unsent", "_shared")
+    __slots__ = ("idea", "leaders", "gains", "status", "total", "unsent", "shared")
 
     def __init__(self, idea: ChangeIdea) -> None:
         self.idea = idea
@@ -41,7 +41,7 @@ class Trial:
         # adopted: the ties this idea has not crossed yet. Sharing the same evidence along a
         # tie twice changes nothing for the receiver, so each tie is tried until it succeeds.
         self.unsent: list[int] = []
-        self._shared: Evidence | None = None
+        self.shared: Evidence | None = None  # adopted: the evidence it travels with
 
     def __repr__(self) -> str:
         return f"Trial({self.idea!r}, {self.results!r}, {self.status!r})"
@@ -75,12 +75,7 @@ class Trial:
         on (a re-test opens a new record), so it is worked out once for every message."""
         self.status = "adopted"
         self.unsent = ties
-        self._shared = self.evidence
-
-    @property
-    def shared(self) -> Evidence:
-        """The evidence an adopted idea travels with."""
-        return self._shared if self._shared is not None else self.evidence
+        self.shared = self.evidence
 
 
 class Pool:
@@ -421,9 +416,9 @@ def noise_sd(p, skill):
     return p.measurement_noise * (1 - (1 - p.expert_noise_ratio) * skill)
 
 
-def coach(p, skill: np.ndarray, posts: np.ndarray | slice) -> None:
+def coach(p, skill: np.ndarray, posts: np.ndarray) -> None:
     """Coaching closes ``training_rate`` of the gap to full skill for the leaders at
-    ``posts`` (distinct posts: a post listed twice is coached once; a slice, in place)."""
+    ``posts`` (distinct posts: a post listed twice is coached once)."""
     skill[posts] += p.training_rate * (1 - skill[posts])
 
 

@@ -180,11 +180,7 @@ class NICModel(mesa.Model):
         self.agent_at.update({a.node: a for a in (*self.universities, *self.hubs)})
         # every coached post, when no leader has two coaches: coaching in one array update
         coached = np.concatenate([u.posts for u in self.universities] or [np.empty(0, int)])
-        self.coached: np.ndarray | slice | None = None
-        if np.array_equal(coached, np.arange(self.skill.size)):  # everyone, in order
-            self.coached = slice(None)
-        elif np.unique(coached).size == coached.size:
-            self.coached = coached
+        self.coached = coached if np.unique(coached).size == coached.size else None
         # (partner district, its university) for every partnership: research is drawn in bulk
         pairs = np.array(
             [(d.node, u.node) for u in self.universities for d in u.partners], dtype=np.int64

@@ -145,6 +145,7 @@ class District(FixedAgent):
         self._variations: dict[tuple[int, int], ChangeIdea] = {}
         self._variations_at: list[ChangeIdea] = []
         self._variations_for = -1  # the practice ``_variations_at`` was made for
+        self._share_ties: list[int] | None = None  # non-hub ties, sorted; None: work out
 
     @property
     def practice(self) -> int:
@@ -240,11 +241,19 @@ class District(FixedAgent):
         self._pending.pop(key, None)
         return trial
 
-    def record(self, idea: ChangeIdea, leader_ids: list[int], gains: list[float]) -> None:
-        """Tests of ``idea`` by these leaders, with the gains they observed; the first tests
-        of an idea not under test open its record."""
-        trial = self.testing.get(idea.key) or self.start_trial(idea)
-        self.model.pool.change(trial.idea, len(gains), trial.add(leader_ids, gains))
+    def record(
+        self, plan: list[tuple[ChangeIdea, int]], leader_ids: list[int], gains: list[float]
+    ) -> None:
+        """A month's tests: ``plan``'s runs of (idea, tests), run by ``leader_ids`` in
+        turn, observing ``gains``. The first tests of an idea not under test open its
+        record."""
+        testing, change = self.testing, self.model.pool.change
+        j = 0
+        for idea, tests in plan:
+            trial = testing.get(idea.key) or self.start_trial(idea)
+            k = j + tests
+            change(trial.idea, tests, trial.add(leader_ids[j:k], gains[j:k]))
+            j = k
 
     def revise(self, trial: Trial, leader_ids: list[int], gains: list[float]) -> None:
         """Replace a record's results (see :meth:`Trial.keep`), keeping the pool in step."""
@@ -258,7 +267,7 @@ class District(FixedAgent):
         del self.testing[key]
         if status == "adopted":
             self.adopted[key] = trial
-            trial.adopt([v for v in self.model.ties(self.node) if self.model.kind[v] != "hub"])
+            trial.adopt(self.share_ties()[:])  # a copy: the trial crosses them off
             self.model.outbox[trial] = self
         else:
             trial.status = status
@@ -272,8 +281,17 @@ class District(FixedAgent):
             if t.idea.apply(practice) == practice
         ]
 
+    def share_ties(self) -> list[int]:
+        """Ties an adopted idea is shared along (all but the hub's), in node order; worked
+        out again only when a tie forms."""
+        if self._share_ties is None:
+            kind = self.model.kind
+            self._share_ties = [v for v in self.model.ties(self.node) if kind[v] != "hub"]
+        return self._share_ties
+
     def new_tie(self, other: int) -> None:
         """A tie formed after adoptions: what this district adopted may cross it too."""
+        self._share_ties = None
         for trial in self.adopted.values():
             trial.unsent.append(other)
         self.refresh_outbox()
@@ -288,17 +306,22 @@ class District(FixedAgent):
 
     def forget_tests_of(self, leader_id: int) -> None:
         """A departing leader takes the knowledge of tests not yet adopted."""
-        for key, trial in list(self.trials.items()):
-            if trial.status == "adopted":
+        hits = [t for t in self.trials.values() if leader_id in t.leaders and t.status != "adopted"]
+        for trial in hits:
+            leaders, gains = trial.leaders, trial.gains
+            if leaders.count(leader_id) < len(leaders):  # others' tests stay on record
+                self.revise(
+                    trial,
+                    [x for x in leaders if x != leader_id],
+                    [g for x, g in zip(leaders, gains, strict=True) if x != leader_id],
+                )
                 continue
-            if leader_id in trial.leaders:
-                kept = [k for k, x in enumerate(trial.leaders) if x != leader_id]
-                self.revise(trial, [trial.leaders[k] for k in kept], [trial.gains[k] for k in kept])
-                if not kept:
-                    del self.trials[key]
-                    self.testing.pop(key, None)
-                    if key in self.inbox and self._pending_for >= 0:  # untested again
-                        self._note_pending(key, self.inbox[key], self._pending_for)
+            self.revise(trial, [], [])
+            key = trial.idea.key
+            del self.trials[key]
+            self.testing.pop(key, None)
+            if key in self.inbox and self._pending_for >= 0:  # untested again
+                self._note_pending(key, self.inbox[key], self._pending_for)
 
 
 class Leader(CellAgent):

@@ -47,15 +47,13 @@ def research(model: NICModel) -> None:
     # one draw per candidate and component orders the components at random (the first
     # ``size`` of them change); one more picks 2 or 3 components, each half the time
     u = rng.random((m, c, n + 1))
-    sizes = 2 + (u[..., n] < 0.5)
-    if n < 3:
-        sizes = np.minimum(sizes, n)
-    parts = u[..., :n].argsort(axis=-1)[..., :width]  # distinct components
-    used = np.arange(width) < sizes[..., None]
+    bits = np.int64(1) << u[..., :n].argsort(axis=-1)[..., :width]  # distinct components
     # column 0 is no change (the practice itself): argmax stays there unless a candidate
     # is strictly better
     masks = np.zeros((m, c + 1), dtype=np.int64)
-    np.add.reduce((np.int64(1) << parts) * used, axis=-1, out=masks[:, 1:])
+    np.add.reduce(bits[..., :2], axis=-1, out=masks[:, 1:])
+    if width == 3:  # the third component half the time
+        masks[:, 1:] += bits[..., 2] * (u[..., n] < 0.5)
     x = model.practice[nodes[offering]]
     best = model.landscape.shared_fitness(x[:, None] ^ masks).argmax(axis=1)
     for r in best.nonzero()[0].tolist():
@@ -154,18 +152,18 @@ def pdsa(model: NICModel) -> None:
     per_leader = p.tests_per_leader
     shape = (len(model.districts), per_leader * p.leaders_per_district, LOCAL_TRIES)
     flips = uniform_integers(rng, p.n_components, shape).tolist()
-    plans, codes, runs, posts = [], [], [], []
+    plans, codes, posts = [], [], []
     practices = model.practice.tolist()
     for district, row in zip(model.districts, flips, strict=True):
         ids, slot_posts = district.slots(per_leader)
         practice = practices[district.node]
         plan = plan_tests(district, practice, len(ids), row)
-        plans.append((district, plan, ids))
+        start = len(codes)
+        for idea, tests in plan:  # the practice each test tries
+            codes += [(practice & ~idea.mask) | idea.values] * tests
+        plans.append((district, plan, ids, start, len(codes)))
         posts += slot_posts
-        for idea, tests in plan:
-            codes.append((practice & ~idea.mask) | idea.values)
-            runs.append(tests)
-    tested = np.repeat(np.array(codes, dtype=np.int64), runs)
+    tested = np.array(codes, dtype=np.int64)
     observed = []
     if tested.size:
         posts_a = np.array(posts)
@@ -177,13 +175,9 @@ def pdsa(model: NICModel) -> None:
     model.counts["tests_run"] += tested.size
 
     adopted = []
-    i = 0
-    for district, plan, ids in plans:  # study and act: each district on its own records
-        j = 0
-        for idea, tests in plan:  # each idea's run of tests recorded at once
-            district.record(idea, ids[j : j + tests], observed[i + j : i + j + tests])
-            j += tests
-        i += j
+    for district, plan, ids, start, end in plans:  # study and act: each on its own records
+        if end > start:
+            district.record(plan, ids, observed[start:end])
         idea = decide(district)
         if idea is not None:
             adopted.append((district, idea))
@@ -209,11 +203,9 @@ def decide(district: District) -> ChangeIdea | None:
     p = district.model.p
     need, threshold = p.min_tests, p.adoption_threshold
     best, best_rank = None, None
-    for t in list(district.testing.values()):
-        n = len(t.gains)
-        if n < need:
-            continue
-        mean = t.total / n
+    ready = [t for t in district.testing.values() if len(t.gains) >= need]
+    for t in ready:
+        mean = t.total / len(t.gains)
         if mean <= threshold:
             district.close_trial(t, "rejected")
         elif best is None or (mean, t.idea.key) > best_rank:

@@ -152,18 +152,21 @@ def pdsa(model: NICModel) -> None:
     per_leader = p.tests_per_leader
     shape = (len(model.districts), per_leader * p.leaders_per_district, LOCAL_TRIES)
     flips = uniform_integers(rng, p.n_components, shape).tolist()
-    plans, codes, posts = [], [], []
+    plans, codes, runs, posts = [], [], [], []
     practices = model.practice.tolist()
+    end = 0
     for district, row in zip(model.districts, flips, strict=True):
         ids, slot_posts = district.slots(per_leader)
         practice = practices[district.node]
         plan = plan_tests(district, practice, len(ids), row)
-        start = len(codes)
-        for idea, tests in plan:  # the practice each test tries
-            codes += [(practice & ~idea.mask) | idea.values] * tests
-        plans.append((district, plan, ids, start, len(codes)))
+        start = end
+        for idea, tests in plan:  # the practice each run of tests tries
+            codes.append((practice & ~idea.mask) | idea.values)
+            runs.append(tests)
+            end += tests
+        plans.append((district, plan, ids, start, end))
         posts += slot_posts
-    tested = np.array(codes, dtype=np.int64)
+    tested = np.repeat(np.array(codes, dtype=np.int64), runs)
     observed = []
     if tested.size:
         posts_a = np.array(posts)
@@ -203,9 +206,11 @@ def decide(district: District) -> ChangeIdea | None:
     p = district.model.p
     need, threshold = p.min_tests, p.adoption_threshold
     best, best_rank = None, None
-    ready = [t for t in district.testing.values() if len(t.gains) >= need]
-    for t in ready:
-        mean = t.total / len(t.gains)
+    for t in list(district.testing.values()):
+        n = len(t.gains)
+        if n < need:
+            continue
+        mean = t.total / n
         if mean <= threshold:
             district.close_trial(t, "rejected")
         elif best is None or (mean, t.idea.key) > best_rank:

@@ -83,10 +83,7 @@ def ideas_in_circulation(model: NICModel) -> int:
     if not receivers:  # copy_best and conformity never send ideas
         return 0
     practices = model.practice.tolist()
-    keys: set[tuple[int, int]] = set()
-    for d in receivers:
-        keys.update(d.pending_at(practices[d.node]).keys())
-    return len(keys)
+    return len(set().union(*[d.pending_at(practices[d.node]) for d in receivers]))
 
 
 STEP_REPORTERS = {

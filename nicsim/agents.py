@@ -173,7 +173,7 @@ class District(FixedAgent):
     def _note_pending(self, key, entry, practice: int) -> None:
         idea, by_sender = entry
         if (practice & ~idea.mask) | idea.values != practice:  # not practised already
-            self._pending[key] = (idea, strongest(by_sender.values()))
+            self._pending[key] = (idea, max(by_sender.values()))  # see ``strongest``
 
     @property
     def pending(self) -> dict[tuple[int, int], tuple[ChangeIdea, Evidence]]:
@@ -234,11 +234,14 @@ class District(FixedAgent):
         """A new record for ``idea`` (replacing a closed one: a re-test starts afresh)."""
         key = idea.key
         old = self.trials.get(key)
-        if old is not None and old.gains:
-            self.model.pool.change(old.idea, -len(old.gains), -old.total)
+        if old is not None:
+            if old.gains:
+                self.model.pool.change(old.idea, -len(old.gains), -old.total)
+            if old.status == "adopted":
+                del self.adopted[key]
+        else:
+            self._pending.pop(key, None)
         trial = self.trials[key] = self.testing[key] = Trial(idea)
-        self.adopted.pop(key, None)
-        self._pending.pop(key, None)
         return trial
 
     def record(

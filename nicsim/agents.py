@@ -367,6 +367,7 @@ class University(FixedAgent):
         self.node = node
         self.cell = model.space[node]
         self.partners = partners
+        self.partner_nodes = {d.node for d in partners}
         self.posts = np.array([x.post for d in partners for x in d.leaders], dtype=np.int64)
 
     def train(self) -> None:
@@ -375,7 +376,7 @@ class University(FixedAgent):
 
     def relay(self, idea: ChangeIdea, evidence: Evidence, sender: int) -> None:
         """Pass a partner's idea to the other partners; a non-partner's is not relayed."""
-        if all(d.node != sender for d in self.partners):
+        if sender not in self.partner_nodes:
             return
         for district in self.partners:
             if district.node != sender:

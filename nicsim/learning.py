@@ -239,6 +239,7 @@ def share_adopted(model: NICModel) -> None:
     practices = model.practice.tolist()
     outbox = model.outbox
     active = []
+    ties = 0
     for trial, district in list(outbox.items()):
         idea = trial.idea
         practice = practices[district.node]
@@ -248,11 +249,12 @@ def share_adopted(model: NICModel) -> None:
             and (practice & ~idea.mask) | idea.values == practice  # still practised
         ):
             active.append((trial, district.node))
+            ties += len(trial.unsent)
         else:  # crossed every tie, replaced by a re-test, or no longer practised (until
             del outbox[trial]  # ``District.refresh_outbox`` finds it practised again)
     if not active or p.share_prob <= 0:
         return
-    draws = iter(rng.random(sum(len(t.unsent) for t, _ in active)).tolist())
+    draws = iter(rng.random(ties).tolist())
     share = p.share_prob
     messages = []
     for trial, sender in active:

@@ -65,7 +65,7 @@ def research(model: NICModel) -> None:
 
 
 def plan_tests(
-    district: District, practice: int, slots: int, flips: list[list[int]]
+    district: District, practice: int, slots: int, flips: list[list[int]], need: int
 ) -> list[tuple[ChangeIdea, int]]:
     """What this month's ``slots`` PDSA tests try, as runs of (idea, tests), in order of
     preference.
@@ -76,11 +76,10 @@ def plan_tests(
     3. research ideas from a partner university;
     4. local variations: flip one component, preferring one not tried yet (``flips``
        holds LOCAL_TRIES pre-drawn components for each variation).
-    An idea, once picked, takes the next tests until it has ``min_tests`` of them, so the
-    leaders of a district share one cycle rather than each starting their own.
+    An idea, once picked, takes the next tests until it has ``need`` (``min_tests``) of
+    them, so the leaders of a district share one cycle rather than each starting their own.
     """
-    p = district.model.p
-    need, threshold = p.min_tests, p.adoption_threshold
+    threshold = district.model.p.adoption_threshold
     plan: list[tuple[ChangeIdea, int]] = []
     left = slots
     if not left:
@@ -95,7 +94,7 @@ def plan_tests(
         if len(under_test) > 1:
             under_test.sort(reverse=True)
         for done, key, idea in under_test:
-            tests = min(need - done, left)
+            tests = need - done if need - done < left else left
             plan.append((idea, tests))
             planned.add(key)
             left -= tests
@@ -110,7 +109,7 @@ def plan_tests(
         if len(ranked) > 1:
             ranked.sort(key=_pending_rank, reverse=True)
         for idea, _ in ranked:
-            tests = min(need, left)
+            tests = need if need < left else left
             plan.append((idea, tests))
             planned.add(idea.key)
             left -= tests
@@ -122,7 +121,7 @@ def plan_tests(
         idea = research.pop(0)
         key = idea.key
         if key not in trials and key not in planned and idea.apply(practice) != practice:
-            tests = min(need, left)
+            tests = need if need < left else left
             plan.append((idea, tests))
             planned.add(key)
             left -= tests
@@ -135,7 +134,7 @@ def plan_tests(
                 idea = variations[component]
                 if idea.key not in trials and idea.key not in planned:
                     break
-            tests = min(need, left)
+            tests = need if need < left else left
             plan.append((idea, tests))
             planned.add(idea.key)
             left -= tests
@@ -152,7 +151,7 @@ def _pending_rank(item: tuple[ChangeIdea, Evidence]):
 def pdsa(model: NICModel) -> None:
     """Leaders test ideas with noisy measurement; districts adopt what passes, then share."""
     p, rng = model.p, model.rng
-    per_leader = p.tests_per_leader
+    per_leader, need = p.tests_per_leader, p.min_tests
     shape = (len(model.districts), per_leader * p.leaders_per_district, LOCAL_TRIES)
     flips = uniform_integers(rng, p.n_components, shape).tolist()
     plans, codes, runs, posts = [], [], [], []
@@ -161,7 +160,7 @@ def pdsa(model: NICModel) -> None:
     for district, row in zip(model.districts, flips, strict=True):
         ids, slot_posts = district.slots(per_leader)
         practice = practices[district.node]
-        plan = plan_tests(district, practice, len(ids), row)
+        plan = plan_tests(district, practice, len(ids), row, need)
         start = end
         for idea, tests in plan:  # the practice each run of tests tries
             codes.append((practice & ~idea.mask) | idea.values)

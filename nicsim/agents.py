@@ -163,12 +163,20 @@ class District(FixedAgent):
     def receive(self, idea: ChangeIdea, evidence: Evidence, sender: int) -> None:
         key = idea.key
         entry = self.inbox.get(key)
-        if entry is None:
-            entry = self.inbox[key] = (idea, {sender: evidence})
+        # the check of ``_note_pending``, inline: receiving is the most frequent event
+        if entry is None:  # a first sender's evidence is the strongest there is
+            self.inbox[key] = (idea, {sender: evidence})
         else:
-            entry[1][sender] = evidence
-        if self._pending_for >= 0 and key not in self.trials:
-            self._note_pending(key, entry, self._pending_for)
+            idea, by_sender = entry
+            by_sender[sender] = evidence
+            evidence = None
+        practice = self._pending_for
+        if (
+            practice >= 0
+            and key not in self.trials
+            and (practice & ~idea.mask) | idea.values != practice  # not practised already
+        ):
+            self._pending[key] = (idea, evidence or max(by_sender.values()))  # ``strongest``
 
     def _note_pending(self, key, entry, practice: int) -> None:
         idea, by_sender = entry

@@ -151,7 +151,7 @@ def _pending_rank(item: tuple[ChangeIdea, Evidence]):
 def pdsa(model: NICModel) -> None:
     """Leaders test ideas with noisy measurement; districts adopt what passes, then share."""
     p, rng = model.p, model.rng
-    per_leader, need = p.tests_per_leader, p.min_tests
+    per_leader, need, threshold = p.tests_per_leader, p.min_tests, p.adoption_threshold
     shape = (len(model.districts), per_leader * p.leaders_per_district, LOCAL_TRIES)
     flips = uniform_integers(rng, p.n_components, shape).tolist()
     plans, codes, runs, posts = [], [], [], []
@@ -183,7 +183,7 @@ def pdsa(model: NICModel) -> None:
     for district, plan, ids, start, end in plans:  # study and act: each on its own records
         if end > start:
             district.record(plan, ids, observed[start:end])
-        idea = decide(district)
+        idea = decide(district, need, threshold)
         if idea is not None:
             adopted.append((district, idea))
     if adopted:
@@ -199,14 +199,13 @@ def pdsa(model: NICModel) -> None:
     share_adopted(model)
 
 
-def decide(district: District) -> ChangeIdea | None:
+def decide(district: District, need: int, threshold: float) -> ChangeIdea | None:
     """Study and act: adopt the best idea whose own evidence passes; reject the failures.
 
     At most one idea is adopted a month. Every other idea under test was measured against
     the old practice, so its tests are cleared and it will be tested again in the new one.
+    ``need`` and ``threshold`` are ``min_tests`` and ``adoption_threshold``.
     """
-    p = district.model.p
-    need, threshold = p.min_tests, p.adoption_threshold
     best, best_rank = None, None
     for t in list(district.testing.values()):
         n = len(t.gains)

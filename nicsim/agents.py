@@ -163,13 +163,13 @@ class District(FixedAgent):
     def receive(self, idea: ChangeIdea, evidence: Evidence, sender: int) -> None:
         key = idea.key
         entry = self.inbox.get(key)
-        # the check of ``_note_pending``, inline: receiving is the most frequent event
         if entry is None:  # a first sender's evidence is the strongest there is
             self.inbox[key] = (idea, {sender: evidence})
         else:
             idea, by_sender = entry
             by_sender[sender] = evidence
             evidence = None
+        # the check of ``_note_pending``, inline: receiving is the most frequent event
         practice = self._pending_for
         if (
             practice >= 0

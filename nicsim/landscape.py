@@ -85,8 +85,10 @@ def power(x: np.ndarray, exponent: float, overwrite: bool = False) -> np.ndarray
     e = int(e)
     out, base = None, (x if overwrite else np.array(x, dtype=np.float64))
     while True:
-        if e & 1:
-            out = base.copy() if out is None else np.multiply(out, base, out=out)
+        if e & 1 and out is None:
+            out = base if e == 1 else base.copy()  # base is not squared again after its top bit
+        elif e & 1:
+            np.multiply(out, base, out=out)
         e >>= 1
         if not e:
             return out
@@ -291,9 +293,10 @@ class ContextLandscape:
             return self._outcome_row[codes]
         if self._outcomes is not None:
             return self._outcomes[contexts, codes]
+        if self._row is not None:  # one problem: contexts do not matter
+            return self._normalise(self._row[codes], self.max_fitness[0])
         contexts = np.asarray(contexts, dtype=np.int64)
-        best = self.max_fitness[0] if self._row is not None else self.max_fitness[contexts]
-        return self._normalise(self.fitness(codes, contexts), best)
+        return self._normalise(self.fitness(codes, contexts), self.max_fitness[contexts])
 
     def _normalise(self, fitness: np.ndarray, best: np.ndarray) -> np.ndarray:
         """(F / max F) ** exponent, clamped at 1 for an approximate maximum below the truth."""

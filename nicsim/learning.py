@@ -272,10 +272,13 @@ def share_adopted(model: NICModel) -> None:
 
 
 # -- copy_best (Lazer & Friedman 2007) and conformity -----------------------------------------
+BIT = np.int64(1) << np.arange(62, dtype=np.int64)  # BIT[i]: the code of component i alone
+
+
 def _local_flip(model: NICModel, rng) -> np.ndarray:
     """Each district's practice with one random component flipped."""
     bits = rng.integers(0, model.p.n_components, len(model.districts))
-    return model.practice ^ (np.int64(1) << bits)
+    return model.practice ^ BIT[bits]  # a look-up: cheaper than shifting, for 100 districts
 
 
 def _move(

@@ -301,7 +301,8 @@ class ContextLandscape:
     def _normalise(self, fitness: np.ndarray, best: np.ndarray) -> np.ndarray:
         """(F / max F) ** exponent, clamped at 1 for an approximate maximum below the truth."""
         ratio = np.asarray(fitness / best)
-        np.minimum(ratio, 1.0, out=ratio)
+        if not self.exact:  # an exact maximum is never exceeded (same sums, bit for bit)
+            np.minimum(ratio, 1.0, out=ratio)
         return power(ratio, self.exponent, overwrite=True)
 
     def shared_fitness(self, codes: np.ndarray) -> np.ndarray:

@@ -357,11 +357,12 @@ def copy_best(model: NICModel) -> None:
     n = len(model.districts)
     practice, outcome = model.practice[:n], model.outcome[:n]
     candidate = _local_flip(model, rng)
-    look = rng.random(n) < p.velocity  # those who do not look do the local search
+    look = rng.random(n)  # drawn even when everyone looks (velocity 1): the same stream
     best = best_neighbours(model)
     better = outcome[best] > outcome  # best[-1]: read, then masked
-    better &= look
     better &= best >= 0
+    if p.velocity < 1:  # those who do not look do the local search
+        better &= look < p.velocity
     theirs = practice[best]
     if p.copy_error > 0 and better.any():
         copying = better.nonzero()[0]

@@ -34,7 +34,8 @@ def min_outcome(model: NICModel) -> float:
 def outcome_sd(model: NICModel) -> float:
     x = _outcomes(model)
     deviation = x - np.add.reduce(x) / x.size  # numpy's std, without its per-call overhead
-    return math.sqrt(np.add.reduce(deviation * deviation) / x.size)
+    deviation *= deviation
+    return math.sqrt(np.add.reduce(deviation) / x.size)
 
 
 def equity_gap(model: NICModel) -> float:
@@ -42,7 +43,7 @@ def equity_gap(model: NICModel) -> float:
     x = _outcomes(model).copy()
     x.sort()
     q = max(1, len(x) // 4)
-    return float(np.add.reduce(x[-q:]) / q - np.add.reduce(x[:q]) / q)
+    return float(np.add.reduce(x[-q:])) / q - float(np.add.reduce(x[:q])) / q  # Python floats
 
 
 def share_at_best(model: NICModel) -> float:
@@ -79,8 +80,10 @@ def mean_skill(model: NICModel) -> float:
 
 def ideas_in_circulation(model: NICModel) -> int:
     """Distinct ideas waiting in some district's inbox, not yet tested or practised there."""
+    if model.p.learning != "pdsa":  # only PDSA tests ideas, shares them or gives a hub any
+        return 0
     receivers = [d for d in model.districts if d.inbox]
-    if not receivers:  # copy_best and conformity never send ideas
+    if not receivers:
         return 0
     practices = model.practice.tolist()
     return len(set().union(*[d.pending_at(practices[d.node]) for d in receivers]))

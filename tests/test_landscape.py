@@ -301,6 +301,16 @@ def test_full_table_equals_direct_evaluation_bit_for_bit(n, k):
     np.testing.assert_array_equal(land.full_table(), land.fitness(all_codes(n)))
 
 
+@pytest.mark.parametrize(("n", "k"), [(1, 0), (7, 2), (9, 5), (12, 3)])
+@pytest.mark.parametrize("block_bits", [1, 4])
+def test_full_table_summed_in_blocks_equals_direct_evaluation(n, k, block_bits, monkeypatch):
+    """Summed a block at a time (here blocks far smaller than the table, so the block
+    number reads some of each group's bits), the table is still exactly the direct one."""
+    monkeypatch.setattr("nicsim.landscape.BLOCK_BITS", block_bits)
+    land = NKLandscape.random(n, k, np.random.default_rng(n * 17 + k))
+    np.testing.assert_array_equal(land.full_table(), land.fitness(all_codes(n)))
+
+
 def test_full_table_of_hand_landscape():
     np.testing.assert_allclose(NKLandscape(DEPS_3, TABLE_3).full_table(), EXPECTED_3, atol=1e-15)
 

@@ -85,6 +85,16 @@ def test_copy_best_needs_no_leaders():
     assert series["mean_outcome"][-1] >= series["mean_outcome"][0]
 
 
+@pytest.mark.parametrize("learning", ["copy_best", "conformity"])
+def test_rules_without_ideas_leave_every_inbox_empty(learning):
+    """ideas_in_circulation reports 0 for these rules without scanning: no idea is ever
+    sent, not even by a hub convening every month."""
+    p = Params(learning=learning, design="hub", convening_interval=1, steps=6)
+    m = NICModel(p, seed=4).run()
+    assert not any(d.inbox for d in m.districts)
+    assert metrics.timeseries(m)["ideas_in_circulation"].tolist() == [0] * 7
+
+
 def test_pdsa_improves_the_mean_outcome_on_average():
     """Statistical: over 8 seeds PDSA raises the mean outcome in 36 months, every time."""
     gains = []

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from .model import NICModel
 
 
+_NONE_SENT: list[int] = []  # never appended to: only adopted trials have ties to cross
+
+
 class Trial:
     """A district's own PDSA record on one idea: who ran each test and the gain observed.
 
@@ -40,7 +43,7 @@ class Trial:
         self.total = 0.0
         # adopted: the ties this idea has not crossed yet. Sharing the same evidence along a
         # tie twice changes nothing for the receiver, so each tie is tried until it succeeds.
-        self.unsent: list[int] = []
+        self.unsent: list[int] = _NONE_SENT  # a list of its own once adopted
         self.shared: Evidence | None = None  # adopted: the evidence it travels with
 
     def __repr__(self) -> str:
@@ -258,12 +261,19 @@ class District(FixedAgent):
         """A month's tests: ``plan``'s runs of (idea, tests), run by ``leader_ids`` in
         turn, observing ``gains``. The first tests of an idea not under test open its
         record."""
-        testing, change = self.testing, self.model.pool.change
+        testing, pool = self.testing, self.model.pool
+        entries = pool.entries
         j = 0
         for idea, tests in plan:
             trial = testing.get(idea.key) or self.start_trial(idea)
             k = j + tests
-            change(trial.idea, tests, trial.add(leader_ids[j:k], gains[j:k]))
+            total = trial.add(leader_ids[j:k], gains[j:k])
+            entry = entries.get(idea.key)
+            if entry is None:  # the pool's own bookkeeping for an idea it does not hold yet
+                pool.change(trial.idea, tests, total)
+            else:  # adding tests, the common case of Pool.change, inline
+                entry[0] += tests
+                entry[1] += total
             j = k
 
     def revise(self, trial: Trial, leader_ids: list[int], gains: list[float]) -> None:

@@ -318,11 +318,13 @@ class NICModel(mesa.Model):
         """Each leader leaves with the monthly hazard implied by the annual turnover rate."""
         if self.p.turnover_rate == 0 or self.p.leaders_per_district == 0:
             return
-        leaders = self.leaders
         monthly = 1 - (1 - self.p.turnover_rate) ** (1 / 12)
-        leaving = (self.rng.random(len(leaders)) < monthly).nonzero()[0].tolist()
-        for i in leaving:
-            leaders[i].leave()
+        # one draw per leader, in the order of ``leaders`` (one per post)
+        leaving = (self.rng.random(self.skill.size) < monthly).nonzero()[0].tolist()
+        if leaving:
+            leaders = self.leaders
+            for i in leaving:
+                leaders[i].leave()
         self.counts["leader_departures"] += len(leaving)
 
     def release(self) -> None:

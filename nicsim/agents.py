@@ -22,9 +22,6 @@ if TYPE_CHECKING:
     from .model import NICModel
 
 
-_NONE_SENT: list[int] = []  # never appended to: only adopted trials have ties to cross
-
-
 class Trial:
     """A district's own PDSA record on one idea: who ran each test and the gain observed.
 
@@ -43,7 +40,7 @@ class Trial:
         self.total = 0.0
         # adopted: the ties this idea has not crossed yet. Sharing the same evidence along a
         # tie twice changes nothing for the receiver, so each tie is tried until it succeeds.
-        self.unsent: list[int] = _NONE_SENT  # a list of its own once adopted
+        self.unsent: list[int] | tuple = ()  # a list of its own once adopted
         self.shared: Evidence | None = None  # adopted: the evidence it travels with
 
     def __repr__(self) -> str:

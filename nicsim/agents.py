@@ -51,14 +51,6 @@ class Trial:
         """(leader id, observed gain) of each test, in the order they were run."""
         return list(zip(self.leaders, self.gains, strict=True))
 
-    def add(self, leader_ids: list[int], gains: list[float]) -> float:
-        """Tests by these leaders with these observed gains; returns the gains' sum."""
-        self.leaders += leader_ids
-        self.gains += gains
-        total = sum(gains)
-        self.total += total
-        return total
-
     def keep(self, leader_ids: list[int], gains: list[float]) -> None:
         """Replace the results (a leader left, or the practice changed under the test)."""
         self.leaders = leader_ids
@@ -264,7 +256,11 @@ class District(FixedAgent):
         for idea, tests in plan:
             trial = testing.get(idea.key) or self.start_trial(idea)
             k = j + tests
-            total = trial.add(leader_ids[j:k], gains[j:k])
+            observed = gains[j:k]
+            trial.leaders += leader_ids[j:k]
+            trial.gains += observed
+            total = sum(observed)
+            trial.total += total
             entry = entries.get(idea.key)
             if entry is None:  # the pool's own bookkeeping for an idea it does not hold yet
                 pool.change(trial.idea, tests, total)
@@ -279,16 +275,18 @@ class District(FixedAgent):
         trial.keep(leader_ids, gains)
         self.model.pool.change(trial.idea, len(gains) - before, trial.total - total)
 
-    def close_trial(self, trial: Trial, status: str) -> None:
-        """Adopt or reject an idea under test; an adopted one starts on its way out."""
+    def reject(self, trial: Trial) -> None:
+        """Close an idea under test as rejected."""
+        del self.testing[trial.idea.key]
+        trial.status = "rejected"
+
+    def adopt(self, trial: Trial) -> None:
+        """Close an idea under test as adopted; it starts on its way out."""
         key = trial.idea.key
         del self.testing[key]
-        if status == "adopted":
-            self.adopted[key] = trial
-            trial.adopt(self.share_ties()[:])  # a copy: the trial crosses them off
-            self.model.outbox[trial] = self
-        else:
-            trial.status = status
+        self.adopted[key] = trial
+        trial.adopt(self.share_ties()[:])  # a copy: the trial crosses them off
+        self.model.outbox[trial] = self
 
     def embodied_adoptions(self) -> list[tuple[ChangeIdea, Evidence]]:
         """Adopted ideas still part of the practice, with this district's own evidence."""

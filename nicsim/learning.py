@@ -213,12 +213,12 @@ def decide(district: District, need: int, threshold: float) -> ChangeIdea | None
             continue
         mean = t.total / n
         if mean <= threshold:
-            district.close_trial(t, "rejected")
+            district.reject(t)
         elif best is None or (mean, t.idea.key) > best_rank:
             best, best_rank = t, (mean, t.idea.key)
     if best is None:
         return None
-    district.close_trial(best, "adopted")
+    district.adopt(best)
     for t in district.testing.values():
         if t.gains:
             district.revise(t, [], [])

@@ -326,11 +326,12 @@ class District(FixedAgent):
         for trial in hits:
             leaders, gains = trial.leaders, trial.gains
             if leaders.count(leader_id) < len(leaders):  # others' tests stay on record
-                self.revise(
-                    trial,
-                    [x for x in leaders if x != leader_id],
-                    [g for x, g in zip(leaders, gains, strict=True) if x != leader_id],
-                )
+                ids, kept = [], []
+                for x, g in zip(leaders, gains, strict=True):
+                    if x != leader_id:
+                        ids.append(x)
+                        kept.append(g)
+                self.revise(trial, ids, kept)
                 continue
             self.revise(trial, [], [])
             key = trial.idea.key

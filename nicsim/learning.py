@@ -93,10 +93,9 @@ def plan_tests(
                 under_test.append((done, key, idea))
         if len(under_test) > 1:
             under_test.sort(reverse=True)
-        for done, key, idea in under_test:
+        for done, _, idea in under_test:  # in ``trials``: the checks below skip them
             tests = need - done if need - done < left else left
             plan.append((idea, tests))
-            planned.add(key)
             left -= tests
             if not left:
                 return plan
@@ -132,11 +131,12 @@ def plan_tests(
                 break
             for component in tries:  # prefer a variation not tried yet
                 idea = variations[component]
-                if idea.key not in trials and idea.key not in planned:
+                key = idea.key
+                if key not in trials and key not in planned:
                     break
             tests = need if need < left else left
             plan.append((idea, tests))
-            planned.add(idea.key)
+            planned.add(key)
             left -= tests
     return plan
 

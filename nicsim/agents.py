@@ -55,7 +55,7 @@ class Trial:
         """Replace the results (a leader left, or the practice changed under the test)."""
         self.leaders = leader_ids
         self.gains = gains
-        self.total = sum(gains)
+        self.total = running_sum(gains)
 
     @property
     def evidence(self) -> Evidence:
@@ -259,7 +259,9 @@ class District(FixedAgent):
             observed = gains[j:k]
             trial.leaders += leader_ids[j:k]
             trial.gains += observed
-            total = sum(observed)
+            total = 0.0  # ``running_sum``, inline on this hot path
+            for gain in observed:
+                total += gain
             trial.total += total
             entry = entries.get(idea.key)
             if entry is None:  # the pool's own bookkeeping for an idea it does not hold yet
@@ -443,6 +445,15 @@ class Hub(FixedAgent):
             a, b = self.members[a].node, self.members[b].node
             if not m.graph.has_edge(a, b):
                 m.add_tie(a, b, "cross")
+
+
+def running_sum(gains: list[float]) -> float:
+    """Gains added left to right from 0.0: what ``sum`` gives before Python 3.12 (whose
+    ``sum`` of floats is compensated), so totals do not depend on the Python version."""
+    total = 0.0
+    for gain in gains:
+        total += gain
+    return total
 
 
 def strongest(evidence) -> Evidence:

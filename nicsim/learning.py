@@ -50,18 +50,23 @@ def research(model: NICModel) -> None:
     bits = np.int64(1) << u[..., :n].argsort(axis=-1)[..., :width]  # distinct components
     # column 0 is no change (the practice itself): argmax stays there unless a candidate
     # is strictly better
-    masks = np.zeros((m, c + 1), dtype=np.int64)
-    np.add.reduce(bits[..., :2], axis=-1, out=masks[:, 1:])
     if width == 3:  # the third component half the time
-        masks[:, 1:] += bits[..., 2] * (u[..., n] < 0.5)
+        bits[..., 2] *= u[..., n] < 0.5
+    masks = np.zeros((m, c + 1), dtype=np.int64)
+    np.add.reduce(bits, axis=-1, out=masks[:, 1:])
     x = model.practice[nodes[offering]]
     best = model.landscape.shared_fitness(x[:, None] ^ masks).argmax(axis=1)
-    for r in best.nonzero()[0].tolist():
-        mask, practice = int(masks[r, best[r]]), int(x[r])
-        district = model.agent_at[int(nodes[offering[r]])]
-        district.research.append(
-            ChangeIdea(mask, ~practice & mask, "university", int(sources[offering[r]]))
-        )
+    rows = best.nonzero()[0]  # offers that beat the practice, read out in bulk
+    offers = zip(
+        masks[rows, best[rows]].tolist(),
+        x[rows].tolist(),
+        nodes[offering[rows]].tolist(),
+        sources[offering[rows]].tolist(),
+        strict=True,
+    )
+    for mask, practice, node, source in offers:
+        idea = ChangeIdea(mask, ~practice & mask, "university", source)
+        model.agent_at[node].research.append(idea)
 
 
 def plan_tests(
@@ -169,13 +174,14 @@ def pdsa(model: NICModel) -> None:
         plans.append((district, plan, ids, start, end))
         posts += slot_posts
     tested = np.repeat(np.array(codes, dtype=np.int64), runs)
-    observed = []
+    observed, true, before = [], [], []
     if tested.size:
         posts_a = np.array(posts)
         nodes = posts_a // p.leaders_per_district  # each post is held in one district
-        true_gain = model.score(tested, nodes) - model.outcome[nodes]
+        true_a, before_a = model.score(tested, nodes), model.outcome[nodes]
         noise = rng.standard_normal(tested.size) * noise_sd(p, model.skill[posts_a])
-        observed = (true_gain + noise).tolist()
+        observed = (true_a - before_a + noise).tolist()
+        true, before = true_a.tolist(), before_a.tolist()
         learn_by_doing(p, model.skill, per_leader)
     model.counts["tests_run"] += tested.size
 
@@ -184,17 +190,23 @@ def pdsa(model: NICModel) -> None:
         if end > start:
             district.record(plan, ids, observed[start:end])
         idea = decide(district, need, threshold)
-        if idea is not None:
-            adopted.append((district, idea))
-    if adopted:
-        nodes_a = np.array([d.node for d, _ in adopted])
-        after = np.array([idea.apply(practices[d.node]) for d, idea in adopted], dtype=np.int64)
-        scores = model.score(after, nodes_a)
+        if idea is None:
+            continue
+        # only this month's tests make a trial ready, so the adopted idea is in the plan:
+        # its practice and true outcome are those its tests tried
+        k = start
+        for tried, tests in plan:
+            if tried.key == idea.key:
+                break
+            k += tests
+        adopted.append((district, idea.apply(practices[district.node]), k))
+    if adopted:  # every district has decided: the new practices take effect together
         model.counts["ideas_adopted"] += len(adopted)
-        model.counts["false_adoptions"] += int(np.count_nonzero(scores < model.outcome[nodes_a]))
-        model.practice[nodes_a] = after
-        model.outcome[nodes_a] = scores
-        for district, _ in adopted:
+        for district, practice, k in adopted:
+            model.practice[district.node] = practice
+            model.outcome[district.node] = true[k]
+            model.counts["false_adoptions"] += true[k] < before[k]
+        for district, _, _ in adopted:
             district.refresh_outbox()
     share_adopted(model)
 

@@ -51,12 +51,6 @@ class Trial:
         """(leader id, observed gain) of each test, in the order they were run."""
         return list(zip(self.leaders, self.gains, strict=True))
 
-    def keep(self, leader_ids: list[int], gains: list[float]) -> None:
-        """Replace the results (a leader left, or the practice changed under the test)."""
-        self.leaders = leader_ids
-        self.gains = gains
-        self.total = running_sum(gains)
-
     @property
     def evidence(self) -> Evidence:
         n = len(self.gains)
@@ -272,9 +266,10 @@ class District(FixedAgent):
             j = k
 
     def revise(self, trial: Trial, leader_ids: list[int], gains: list[float]) -> None:
-        """Replace a record's results (see :meth:`Trial.keep`), keeping the pool in step."""
+        """Replace a record's results (a leader left, or the practice changed under the
+        tests), keeping the pool in step."""
         before, total = len(trial.gains), trial.total
-        trial.keep(leader_ids, gains)
+        trial.leaders, trial.gains, trial.total = leader_ids, gains, running_sum(gains)
         self.model.pool.change(trial.idea, len(gains) - before, trial.total - total)
 
     def reject(self, trial: Trial) -> None:

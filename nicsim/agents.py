@@ -162,12 +162,12 @@ class District(FixedAgent):
             and key not in self.trials
             and (practice & ~idea.mask) | idea.values != practice  # not practised already
         ):
-            self._pending[key] = (idea, evidence or max(by_sender.values()))  # ``strongest``
+            self._pending[key] = (idea, evidence or max(by_sender.values()))  # strongest()
 
     def _note_pending(self, key, entry, practice: int) -> None:
         idea, by_sender = entry
         if (practice & ~idea.mask) | idea.values != practice:  # not practised already
-            self._pending[key] = (idea, max(by_sender.values()))  # see ``strongest``
+            self._pending[key] = (idea, strongest(by_sender.values()))
 
     @property
     def pending(self) -> dict[tuple[int, int], tuple[ChangeIdea, Evidence]]:

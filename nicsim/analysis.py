@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtr, stdtrit  # Student t: what scipy.stats.t calls, lighter to load
 
 
 def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
@@ -23,12 +22,16 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
     m = float(x.mean())
     if x.size < 2:
         return m, float("nan"), float("nan")
+    from scipy.special import stdtrit  # Student t quantiles, loaded on use
+
     half = float(stdtrit(x.size - 1, 0.5 + level / 2) * x.std(ddof=1) / np.sqrt(x.size))
     return m, m - half, m + half
 
 
 def band(ts: pd.DataFrame, metric: str, level: float = 0.95) -> pd.DataFrame:
     """Per-step mean of ``metric`` across runs with its t confidence band."""
+    from scipy.special import stdtrit
+
     g = ts.groupby("step")[metric]
     mean, sd, n = g.mean(), g.std(ddof=1), g.count()
     tq = stdtrit(np.maximum(n - 1, 1), 0.5 + level / 2)
@@ -79,6 +82,8 @@ def paired_difference(treatment, reference, level: float = 0.95) -> PairedResult
         dz = 0.0 if m == 0 else float(np.sign(m) * np.inf)
     else:
         t = m / (sd / np.sqrt(n))
+        from scipy.special import stdtr  # Student t: what scipy.stats.t calls, lighter
+
         p = float(2 * stdtr(n - 1, -abs(t)))
         dz = m / sd
     return PairedResult(n, m, lo, hi, float(t), p, float(dz))

@@ -24,7 +24,6 @@ import pandas as pd
 
 from .analysis import at_steps, head_to_head, summary_at, trajectories
 from .params import ConfigError
-from .plots import against_parameter, trajectory_panels
 from .report import _estimate, markdown_table
 from .store import write_text
 
@@ -143,6 +142,8 @@ def crossover(traj: pd.DataFrame, a: str, b: str, metric: str = "mean_outcome") 
 
 def lazer_friedman_report(root: Path) -> str:
     """Figures and ``summary.md`` for Lazer & Friedman (2007) from the condensed sweeps."""
+    from .plots import against_parameter, trajectory_panels  # matplotlib: only to draw
+
     data = {}
     for name in LF_SWEEPS:
         # a sweep not run, or not finished yet, is listed as missing below

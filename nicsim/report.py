@@ -20,7 +20,6 @@ from .analysis import group_order, group_summary, paired_differences, summary_ta
 from .experiments import Plan
 from .models import REGISTRY, ModelSpec, for_params
 from .params import DEFAULT_MODEL, ConfigError
-from .plots import group_trajectories, outcome_figure, sensitivity_figure
 from .sensitivity import Design
 from .store import write_text
 
@@ -328,6 +327,8 @@ def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str
     The headline metric, the figure's panels and ``metrics`` (by default) come from the
     plan's registered model.
     """
+    from .plots import group_trajectories, outcome_figure  # matplotlib: only to draw
+
     spec = for_params(plan.base)
     metrics = list(spec.report_metrics) if metrics is None else metrics
     panels = [(metric, label) for metric, label, _ in spec.panels]
@@ -360,6 +361,8 @@ def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str
 
 def write_sensitivity(out: Path, design: Design, metric: str) -> str:
     """Analyse a sensitivity experiment's stored outputs: sensitivity.md and a figure."""
+    from .plots import sensitivity_figure
+
     runs = pd.read_csv(out / "runs.csv")
     y = sensitivity.outputs(runs, design, metric)
     table = sensitivity.analyze(design.problem, design.x, y, design.method, seed=design.plan.seed)

@@ -232,6 +232,7 @@ def test_the_command_line_starts_without_loading_models_or_plots():
     a parallel sweep's main never runs a model, and `--help` should be instant."""
     code = (
         "import sys, nicsim, nicsim.cli\n"
+        "nicsim.cli.build_parser()\n"
         "print(sorted(m for m in ('mesa', 'scipy', 'matplotlib') if m in sys.modules))\n"
         "nicsim.NICModel\n"
         "print('mesa' in sys.modules)\n"

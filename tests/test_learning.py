@@ -268,3 +268,20 @@ def test_running_pool_equals_pooling_every_record_afresh():
         [e.mean_gain for _, e in running], [e.mean_gain for _, e in fresh.evidence()], atol=1e-12
     )
     assert len(running) > 20
+
+
+def test_a_change_idea_is_a_value_equal_by_its_fields():
+    """Ideas are compared, hashed, copied and pickled by (mask, values, origin, source);
+    ``key`` is the change alone, the same whoever proposed it."""
+    import pickle
+
+    a = ChangeIdea(0b101, 0b001, "university", 7)
+    assert a == ChangeIdea(5, 1, "university", 7) and hash(a) == hash(
+        ChangeIdea(5, 1, "university", 7)
+    )
+    hub = a._replace(origin="hub", source=40)
+    assert hub != a and hub.key == a.key == (5, 1)
+    assert (hub.mask, hub.values, hub.origin, hub.source) == (5, 1, "hub", 40)
+    assert pickle.loads(pickle.dumps(hub)) == hub
+    assert a.apply(0b110) == 0b011 and a.components() == [0, 2]
+    assert len({a, ChangeIdea(5, 1, "university", 7), hub}) == 2

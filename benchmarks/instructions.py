@@ -16,7 +16,6 @@ on just before the first run and off after the last.
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 import subprocess
@@ -24,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from trees import THIS, comparison_parser
 
 CHILD = """
 import os, subprocess, sys
@@ -65,16 +64,13 @@ def instructions(tree: Path, runs: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("other", type=Path, help="source tree of the version to compare against")
+    ap = comparison_parser(__doc__)
     ap.add_argument("--runs", type=int, default=2, help="default runs counted (default 2)")
     args = ap.parse_args(argv)
-    if not (args.other / "nicsim" / "model.py").is_file():
-        ap.error(f"{args.other} has no nicsim/model.py: give the root of a nicsim source tree")
     if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
         ap.error("needs valgrind (callgrind and callgrind_control): apt-get install valgrind")
-    other = instructions(args.other.resolve(), args.runs)
-    this = instructions(HERE.parent, args.runs)
+    other = instructions(args.other, args.runs)
+    this = instructions(THIS, args.runs)
     print(
         f"NIC default, instructions per run over {args.runs} runs: "
         f"other {other / args.runs / 1e6:.1f} M, this {this / args.runs / 1e6:.1f} M; "

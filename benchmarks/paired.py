@@ -12,7 +12,6 @@ older commit); its ``nicsim`` package is copied and imported under another name.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import shutil
 import statistics
@@ -21,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from trees import THIS, comparison_parser
 
 
 def load(tree: Path, name: str, into: Path):
@@ -42,17 +41,14 @@ def per_agent_step(model_module, params_module, seed: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("other", type=Path, help="source tree of the version to compare against")
+    ap = comparison_parser(__doc__)
     ap.add_argument("--rounds", type=int, default=5, help="rounds of 10 seeds (default 5)")
     args = ap.parse_args(argv)
-    if not (args.other / "nicsim" / "model.py").is_file():
-        ap.error(f"{args.other} has no nicsim/model.py: give the root of a nicsim source tree")
     with tempfile.TemporaryDirectory() as tmp:
         sys.path.insert(0, tmp)
         versions = {
             "other": load(args.other, "nicsim_other", Path(tmp)),
-            "this": load(HERE.parent, "nicsim_this", Path(tmp)),
+            "this": load(THIS, "nicsim_this", Path(tmp)),
         }
         times: dict[str, list[float]] = {"other": [], "this": []}
         for r in range(args.rounds):

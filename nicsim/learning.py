@@ -199,6 +199,8 @@ def pdsa(model: NICModel) -> None:
             if tried.key == idea.key:
                 break
             k += tests
+        else:  # pragma: no cover - would be a broken invariant, never a user's input
+            raise RuntimeError(f"district {district.node} adopted {idea} untested this month")
         adopted.append((district, idea.apply(practices[district.node]), k))
     if adopted:  # every district has decided: the new practices take effect together
         model.counts["ideas_adopted"] += len(adopted)

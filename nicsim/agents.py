@@ -75,6 +75,8 @@ class Pool:
         self.entries: dict[tuple[int, int], list] = {}
 
     def change(self, idea: ChangeIdea, tests: int, total: float) -> None:
+        """Add ``tests`` (negative: remove) with summed gain ``total`` to ``idea``'s entry.
+        ``District.record`` does the common case, adding to an existing entry, inline."""
         key = idea.key
         entry = self.entries.get(key)
         if entry is None:

@@ -33,17 +33,18 @@ class ChangeIdea:
         self.source = source
         self.key = (mask, values)
 
-    def _fields(self) -> tuple[int, int, str, int]:
+    def _as_tuple(self) -> tuple[int, int, str, int]:
+        """What an idea is equal, hashed and pickled by (a named tuple's own fields)."""
         return (self.mask, self.values, self.origin, self.source)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ChangeIdea) and self._fields() == other._fields()
+        return isinstance(other, ChangeIdea) and self._as_tuple() == other._as_tuple()
 
     def __hash__(self) -> int:
-        return hash(self._fields())
+        return hash(self._as_tuple())
 
     def __reduce__(self):
-        return (ChangeIdea, self._fields())
+        return (ChangeIdea, self._as_tuple())
 
     def __repr__(self) -> str:
         return (
@@ -53,7 +54,7 @@ class ChangeIdea:
 
     def _replace(self, **changes) -> ChangeIdea:
         """A copy with some fields changed (the named-tuple idiom)."""
-        fields = dict(zip(("mask", "values", "origin", "source"), self._fields(), strict=True))
+        fields = dict(zip(("mask", "values", "origin", "source"), self._as_tuple(), strict=True))
         return ChangeIdea(**{**fields, **changes})
 
     def apply(self, practice: int) -> int:

@@ -48,7 +48,7 @@ def equity_gap(model: NICModel) -> float:
     x = _outcomes(model).copy()
     x.sort()
     q = max(1, len(x) // 4)
-    return float(np.add.reduce(x[-q:])) / q - float(np.add.reduce(x[:q])) / q  # Python floats
+    return _mean(x[-q:]) - _mean(x[:q])
 
 
 def share_at_best(model: NICModel) -> float:

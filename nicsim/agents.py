@@ -267,12 +267,15 @@ class District(FixedAgent):
                 entry[1] += total
             j = k
 
-    def revise(self, trial: Trial, leader_ids: list[int], gains: list[float]) -> None:
+    def revise(
+        self, trial: Trial, leader_ids: list[int], gains: list[float], total: float | None = None
+    ) -> None:
         """Replace a record's results (a leader left, or the practice changed under the
-        tests), keeping the pool in step."""
-        before, total = len(trial.gains), trial.total
-        trial.leaders, trial.gains, trial.total = leader_ids, gains, running_sum(gains)
-        self.model.pool.change(trial.idea, len(gains) - before, trial.total - total)
+        tests), keeping the pool in step. ``total``: ``running_sum(gains)``, if known."""
+        before, old = len(trial.gains), trial.total
+        trial.leaders, trial.gains = leader_ids, gains
+        trial.total = running_sum(gains) if total is None else total
+        self.model.pool.change(trial.idea, len(gains) - before, trial.total - old)
 
     def reject(self, trial: Trial) -> None:
         """Close an idea under test as rejected."""
@@ -323,14 +326,16 @@ class District(FixedAgent):
         """A departing leader takes the knowledge of tests not yet adopted."""
         hits = [t for t in self.trials.values() if leader_id in t.leaders and t.status != "adopted"]
         for trial in hits:
-            leaders, gains = trial.leaders, trial.gains
+            leaders = trial.leaders
             if leaders.count(leader_id) < len(leaders):  # others' tests stay on record
                 ids, kept = [], []
-                for x, g in zip(leaders, gains, strict=True):
+                total = 0.0  # ``running_sum`` of what is kept, as ``revise`` would
+                for x, g in zip(leaders, trial.gains, strict=True):
                     if x != leader_id:
                         ids.append(x)
                         kept.append(g)
-                self.revise(trial, ids, kept)
+                        total += g
+                self.revise(trial, ids, kept, total)
                 continue
             self.revise(trial, [], [])
             key = trial.idea.key

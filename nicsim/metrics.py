@@ -45,8 +45,7 @@ def outcome_sd(model: NICModel) -> float:
 
 def equity_gap(model: NICModel) -> float:
     """Mean of the top quarter of districts minus the mean of the bottom quarter."""
-    x = _outcomes(model).copy()
-    x.sort()
+    x = np.sort(_outcomes(model))
     q = max(1, len(x) // 4)
     return _mean(x[-q:]) - _mean(x[:q])
 

@@ -321,10 +321,11 @@ class NICModel(mesa.Model):
         monthly = 1 - (1 - self.p.turnover_rate) ** (1 / 12)
         # one draw per leader, in the order of ``leaders`` (one per post)
         leaving = (self.rng.random(self.skill.size) < monthly).nonzero()[0].tolist()
-        if leaving:
-            leaders = self.leaders
-            for i in leaving:
-                leaders[i].leave()
+        if leaving:  # leaver i is the i-th of ``leaders`` (every district has ``per``), all
+            # found before anyone leaves: a novice joins the end of the district's list
+            per, districts = self.p.leaders_per_district, self.districts
+            for leader in [districts[i // per].leaders[i % per] for i in leaving]:
+                leader.leave()
         self.counts["leader_departures"] += len(leaving)
 
     def release(self) -> None:

@@ -1,6 +1,6 @@
 """Instructions executed by default NIC runs: this tree against another, counted by valgrind.
 
-Time on this shared machine drifts by 10 to 30% within an hour, which hides a change of a
+Time on this shared machine varies by up to 1.8x within minutes, which hides a change of a
 few percent even in paired timing. An instruction count does not drift: the same code,
 seeds and inputs execute the same instructions whatever else the machine is doing. It is
 not time (a numpy call and a cache miss weigh differently), but it tells reliably whether a

@@ -1,6 +1,6 @@
 """Paired timing of the NIC model: this tree against another version, in one process.
 
-This machine's speed drifts by 10 to 30% within an hour, which hides a 5% change between
+This machine's speed varies by up to 1.8x within minutes, which hides a 5% change between
 two benchmark runs. Here both versions run in the same process, alternating seed by seed
 (and which goes first), so drift hits both alike; the median of the per-seed ratios is
 the comparison. The other version is a source tree (for example a ``git worktree`` of an

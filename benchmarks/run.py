@@ -312,6 +312,26 @@ def sweep(quick: bool) -> list[Result]:
     return [result]
 
 
+# -- the machine's own speed ----------------------------------------------------------------------
+def _fixed_python_work() -> int:
+    total = 0
+    for i in range(400_000):
+        total += i * i % 7
+    return total
+
+
+def machine_gauge(repeats: int = 7) -> str:
+    """How fast this machine runs plain Python right now: the median time of a fixed loop.
+
+    The host of a shared virtual machine lends it more or less speed from minute to minute
+    (on the development machine this loop has taken from 45 to 158 ms within three quiet
+    minutes), and every figure above moves with it. Printed before and after the
+    benchmarks, it says whether a run's figures were measured in a fast or a slow spell.
+    """
+    times = [timed(_fixed_python_work) * 1000 for _ in range(repeats)]
+    return f"median {statistics.median(times):.1f} ms (min {min(times):.1f}, max {max(times):.1f})"
+
+
 BENCHMARKS = {
     "lazer_friedman": lazer_friedman,
     "nic_default": nic_default,
@@ -326,10 +346,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
     args = ap.parse_args(argv)
     results = []
+    print(f"machine gauge before, a fixed pure-Python loop: {machine_gauge()}", flush=True)
     for name in args.only:
         for result in BENCHMARKS[name](args.quick):
             print(result.report(args.quick), flush=True)
             results.append(result)
+    print(f"machine gauge after: {machine_gauge()} (smaller is a faster machine)", flush=True)
     if args.quick:
         print("quick mode: sizes too small for the targets; nothing about time was checked")
         return 0

@@ -325,7 +325,7 @@ def machine_gauge(repeats: int = 7) -> str:
 
     The host of a shared virtual machine lends it more or less speed from minute to minute
     (on the development machine this loop has taken from 45 to 158 ms within three quiet
-    minutes), and every figure above moves with it. Printed before and after the
+    minutes), and every benchmark's figures move with it. Printed before and after the
     benchmarks, it says whether a run's figures were measured in a fast or a slow spell.
     """
     times = [timed(_fixed_python_work) * 1000 for _ in range(repeats)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import statistics
 import subprocess
 import sys
@@ -332,6 +333,25 @@ def machine_gauge(repeats: int = 7) -> str:
     return f"median {statistics.median(times):.1f} ms (min {min(times):.1f}, max {max(times):.1f})"
 
 
+def interpreter() -> str:
+    """Which Python runs the benchmarks, and whether its interpreter lives in a shared libpython.
+
+    Builds of the same Python differ in speed: on the development machine pyenv's CPython
+    3.11.7 (interpreter in a shared library, no profile-guided optimisation) ran the NIC
+    model 1.27 times as long as Debian's own 3.11 build (statically linked, optimised with
+    profiles), same code, paired runs (docs/PERFORMANCE.md, "Which Python").
+    """
+    maps = Path("/proc/self/maps")
+    if not maps.exists():
+        shared = "not known on this system"
+    else:
+        shared = "yes" if "libpython" in maps.read_text() else "no"
+    return (
+        f"{platform.python_implementation()} {platform.python_version()} at {sys.executable}; "
+        f"interpreter in a shared libpython: {shared}"
+    )
+
+
 BENCHMARKS = {
     "lazer_friedman": lazer_friedman,
     "nic_default": nic_default,
@@ -346,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
     args = ap.parse_args(argv)
     results = []
+    print(f"python: {interpreter()}")
     print(f"machine gauge before, a fixed pure-Python loop: {machine_gauge()}", flush=True)
     for name in args.only:
         for result in BENCHMARKS[name](args.quick):

@@ -31,17 +31,20 @@ class Trial:
 
     __slots__ = ("idea", "leaders", "gains", "status", "total", "unsent", "shared")
 
-    def __init__(self, idea: ChangeIdea) -> None:
+    def __init__(
+        self, idea: ChangeIdea, leaders: list[int], gains: list[float], total: float
+    ) -> None:
+        """A record opened with its first tests (lists it keeps), ``total`` their gain."""
         self.idea = idea
-        self.leaders: list[int] = []
-        self.gains: list[float] = []
+        self.leaders = leaders
+        self.gains = gains
         self.status = "testing"  # testing, adopted or rejected
         # the running sum of the gains: evidence is read far more than written
-        self.total = 0.0
-        # adopted: the ties this idea has not crossed yet. Sharing the same evidence along a
-        # tie twice changes nothing for the receiver, so each tie is tried until it succeeds.
-        self.unsent: list[int] | tuple = ()  # a list of its own once adopted
-        self.shared: Evidence | None = None  # adopted: the evidence it travels with
+        self.total = total
+        # Set by ``adopt``, and read only of adopted records (most records are rejected, so
+        # they are not set before): ``unsent``, the ties this idea has not crossed yet
+        # (sharing the same evidence along a tie twice changes nothing for the receiver, so
+        # each tie is tried until it succeeds), and ``shared``, the evidence it travels with.
 
     def __repr__(self) -> str:
         return f"Trial({self.idea!r}, {self.results!r}, {self.status!r})"
@@ -60,7 +63,7 @@ class Trial:
         """Close as adopted, to be shared along ``ties``; the evidence is final from now
         on (a re-test opens a new record), so it is worked out once for every message."""
         self.status = "adopted"
-        self.unsent = ties
+        self.unsent: list[int] = ties
         self.shared = self.evidence
 
 
@@ -212,22 +215,31 @@ class District(FixedAgent):
 
     def variations_at(self, practice: int) -> list[ChangeIdea]:
         """This district's own local variations of ``practice``: flipping component i is
-        item i. Made once per practice and idea (a district tries the same few flips
-        again and again, and its practice changes only when it adopts)."""
-        if practice != self._variations_for:
+        item i. Each idea is made once per district (a district tries the same few flips
+        again and again), and a change of practice replaces only the components it changed
+        (an adoption changes one to three)."""
+        before = self._variations_for
+        if practice != before:
+            if before < 0:
+                ideas = self._variations_at = [None] * self.model.p.n_components
+                changed = range(len(ideas))
+            else:
+                ideas, changed = self._variations_at, _bits(practice ^ before)
             made = self._variations
-            ideas = []
-            for i in range(self.model.p.n_components):
+            for i in changed:
                 key = (1 << i, ~practice & (1 << i))
                 idea = made.get(key)
                 if idea is None:
                     idea = made[key] = ChangeIdea(*key, "district", self.node)
-                ideas.append(idea)
-            self._variations_at, self._variations_for = ideas, practice
+                ideas[i] = idea
+            self._variations_for = practice
         return self._variations_at
 
-    def start_trial(self, idea: ChangeIdea) -> Trial:
-        """A new record for ``idea`` (replacing a closed one: a re-test starts afresh)."""
+    def start_trial(
+        self, idea: ChangeIdea, leader_ids: list[int], gains: list[float], total: float
+    ) -> Trial:
+        """A new record for ``idea`` with its first tests (replacing a closed one: a re-test
+        starts afresh). The pool is left to the caller, as for any tests recorded."""
         key = idea.key
         old = self.trials.get(key)
         if old is not None:
@@ -237,7 +249,7 @@ class District(FixedAgent):
                 del self.adopted[key]
         else:
             self._pending.pop(key, None)
-        trial = self.trials[key] = self.testing[key] = Trial(idea)
+        trial = self.trials[key] = self.testing[key] = Trial(idea, leader_ids, gains, total)
         return trial
 
     def record(
@@ -250,16 +262,20 @@ class District(FixedAgent):
         entries = pool.entries
         j = 0
         for idea, tests in plan:
-            trial = testing.get(idea.key) or self.start_trial(idea)
+            key = idea.key
             k = j + tests
             observed = gains[j:k]
-            trial.leaders += leader_ids[j:k]
-            trial.gains += observed
             total = 0.0  # ``running_sum``, inline on this hot path
             for gain in observed:
                 total += gain
-            trial.total += total
-            entry = entries.get(idea.key)
+            trial = testing.get(key)
+            if trial is None:
+                trial = self.start_trial(idea, leader_ids[j:k], observed, total)
+            else:
+                trial.leaders += leader_ids[j:k]
+                trial.gains += observed
+                trial.total += total
+            entry = entries.get(key)
             if entry is None:  # the pool's own bookkeeping for an idea it does not hold yet
                 pool.change(trial.idea, tests, total)
             else:  # adding tests, the common case of Pool.change, inline
@@ -447,6 +463,16 @@ class Hub(FixedAgent):
             a, b = self.members[a].node, self.members[b].node
             if not m.graph.has_edge(a, b):
                 m.add_tie(a, b, "cross")
+
+
+def _bits(code: int) -> list[int]:
+    """The components set in ``code``, lowest first."""
+    out = []
+    while code:
+        low = code & -code
+        out.append(low.bit_length() - 1)
+        code ^= low
+    return out
 
 
 def running_sum(gains: list[float]) -> float:

@@ -59,10 +59,11 @@ def research(model: NICModel) -> None:
     # is strictly better
     masks = np.zeros((m, c + 1), dtype=np.int64)
     np.add.reduce(bits, axis=-1, out=masks[:, 1:])
-    x = model.practice[nodes[offering]]
+    takers = nodes[offering]
+    x = model.practice[takers]
     best = model.landscape.shared_fitness(x[:, None] ^ masks).argmax(axis=1).tolist()
     masks, practices = masks.tolist(), x.tolist()  # read out as lists: a few offers a month
-    takers, offerers = nodes[offering].tolist(), sources[offering].tolist()
+    takers, offerers = takers.tolist(), sources[offering].tolist()
     for i, j in enumerate(best):
         if j:  # an offer that beats the practice
             mask = masks[i][j]
@@ -267,23 +268,21 @@ def share_adopted(model: NICModel) -> None:
             del outbox[trial]  # ``District.refresh_outbox`` finds it practised again)
     if not active or p.share_prob <= 0:
         return
+    # one draw per tie, in order. Receiving touches no idea's ties, so each crossing is
+    # delivered as it is drawn: the same as delivering after every draw
     draws = iter(rng.random(ties).tolist())
     share = p.share_prob
-    messages = []
+    agent_at, kind = model.agent_at, model.kind
     for trial, sender in active:
         left = []
         for v in trial.unsent:
-            if next(draws) < share:
-                messages.append((v, trial, sender))
-            else:
+            if next(draws) >= share:
                 left.append(v)
+            elif kind[v] == "district":
+                agent_at[v].receive(trial.idea, trial.shared, sender)
+            else:
+                agent_at[v].relay(trial.idea, trial.shared, sender)
         trial.unsent = left
-    agent_at, kind = model.agent_at, model.kind
-    for v, trial, sender in messages:
-        if kind[v] == "district":
-            agent_at[v].receive(trial.idea, trial.shared, sender)
-        else:
-            agent_at[v].relay(trial.idea, trial.shared, sender)
 
 
 # -- copy_best (Lazer & Friedman 2007) and conformity -----------------------------------------

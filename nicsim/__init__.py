@@ -1,6 +1,6 @@
 """nicsim: agent-based simulation of networked improvement communities (NICs)."""
 
-__version__ = "0.3.2"
+__version__ = "0.3.3"
 
 from .params import Params, load_config  # noqa: E402
 

@@ -338,7 +338,7 @@ def interpreter() -> str:
 
     Builds of the same Python differ in speed: on the development machine pyenv's CPython
     3.11.7 (interpreter in a shared library, no profile-guided optimisation) ran the NIC
-    model 1.27 times as long as Debian's own 3.11 build (statically linked, optimised with
+    model 1.2 to 1.27 times as long as Debian's own 3.11 build (statically linked, optimised with
     profiles), same code, paired runs (docs/PERFORMANCE.md, "Which Python").
     """
     maps = Path("/proc/self/maps")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa.discrete_space import CellAgent, FixedAgent
 
-from .ideas import ChangeIdea, Evidence, hub_rank
+from .ideas import ChangeIdea, Evidence, components, hub_rank
 from .networks import random_cross_pairs
 
 if TYPE_CHECKING:
@@ -224,7 +224,7 @@ class District(FixedAgent):
                 ideas = self._variations_at = [None] * self.model.p.n_components
                 changed = range(len(ideas))
             else:
-                ideas, changed = self._variations_at, _bits(practice ^ before)
+                ideas, changed = self._variations_at, components(practice ^ before)
             made = self._variations
             for i in changed:
                 key = (1 << i, ~practice & (1 << i))
@@ -463,16 +463,6 @@ class Hub(FixedAgent):
             a, b = self.members[a].node, self.members[b].node
             if not m.graph.has_edge(a, b):
                 m.add_tie(a, b, "cross")
-
-
-def _bits(code: int) -> list[int]:
-    """The components set in ``code``, lowest first."""
-    out = []
-    while code:
-        low = code & -code
-        out.append(low.bit_length() - 1)
-        code ^= low
-    return out
 
 
 def running_sum(gains: list[float]) -> float:

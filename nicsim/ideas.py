@@ -61,7 +61,18 @@ class ChangeIdea:
         return (practice & ~self.mask) | self.values
 
     def components(self) -> list[int]:
-        return [i for i in range(self.mask.bit_length()) if self.mask >> i & 1]
+        return components(self.mask)
+
+
+def components(code: int) -> list[int]:
+    """The components set in ``code``, lowest first (one step per component set, so a
+    change of one to three components among many costs one to three steps)."""
+    out = []
+    while code:
+        low = code & -code
+        out.append(low.bit_length() - 1)
+        code ^= low
+    return out
 
 
 class Evidence(NamedTuple):

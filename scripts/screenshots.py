@@ -41,10 +41,10 @@ def main() -> int:
         step = page.get_by_role("button", name="Step", exact=True)
         for name in PRESETS:
             page.get_by_role("button", name=name).click()
-            page.get_by_text("Step: 0", exact=True).wait_for(timeout=30_000)
+            pagedriver.wait_for_step(page, 0)
             for n in range(1, args.months + 1):
                 step.click()
-                page.get_by_text(f"Step: {n}", exact=True).wait_for(timeout=30_000)
+                pagedriver.wait_for_step(page, n)
             page.wait_for_timeout(1500)  # let the last figures arrive
             path = out / f"page-{slug(name)}.png"
             page.screenshot(path=str(path))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -138,10 +139,19 @@ def off_host(urls: list[str]) -> list[str]:
     return out
 
 
+def step_counter(n: int) -> re.Pattern:
+    """Mesa's step counter showing step ``n``: "Step: 3" in Mesa 3.3, "Time: 3.0" in 3.5."""
+    return re.compile(rf"^(Step: {n}|Time: {n}\.0)$")
+
+
+def wait_for_step(page, n: int, timeout_ms: int = 30_000) -> None:
+    page.get_by_text(step_counter(n)).wait_for(timeout=timeout_ms)
+
+
 def open_page(page, url: str, timeout_ms: int = 60_000) -> None:
     """Load the page and wait until Mesa's step counter and the first figure are shown."""
     page.goto(url)
-    page.get_by_text("Step: 0").wait_for(timeout=timeout_ms)
+    wait_for_step(page, 0, timeout_ms)
     page.locator("img").first.wait_for(timeout=timeout_ms)
 
 

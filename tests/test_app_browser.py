@@ -24,10 +24,10 @@ def test_page_in_headless_chromium():
         step = page.get_by_role("button", name="Step", exact=True)
         for n in (1, 2, 3):
             step.click()
-            page.get_by_text(f"Step: {n}", exact=True).wait_for(timeout=30_000)
+            pagedriver.wait_for_step(page, n)
 
         page.get_by_role("button", name="Very different contexts").click()
-        page.get_by_text("Step: 0", exact=True).wait_for(timeout=30_000)
+        pagedriver.wait_for_step(page, 0)
         h_label = page.get_by_text("How different the districts' contexts are (h): 0.9")
         h_label.wait_for(timeout=30_000)
         assert page.locator('[role="slider"][aria-valuenow="0.9"]').count() >= 1

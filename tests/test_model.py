@@ -1,5 +1,7 @@
 """The model as a whole: Mesa parts, metrics, reproducibility and common random numbers."""
 
+import dataclasses
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -24,6 +26,29 @@ def test_real_mesa_agents_on_a_real_network(small):
         assert leader.cell is leader.district.cell  # placed on its district's node
     for d in m.districts:
         assert d.cell.coordinate == d.node and m.graph.nodes[d.node]["kind"] == "district"
+
+
+@pytest.mark.parametrize("design", ["networked", "complete"])
+def test_space_is_wired_as_mesas_own_network_wires_it(small, design):
+    """nicsim sets each cell's ties in one update (model._Network); on the installed Mesa
+    the result must be what Mesa's own ``Network`` builds, and a tie added later must reach
+    a neighbourhood that was already computed."""
+    import inspect
+    from random import Random
+
+    m = NICModel(dataclasses.replace(small, design=design), seed=1)
+    no_layout = {"layout": None} if "layout" in inspect.signature(Network).parameters else {}
+    mesa_space = Network(m.graph, random=Random(0), **no_layout)  # reads it only
+    for node in m.graph:
+        ours, theirs = m.space[node].connections, mesa_space[node].connections
+        assert list(ours) == list(theirs)
+        assert all(cell is m.space[key] for key, cell in ours.items())
+    if design == "networked":
+        first = m.districts[0].node
+        other = next(d.node for d in m.districts[1:] if not m.graph.has_edge(first, d.node))
+        list(m.space[first].neighborhood)  # computed, so cached
+        m.add_tie(first, other, "cross")
+        assert m.space[other] in list(m.space[first].neighborhood)
 
 
 def test_step_zero_is_the_initial_state_and_every_metric_is_reported(small):

@@ -30,7 +30,7 @@ def free_port() -> int:
 def nicsim(*args: str) -> float:
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "nicsim.cli", *args], check=True, stdout=subprocess.DEVNULL
+        [sys.executable, "-m", "nicsim.ui.cli", *args], check=True, stdout=subprocess.DEVNULL
     )
     return time.perf_counter() - start
 

@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from trees import THIS, comparison_parser
+from trees import THIS, comparison_parser, modules
 
 CONFIGS: list[dict] = [
     {},
@@ -50,8 +50,10 @@ CHILD = """
 import hashlib, json, sys
 sys.path.insert(0, sys.argv[1])
 import numpy as np
-from nicsim.model import NICModel
-from nicsim.params import Params
+import importlib
+model_module, params_module = sys.argv[-2:]  # where this tree keeps them (trees.modules)
+NICModel = importlib.import_module("nicsim." + model_module).NICModel
+Params = importlib.import_module("nicsim." + params_module).Params
 for config in json.loads(sys.argv[2]):
     try:
         params = Params(**config)
@@ -75,7 +77,7 @@ for config in json.loads(sys.argv[2]):
 
 def run_hashes(tree: Path, seeds: int) -> list[list[str] | str]:
     """Per configuration: one hash per seed, or the error that stopped it in ``tree``."""
-    cmd = [sys.executable, "-c", CHILD, str(tree), json.dumps(CONFIGS), str(seeds)]
+    cmd = [sys.executable, "-c", CHILD, str(tree), json.dumps(CONFIGS), str(seeds), *modules(tree)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(f"the runs failed under {tree}:\n{proc.stderr[-2000:]}")

@@ -23,13 +23,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from trees import THIS, comparison_parser
+from trees import THIS, comparison_parser, modules
 
 CHILD = """
 import os, subprocess, sys
 sys.path.insert(0, sys.argv[1])
-from nicsim.model import NICModel
-from nicsim.params import Params
+import importlib
+model_module, params_module = sys.argv[-2:]  # where this tree keeps them (trees.modules)
+NICModel = importlib.import_module("nicsim." + model_module).NICModel
+Params = importlib.import_module("nicsim." + params_module).Params
 runs = int(sys.argv[2])
 models = [NICModel(Params(), seed=1000 + s) for s in range(runs + 1)]
 models[0].run(1)  # first-call costs, uninstrumented
@@ -55,6 +57,7 @@ def instructions(tree: Path, runs: int) -> int:
             CHILD,
             str(tree),
             str(runs),
+            *modules(tree),
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
     found = re.search(r"Collected\s*:\s*(\d+)", proc.stderr)

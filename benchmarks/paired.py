@@ -20,13 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from trees import THIS, comparison_parser
+from trees import THIS, comparison_parser, modules
 
 
 def load(tree: Path, name: str, into: Path):
     """The model and params modules of ``tree``'s nicsim, imported as package ``name``."""
     shutil.copytree(tree / "nicsim", into / name)
-    return importlib.import_module(f"{name}.model"), importlib.import_module(f"{name}.params")
+    return tuple(importlib.import_module(f"{name}.{module}") for module in modules(tree))
 
 
 def per_agent_step(model_module, params_module, seed: int) -> float:

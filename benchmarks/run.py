@@ -28,8 +28,8 @@ sys.path.insert(0, str(HERE))
 
 import reference_lf  # noqa: E402
 
-from nicsim.model import NICModel  # noqa: E402
-from nicsim.params import DESIGNS, Params  # noqa: E402
+from nicsim.nic.model import NICModel  # noqa: E402
+from nicsim.nic.params import DESIGNS, Params  # noqa: E402
 
 
 @dataclass
@@ -153,8 +153,8 @@ def nic_default(quick: bool) -> list[Result]:
 # -- 3. scaling to 10,000 districts --------------------------------------------------------------
 SCALING_CHILD = """
 import json, resource, sys, time
-from nicsim.model import NICModel
-from nicsim.params import Params
+from nicsim.nic.model import NICModel
+from nicsim.nic.params import Params
 p = Params(**json.loads(sys.argv[1]))
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
@@ -227,7 +227,7 @@ def scaling(quick: bool) -> list[Result]:
 # -- 4. sweeps on 1 and 2 workers ------------------------------------------------------------------
 SWEEP_CHILD = """
 import resource, sys
-from nicsim.cli import main
+from nicsim.ui.cli import main
 code = main(sys.argv[1:])
 print(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss), file=sys.stderr)
@@ -271,7 +271,7 @@ def sweep_once(sweep: Path, out: Path, workers: int) -> tuple[float, float, floa
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
-    # each run is saved as a file pair, the .json last (nicsim.store): its time is the run's
+    # each run is saved as a file pair, the .json last (nicsim.lab.store): its time is the run's
     saved = max(path.stat().st_mtime for path in (out / ".runs").glob("*.json"))
     return saved - clock, wall, int(proc.stderr.strip().splitlines()[-1]) / 1024
 

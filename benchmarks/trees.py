@@ -8,12 +8,22 @@ from pathlib import Path
 THIS = Path(__file__).resolve().parent.parent  # the source tree these benchmarks belong to
 
 
+def modules(tree: Path) -> tuple[str, str] | None:
+    """The NIC model and parameter modules of ``tree``'s nicsim, relative to the package:
+    in ``nicsim/nic/`` since 0.4, at the package's root before (None: not a nicsim tree)."""
+    for model, params in (("nic.model", "nic.params"), ("model", "params")):
+        if (tree / "nicsim" / (model.replace(".", "/") + ".py")).is_file():
+            return model, params
+    return None
+
+
 def source_tree(text: str) -> Path:
     """An argparse type: the root of a nicsim source tree (a checkout or git worktree)."""
     path = Path(text).resolve()
-    if not (path / "nicsim" / "model.py").is_file():
+    if modules(path) is None:
         raise argparse.ArgumentTypeError(
-            f"{text} has no nicsim/model.py: give the root of a nicsim source tree"
+            f"{text} has no nicsim/nic/model.py (nor nicsim/model.py): give the root of a "
+            "nicsim source tree"
         )
     return path
 

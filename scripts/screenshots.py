@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import pagedriver  # noqa: E402
 
-from nicsim.app import PRESETS  # noqa: E402
+from nicsim.ui.app import PRESETS  # noqa: E402
 
 
 def slug(name: str) -> str:

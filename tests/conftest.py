@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from nicsim.params import Params
+from nicsim.nic.params import Params
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -64,7 +64,7 @@ def serve(timeout: float = 90.0) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}/"
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "nicsim.cli", "app", "--port", str(port)],
+            [sys.executable, "-m", "nicsim.ui.cli", "app", "--port", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
         )

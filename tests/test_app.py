@@ -9,10 +9,11 @@ import sys
 import numpy as np
 import pytest
 
-from nicsim import metrics, netview
-from nicsim.ideas import ChangeIdea, Evidence
-from nicsim.model import NICModel
-from nicsim.params import FIELDS, Params
+from nicsim.nic import metrics
+from nicsim.nic.ideas import ChangeIdea, Evidence
+from nicsim.nic.model import NICModel
+from nicsim.nic.params import FIELDS, Params
+from nicsim.ui import netview
 
 # -- per-idea metrics (no app extra needed) -------------------------------------------------
 
@@ -95,7 +96,7 @@ def test_layout_covers_generic_designs():
 def test_animate_writes_a_gif_with_a_frame_per_month(tmp_path, small):
     from PIL import Image
 
-    from nicsim.animate import render_gif
+    from nicsim.ui.animate import render_gif
 
     out = render_gif(small.replace(steps=3), seed=1, out=tmp_path / "run.gif", dpi=40)
     with Image.open(out) as im:
@@ -105,7 +106,7 @@ def test_animate_writes_a_gif_with_a_frame_per_month(tmp_path, small):
 
 def test_animate_cli_bad_set_is_one_line(tmp_path, root):
     run = subprocess.run(
-        [sys.executable, "-m", "nicsim.cli", "animate", str(root / "configs/default.toml")]
+        [sys.executable, "-m", "nicsim.ui.cli", "animate", str(root / "configs/default.toml")]
         + ["--out", str(tmp_path / "x.gif"), "--set", "h=2"],
         capture_output=True,
         text=True,
@@ -118,7 +119,7 @@ def test_animate_cli_bad_set_is_one_line(tmp_path, root):
 
 def test_animate_cli_refuses_non_gif_out(tmp_path, root):
     run = subprocess.run(
-        [sys.executable, "-m", "nicsim.cli", "animate", str(root / "configs/default.toml")]
+        [sys.executable, "-m", "nicsim.ui.cli", "animate", str(root / "configs/default.toml")]
         + ["--out", str(tmp_path)],
         capture_output=True,
         text=True,
@@ -132,7 +133,7 @@ def test_animate_cli_refuses_non_gif_out(tmp_path, root):
 @pytest.fixture
 def app():
     pytest.importorskip("solara", reason="the app extra is not installed")
-    from nicsim import app
+    from nicsim.ui import app
 
     return app
 

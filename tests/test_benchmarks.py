@@ -30,7 +30,7 @@ def test_identical_tells_a_changed_rule_from_unchanged_ones(root, tmp_path):
     tree's, copy_best and conformity runs (which never read it) stay identical."""
     tree = tmp_path / "tree"
     shutil.copytree(root / "nicsim", tree / "nicsim", ignore=shutil.ignore_patterns("__pycache__"))
-    learning = tree / "nicsim" / "learning.py"
+    learning = tree / "nicsim" / "nic" / "learning.py"
     source = learning.read_text()
     assert "\nLOCAL_TRIES = 4" in source
     learning.write_text(source.replace("\nLOCAL_TRIES = 4", "\nLOCAL_TRIES = 3"))

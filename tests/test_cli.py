@@ -9,9 +9,9 @@ import sys
 import pandas as pd
 import pytest
 
-from nicsim.cli import main
-from nicsim.metrics import RUN_METRICS, STEP_METRICS
-from nicsim.params import FIELDS
+from nicsim.nic.metrics import RUN_METRICS, STEP_METRICS
+from nicsim.nic.params import FIELDS
+from nicsim.ui.cli import main
 
 SHORT = ["--set", "steps=4", "--set", "partnerships=2", "--replications", "2"]
 
@@ -177,7 +177,7 @@ def test_bad_replications_is_a_usage_error(root):
         [
             sys.executable,
             "-m",
-            "nicsim.cli",
+            "nicsim.ui.cli",
             "run",
             str(root / "configs/default.toml"),
             "--replications",
@@ -199,7 +199,7 @@ def test_readme_quickstart_command(root, tmp_path):
     assert test_cmd == "python3 -m pytest"
     argv = shlex.split(run)
     assert argv[:2] == ["nicsim", "run"]
-    cmd = [sys.executable, "-m", "nicsim.cli", *argv[1:], *SHORT, "--out", str(tmp_path / "q")]
+    cmd = [sys.executable, "-m", "nicsim.ui.cli", *argv[1:], *SHORT, "--out", str(tmp_path / "q")]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "mean_outcome" in proc.stdout
@@ -231,8 +231,8 @@ def test_the_command_line_starts_without_loading_models_or_plots():
     """`nicsim` and a sweep's main process load Mesa, SciPy and matplotlib only on use:
     a parallel sweep's main never runs a model, and `--help` should be instant."""
     code = (
-        "import sys, nicsim, nicsim.cli\n"
-        "nicsim.cli.build_parser()\n"
+        "import sys, nicsim, nicsim.ui.cli\n"
+        "nicsim.ui.cli.build_parser()\n"
         "print(sorted(m for m in ('mesa', 'scipy', 'matplotlib') if m in sys.modules))\n"
         "nicsim.NICModel\n"
         "print('mesa' in sys.modules)\n"

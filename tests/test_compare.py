@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from nicsim.analysis import group_order, group_summary, paired_differences
-from nicsim.cli import SUMMARY_METRICS, main
+from nicsim.analysis.compare import group_order, group_summary, paired_differences
+from nicsim.ui.cli import SUMMARY_METRICS, main
 
 # Two designs x four seeds. With common random numbers, seed s of both designs faces the same
 # landscape from the same start, so run s of "hub" pairs with run s of "siloed".

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from nicsim.ideas import ChangeIdea, Evidence
-from nicsim.model import NICModel
-from nicsim.params import Params
+from nicsim.nic.ideas import ChangeIdea, Evidence
+from nicsim.nic.model import NICModel
+from nicsim.nic.params import Params
 
 
 def tiny(**kw) -> Params:
@@ -236,7 +236,7 @@ def test_best_neighbours_matches_the_definition_on_every_district(design, conven
     """The vectorised best neighbour is the neighbour with the highest outcome, the lowest
     index among equals (ties forced by shared practices), including hub members at a
     convening; -1 for a district with no neighbour."""
-    from nicsim.learning import best_neighbours
+    from nicsim.nic.learning import best_neighbours
 
     p = tiny(design=design, n_districts=30, density=0.08, learning="copy_best")
     m = NICModel(p.replace(leaders_per_district=0), seed=5)
@@ -253,7 +253,7 @@ def test_best_neighbours_matches_the_definition_on_every_district(design, conven
 def test_running_pool_equals_pooling_every_record_afresh():
     """The hub's running pool (kept up to date as tests are run, cleared, lost with a
     leaver and replaced by re-tests) equals pooling every district's records afresh."""
-    from nicsim.agents import Pool
+    from nicsim.nic.agents import Pool
 
     p = tiny(partnerships=4, districts_per_partnership=3, turnover_rate=0.6, steps=18)
     m = NICModel(p, seed=8).run()

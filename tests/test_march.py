@@ -4,6 +4,8 @@ reproducibility, and the paper's qualitative findings at small scale."""
 import numpy as np
 import pytest
 
+from nicsim.core.params import ConfigError
+from nicsim.lab.config import from_dict
 from nicsim.march import MarchModel, MarchParams
 from nicsim.march import metrics as mm
 from nicsim.march.agents import (
@@ -15,7 +17,6 @@ from nicsim.march.agents import (
     score,
     socialise,
 )
-from nicsim.params import ConfigError, from_dict
 
 B = np.array  # beliefs and codes are written as small int arrays in these tests
 

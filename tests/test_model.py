@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from mesa.discrete_space import Network
 
-from nicsim import metrics
-from nicsim.agents import District, Hub, Leader, University
-from nicsim.execution import simulate
-from nicsim.experiments import RunSpec
-from nicsim.model import NICModel
-from nicsim.params import Params
+from nicsim.lab.evaluators import simulate
+from nicsim.lab.plans import RunSpec
+from nicsim.nic import metrics
+from nicsim.nic.agents import District, Hub, Leader, University
+from nicsim.nic.model import NICModel
+from nicsim.nic.params import Params
 
 
 def test_real_mesa_agents_on_a_real_network(small):

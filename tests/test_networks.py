@@ -6,7 +6,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from nicsim.networks import (
+from nicsim.core.params import ConfigError
+from nicsim.nic.networks import (
     GraphFileError,
     build_graph,
     gnp_edges,
@@ -14,7 +15,7 @@ from nicsim.networks import (
     load_graph,
     write_graph,
 )
-from nicsim.params import ConfigError, Params
+from nicsim.nic.params import Params
 
 PARTS, DPP = 4, 3  # 4 partnerships of 3 districts: 12 districts, 4 universities
 N_D = PARTS * DPP

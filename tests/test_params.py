@@ -2,10 +2,8 @@
 
 import pytest
 
-from nicsim.params import (
-    FIELDS,
-    ConfigError,
-    Params,
+from nicsim.core.params import ConfigError
+from nicsim.lab.config import (
     from_dict,
     load_config,
     parameter_table,
@@ -13,6 +11,7 @@ from nicsim.params import (
     read_toml,
     to_toml,
 )
+from nicsim.nic.params import FIELDS, Params
 
 
 def test_defaults_are_the_ilead_like_nic():
@@ -113,7 +112,7 @@ def test_config_errors_name_the_file(tmp_path):
 
 def test_shipped_configs_are_valid(root):
     """Every config under configs/ loads; sweep files there (replications) plan."""
-    from nicsim.experiments import load_sweep
+    from nicsim.lab.plans import load_sweep
 
     for path in sorted((root / "configs").rglob("*.toml")):
         raw = read_toml(path)

@@ -2,7 +2,7 @@
 
 import io
 
-from nicsim.progress import Progress
+from nicsim.ui.progress import Progress
 
 
 def test_plain_lines_with_done_rate_and_time_left():

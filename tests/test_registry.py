@@ -3,12 +3,14 @@
 import pandas as pd
 import pytest
 
-from nicsim.cli import main
-from nicsim.experiments import load_sweep
+from nicsim.core.params import ConfigError, fields_of
+from nicsim.lab.config import load_config, parse_overrides
+from nicsim.lab.plans import load_sweep
+from nicsim.lab.registry import REGISTRY, for_params, get_model
 from nicsim.march import MarchParams
 from nicsim.march.metrics import RUN_METRICS, STEP_METRICS
-from nicsim.models import REGISTRY, for_params, get_model
-from nicsim.params import ConfigError, Params, fields_of, load_config, parse_overrides
+from nicsim.nic.params import Params
+from nicsim.ui.cli import main
 
 MARCH_DIR = "configs/replications/march_1991"
 

@@ -16,12 +16,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nicsim.analysis import at_steps, head_to_head
-from nicsim.cli import main
-from nicsim.experiments import load_sweep
-from nicsim.model import NICModel
-from nicsim.params import Params, load_config
-from nicsim.replications import LF_SWEEPS
+from nicsim.analysis.compare import at_steps, head_to_head
+from nicsim.analysis.replications import LF_SWEEPS
+from nicsim.lab.config import load_config
+from nicsim.lab.plans import load_sweep
+from nicsim.nic.model import NICModel
+from nicsim.nic.params import Params
+from nicsim.ui.cli import main
 
 LF = Path(__file__).resolve().parents[1] / "configs" / "replications" / "lazer_friedman_2007"
 N = 4  # 16 practices: the whole landscape fits in a test's head

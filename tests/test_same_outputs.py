@@ -48,7 +48,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
 
 def tables(config: str, extra: list[str], out: Path) -> dict[str, str]:
     """Both output tables of one ``nicsim run``, as CSV text with the clone's path removed."""
-    from nicsim.cli import main
+    from nicsim.ui.cli import main
 
     code = main(["run", str(ROOT / config), *extra, "--replications", "2", "--out", str(out)])
     assert code == 0, f"nicsim run {config} failed"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nicsim import sensitivity
+from nicsim.lab import sensitivity
 
 
 def linear(x: np.ndarray) -> np.ndarray:
@@ -48,7 +48,7 @@ def test_sobol_needs_a_power_of_two():
 
 
 def test_sensitivity_command_runs_the_model_through_the_store(tmp_path, root, capsys):
-    from nicsim.cli import main
+    from nicsim.ui.cli import main
 
     sweep = tmp_path / "sens.toml"
     sweep.write_text(

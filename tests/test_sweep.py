@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nicsim.cli import main
-from nicsim.execution import evaluate, simulate_and_free
-from nicsim.experiments import grid_points, latin_hypercube, load_sweep
-from nicsim.params import ConfigError
+from nicsim.core.params import ConfigError
+from nicsim.lab.evaluators import evaluate, simulate_and_free
+from nicsim.lab.plans import grid_points, latin_hypercube, load_sweep
+from nicsim.ui.cli import main
 
 FAST = {"steps": 3, "partnerships": 2, "n_components": 8, "k": 2}
 
@@ -130,7 +130,7 @@ def test_sweep_killed_mid_way_then_resumed_equals_an_uninterrupted_sweep(tmp_pat
     cmd = [
         sys.executable,
         "-m",
-        "nicsim.cli",
+        "nicsim.ui.cli",
         "sweep",
         str(sweep),
         "--workers",
@@ -201,7 +201,7 @@ def test_evaluate_streams_results_in_any_order(tmp_path, root):
 
 
 def _live_models() -> int:
-    from nicsim.model import NICModel
+    from nicsim.nic.model import NICModel
 
     return sum(isinstance(o, NICModel) for o in gc.get_objects())
 

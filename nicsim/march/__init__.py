@@ -1,6 +1,6 @@
 """March (1991) mutual learning: an organisational code and the individuals it socialises.
 
-Registered as model ``"march"`` in :mod:`nicsim.models`; a config with ``model = "march"``
+Registered as model ``"march"`` in :mod:`nicsim.lab.registry`; a config with ``model = "march"``
 runs it through the same plans, evaluators and store as the NIC model.
 """
 

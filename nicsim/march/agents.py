@@ -14,13 +14,8 @@ Counting conventions (docs/VALIDATION.md, section 2):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 import numpy as np
-
-if TYPE_CHECKING:
-    from .model import MarchModel
 
 
 def score(beliefs: np.ndarray, reality: np.ndarray, zero_belief: str) -> np.ndarray:
@@ -95,7 +90,7 @@ def code_settled(code: np.ndarray, value: np.ndarray, p2: float) -> bool:
 class Individual(mesa.Agent):
     """A member of the organisation: row ``row`` of the model's belief array."""
 
-    def __init__(self, model: MarchModel, row: int, p1: float) -> None:
+    def __init__(self, model: mesa.Model, row: int, p1: float) -> None:
         super().__init__(model)
         self.row = row
         self.p1 = p1
@@ -117,7 +112,7 @@ class Individual(mesa.Agent):
         return Individual(self.model, self.row, self.p1)
 
     @staticmethod
-    def socialise_all(model: MarchModel, u: np.ndarray) -> np.ndarray:
+    def socialise_all(model: mesa.Model, u: np.ndarray) -> np.ndarray:
         """Every individual's beliefs after socialisation by the current code."""
         return socialise(model.beliefs, model.code, model.rates, u, model.p.socialisation)
 

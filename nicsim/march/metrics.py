@@ -12,40 +12,40 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..metrics import _count
+from ..core.reporters import count
+from .params import MarchParams
 
-if TYPE_CHECKING:
-    from .model import MarchModel
-    from .params import MarchParams
+if TYPE_CHECKING:  # Mesa loads with the model, not with its outcomes' names
+    import mesa
 
 
-def code_knowledge(model: MarchModel) -> float:
+def code_knowledge(model: mesa.Model) -> float:
     """Proportion of reality the organisational code represents correctly."""
     return model.code_score / (2 * model.p.m)
 
 
-def mean_knowledge(model: MarchModel) -> float:
+def mean_knowledge(model: mesa.Model) -> float:
     """Mean proportion of reality the individuals represent correctly."""
     return float(model.scores.mean()) / (2 * model.p.m)
 
 
-def _group_knowledge(model: MarchModel, fast: bool) -> float:
+def _group_knowledge(model: mesa.Model, fast: bool) -> float:
     rows = np.arange(model.p.n) < model.p.n_fast
     group = model.scores[rows if fast else ~rows]
     return float(group.mean()) / (2 * model.p.m) if group.size else float("nan")
 
 
-def fast_knowledge(model: MarchModel) -> float:
+def fast_knowledge(model: mesa.Model) -> float:
     """Mean knowledge of the fast learners (NaN when there are none)."""
     return _group_knowledge(model, True)
 
 
-def slow_knowledge(model: MarchModel) -> float:
+def slow_knowledge(model: mesa.Model) -> float:
     """Mean knowledge of the individuals who socialise at p1 (NaN when all are fast)."""
     return _group_knowledge(model, False)
 
 
-def belief_diversity(model: MarchModel) -> float:
+def belief_diversity(model: mesa.Model) -> float:
     """Chance that two individuals drawn at random (with replacement) differ on a random
     dimension: the Gini-Simpson index of {-1, 0, +1}, averaged over dimensions. It falls
     to 0 as socialisation makes everyone alike, the loss of exploration March describes."""
@@ -53,19 +53,19 @@ def belief_diversity(model: MarchModel) -> float:
     return float(1.0 - (shares**2).sum(axis=0).mean())
 
 
-def superior_size(model: MarchModel) -> int:
+def superior_size(model: mesa.Model) -> int:
     """Individuals whose knowledge exceeds the code's: those the code can learn from."""
     return int(model.superior.sum())
 
 
-def equilibrium(model: MarchModel) -> bool:
+def equilibrium(model: mesa.Model) -> bool:
     """Whether no change is possible any more (never, with turnover or turbulence)."""
     return bool(model.equilibrium)
 
 
-belief_changes = _count("belief_changes")
-code_changes = _count("code_changes")
-newcomers = _count("newcomers")
+belief_changes = count("belief_changes")
+code_changes = count("code_changes")
+newcomers = count("newcomers")
 
 STEP_REPORTERS = {
     f.__name__: f
@@ -94,7 +94,7 @@ REPORT_METRICS = (
 )
 
 
-def timeseries(model: MarchModel) -> dict[str, np.ndarray]:
+def timeseries(model: mesa.Model) -> dict[str, np.ndarray]:
     """Per-period metrics as columns, period 0 being the initial state.
 
     A run that reaches equilibrium ends there: after it nothing can change, so every later

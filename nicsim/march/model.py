@@ -13,7 +13,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from . import metrics
+from ..march import metrics
 from .agents import Code, Individual, code_settled, dominant, individuals_settled, score
 from .params import MarchParams
 

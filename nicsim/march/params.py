@@ -1,7 +1,7 @@
 """Parameters of March's (1991) mutual-learning model, validated like the NIC model's.
 
 Fields are declared with the same ``_p`` helper and checked by the same
-``nicsim.params.check_fields``, so a bad value gives the same one-line message naming the
+``nicsim.core.params.check_fields``, so a bad value gives the same one-line message naming the
 key, the value and what is allowed. The defaults are the paper's base case (m = 30,
 n = 50, no turnover, no turbulence, run to equilibrium).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..params import ConfigError, ModelParams, _p, check_fields
+from ..core.params import ConfigError, ModelParams, check_fields, param
 
 SOCIALISATION = ("jump", "step")
 ZERO_BELIEF = ("wrong", "half")
@@ -26,35 +26,37 @@ class MarchParams(ModelParams):
     MODEL: ClassVar[str] = "march"
 
     # -- reality and population --
-    m: int = _p(30, "dimensions of reality (each +1 or -1 with probability 1/2)", 1, None)
-    n: int = _p(50, "individuals (beliefs drawn uniformly from -1, 0, +1)", 1, None)
+    m: int = param(30, "dimensions of reality (each +1 or -1 with probability 1/2)", 1, None)
+    n: int = param(50, "individuals (beliefs drawn uniformly from -1, 0, +1)", 1, None)
     # -- learning --
-    p1: float = _p(0.5, "socialisation rate: chance to adopt the code's belief on a dim", 0, 1)
-    p2: float = _p(0.5, "code learning rate: chance per unit of margin k to adopt a belief", 0, 1)
-    n_fast: int = _p(0, "fast learners: the first n_fast individuals socialise at p1_fast", 0)
-    p1_fast: float = _p(0.9, "socialisation rate of the fast learners", 0.0, 1.0)
+    p1: float = param(0.5, "socialisation rate: chance to adopt the code's belief on a dim", 0, 1)
+    p2: float = param(
+        0.5, "code learning rate: chance per unit of margin k to adopt a belief", 0, 1
+    )
+    n_fast: int = param(0, "fast learners: the first n_fast individuals socialise at p1_fast", 0)
+    p1_fast: float = param(0.9, "socialisation rate of the fast learners", 0.0, 1.0)
     # -- extensions --
-    p3: float = _p(0.0, "turnover: chance per period each individual is replaced", 0, 1)
-    p4: float = _p(0.0, "turbulence: chance per period each dim of reality flips", 0, 1)
+    p3: float = param(0.0, "turnover: chance per period each individual is replaced", 0, 1)
+    p4: float = param(0.0, "turbulence: chance per period each dim of reality flips", 0, 1)
     # -- choices where the paper is open --
-    socialisation: str = _p(
+    socialisation: str = param(
         "jump", "jump to the code's belief, or step one unit toward it", choices=SOCIALISATION
     )
-    zero_belief: str = _p(
+    zero_belief: str = param(
         "wrong", "a 0 belief counts as wrong (never matches) or as half right", choices=ZERO_BELIEF
     )
-    margin: str = _p(
+    margin: str = param(
         "opposite",
         "k = dominant holders minus opposite holders, or minus all other superior members",
         choices=MARGIN,
     )
-    update: str = _p(
+    update: str = param(
         "simultaneous",
         "both rules read the start of the period, or the code learns after socialisation",
         choices=UPDATE,
     )
     # -- run --
-    max_periods: int = _p(
+    max_periods: int = param(
         5000, "cap on periods; with p3 or p4 > 0 every run lasts exactly this long", 1, None
     )
 

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core.reporters import count
 from .ideas import ChangeIdea, Evidence, hub_rank, pool
 
-if TYPE_CHECKING:
-    from .model import NICModel
+if TYPE_CHECKING:  # Mesa loads with the model, not with its outcomes' names
+    import mesa
 
 
-def _outcomes(model: NICModel) -> np.ndarray:
+def _outcomes(model: mesa.Model) -> np.ndarray:
     return model.outcome[: len(model.districts)]
 
 
@@ -28,22 +29,22 @@ def _mean(x: np.ndarray) -> float:
     return float(np.add.reduce(x)) / x.size
 
 
-def mean_outcome(model: NICModel) -> float:
+def mean_outcome(model: mesa.Model) -> float:
     return _mean(_outcomes(model))
 
 
-def min_outcome(model: NICModel) -> float:
+def min_outcome(model: mesa.Model) -> float:
     return min(_outcomes(model).tolist())  # a few dozen numbers: cheaper than a numpy reduce
 
 
-def outcome_sd(model: NICModel) -> float:
+def outcome_sd(model: mesa.Model) -> float:
     x = _outcomes(model)
     deviation = x - _mean(x)  # numpy's std, without its per-call overhead
     deviation *= deviation
     return math.sqrt(_mean(deviation))
 
 
-def equity_gap(model: NICModel) -> float:
+def equity_gap(model: mesa.Model) -> float:
     """Mean of the top quarter of districts minus the mean of the bottom quarter."""
     x = _outcomes(model).copy()
     x.sort()  # in place on a copy: what ``np.sort`` does, without its Python wrapper
@@ -51,39 +52,30 @@ def equity_gap(model: NICModel) -> float:
     return _mean(x[-q:]) - _mean(x[:q])
 
 
-def share_at_best(model: NICModel) -> float:
+def share_at_best(model: mesa.Model) -> float:
     """Share of districts whose fitness is within 1% of their context's maximum."""
     n = len(model.districts)
     f = model.landscape.fitness(model.practice[:n], model.context)
     return np.count_nonzero(f >= 0.99 * model.best_fitness) / n
 
 
-def unique_practices(model: NICModel) -> int:
+def unique_practices(model: mesa.Model) -> int:
     return len(set(model.practice[: len(model.districts)].tolist()))
 
 
-def _count(name: str):
-    def reporter(model: NICModel) -> int:
-        return int(model.counts[name])
-
-    reporter.__name__ = name
-    reporter.__doc__ = f"{name.replace('_', ' ').capitalize()} in this step."
-    return reporter
+tests_run = count("tests_run")
+ideas_adopted = count("ideas_adopted")
+false_adoptions = count("false_adoptions")
+leader_departures = count("leader_departures")
 
 
-tests_run = _count("tests_run")
-ideas_adopted = _count("ideas_adopted")
-false_adoptions = _count("false_adoptions")
-leader_departures = _count("leader_departures")
-
-
-def mean_skill(model: NICModel) -> float:
+def mean_skill(model: mesa.Model) -> float:
     """Mean leader skill; NaN when the run has no leaders (copy_best, conformity)."""
     skill = model.skill
     return _mean(skill) if skill.size else float("nan")
 
 
-def ideas_in_circulation(model: NICModel) -> int:
+def ideas_in_circulation(model: mesa.Model) -> int:
     """Distinct ideas waiting in some district's inbox, not yet tested or practised there."""
     if model.p.learning != "pdsa":  # only PDSA tests ideas, shares them or gives a hub any
         return 0
@@ -139,7 +131,7 @@ class Recorder:
         self._data = np.empty((steps + 1, len(self.names)))
         self._rows = 0
 
-    def collect(self, model: NICModel) -> None:
+    def collect(self, model: mesa.Model) -> None:
         if self._rows == len(self._data):  # run past its planned horizon: grow
             self._data = np.concatenate([self._data, np.empty_like(self._data)])
         self._data[self._rows] = [report(model) for report in self._reporters]
@@ -163,7 +155,7 @@ class Recorder:
         return pd.DataFrame(self.columns())
 
 
-def timeseries(model: NICModel) -> dict[str, np.ndarray]:
+def timeseries(model: mesa.Model) -> dict[str, np.ndarray]:
     """Per-step metrics as columns, step 0 being the initial state."""
     data = model.datacollector.columns()
     return {"step": np.arange(len(data["mean_outcome"])), **data}
@@ -183,12 +175,12 @@ def run_summary(series: dict[str, np.ndarray], target: float) -> dict[str, Any]:
 # contract, and these describe ideas (a varying set of keys), not one number per step.
 
 
-def max_outcome(model: NICModel) -> float:
+def max_outcome(model: mesa.Model) -> float:
     """Best district outcome: the top of the page's min-max band."""
     return float(_outcomes(model).max())
 
 
-def pooled_evidence(model: NICModel) -> dict[tuple[int, int], tuple[ChangeIdea, Evidence]]:
+def pooled_evidence(model: mesa.Model) -> dict[tuple[int, int], tuple[ChangeIdea, Evidence]]:
     """Every idea some district has tested, with all districts' own tests pooled.
 
     This is what the whole network knows about each idea, whether or not a hub exists to
@@ -204,7 +196,7 @@ def pooled_evidence(model: NICModel) -> dict[tuple[int, int], tuple[ChangeIdea, 
     return {key: (ideas[key], pool(found[key])) for key in sorted(found)}
 
 
-def best_evidenced_idea(model: NICModel) -> ChangeIdea | None:
+def best_evidenced_idea(model: mesa.Model) -> ChangeIdea | None:
     """The idea with the highest pooled mean gain over at least ``min_tests`` tests.
 
     Ranked as the hub ranks ideas at a convening (gain, then tests, then key) so the page
@@ -218,7 +210,7 @@ def best_evidenced_idea(model: NICModel) -> ChangeIdea | None:
     return ranked[0][0]
 
 
-def adopters(model: NICModel, key: tuple[int, int]) -> list[int]:
+def adopters(model: mesa.Model, key: tuple[int, int]) -> list[int]:
     """District nodes that adopted the idea ``key`` and still practise it."""
     return [
         d.node
@@ -227,7 +219,7 @@ def adopters(model: NICModel, key: tuple[int, int]) -> list[int]:
     ]
 
 
-def adoption_counts(model: NICModel) -> Counter[tuple[int, int]]:
+def adoption_counts(model: mesa.Model) -> Counter[tuple[int, int]]:
     """How many districts practise each adopted idea (idea key -> districts)."""
     counts: Counter[tuple[int, int]] = Counter()
     for d in model.districts:

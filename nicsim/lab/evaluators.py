@@ -20,8 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from .experiments import RunSpec
-from .models import for_params
+from .plans import RunSpec
+from .registry import for_params
 
 
 @dataclass
@@ -36,7 +36,7 @@ class RunResult:
 def simulate(spec: RunSpec) -> RunResult:
     """Run one model to its horizon and tabulate it, tagged with its seed and parameters.
 
-    The registered model of ``spec.params`` (``nicsim.models``) says how to build, run and
+    The registered model of ``spec.params`` (``nicsim.lab.registry``) says how to build, run and
     measure it, so every evaluator runs every model.
     """
     entry = for_params(spec.params)
@@ -149,7 +149,7 @@ def run_dask(
     try:
         from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - depends on the install
-        from .params import ConfigError
+        from ..core.params import ConfigError
 
         raise ConfigError("--scheduler needs Dask: pip install 'nicsim[dask]'") from None
     with Client(address, timeout="20s") as client:

@@ -4,7 +4,7 @@ Reads what ``nicsim sweep`` wrote under ``results/replications/march_1991/<sweep
 live model) and draws each sweep's figure into its ``figures/`` folder. Run it after the
 sweeps::
 
-    python -m nicsim.march.plots results/replications/march_1991
+    python -m nicsim.analysis.march_plots results/replications/march_1991
 
 It prints the Markdown tables quoted in docs/VALIDATION.md, section 2.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis import mean_ci
-from ..plots import _band_plot, _save, plt
+from .compare import mean_ci
+from .plots import _band_plot, _save, plt
 
 VARIANTS = {
     "figure1": "as implemented (jump, 0 wrong, simultaneous)",

@@ -32,9 +32,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .execution import RunResult
-from .experiments import Plan
-from .params import ConfigError, to_toml
+from ..core.params import ConfigError
+from .config import to_toml
+from .evaluators import RunResult
+from .plans import Plan
 
 OUTPUTS = ("runs.csv", "timeseries.parquet", "manifest.json", "plan.json", "params.toml")
 PARTS = ".runs"
@@ -66,7 +67,7 @@ def versions() -> dict[str, str]:
 
     import numpy
 
-    from . import __version__
+    from ..core.version import __version__
 
     return {
         "nicsim": __version__,

@@ -25,10 +25,10 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 
-from . import metrics
+from ..nic import metrics
 
 if TYPE_CHECKING:
-    from .model import NICModel
+    from ..nic.model import NICModel
 
 CMAP = "viridis"
 NORM = Normalize(0.0, 1.0)

@@ -17,16 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from .params import (
-    FIELDS,
-    ConfigError,
-    ModelParams,
-    RunConfig,
-    check_run_key,
-    fields_of,
-    from_dict,
-    read_toml,
-)
+from ..core.params import ConfigError, ModelParams, fields_of
+from ..nic.params import FIELDS
+from .config import RunConfig, check_run_key, from_dict, read_toml
 
 
 @dataclass(frozen=True)
@@ -57,7 +50,7 @@ class Plan:
 
         The nicsim version is part of it, so runs of another release are never mixed in.
         """
-        from . import __version__
+        from ..core.version import __version__
 
         desc = [__version__] + [
             (r.run_id, r.seed, r.replication, r.params.to_dict()) for r in self.runs
@@ -67,7 +60,7 @@ class Plan:
 
 def check_inputs(plan: Plan) -> None:
     """Read every graph file the plan needs now, so a bad file fails before any output."""
-    from .networks import load_graph
+    from ..nic.networks import load_graph
 
     files = {r.params.graph_file for r in plan.runs if getattr(r.params, "design", "") == "file"}
     for path in sorted(files):
@@ -164,7 +157,7 @@ def read_sweep(
     else ``"nic"``). ``[sample]`` has ``points`` and ``[sample.ranges]`` of name -> [low, high].
     Command-line ``replications`` and ``seed`` win over the file, which wins over the base.
     """
-    from .params import load_config
+    from .config import load_config
 
     path = Path(path)
     raw = read_toml(path)

@@ -13,9 +13,9 @@ from matplotlib.animation import PillowWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .model import NICModel
+from ..nic.model import NICModel
+from ..nic.params import Params
 from .netview import CMAP, NORM, Trace, draw_network, draw_outcome
-from .params import Params
 
 
 def render_gif(

@@ -1,7 +1,7 @@
 """The model registry: which models nicsim can run, and how, by name.
 
 Following the EMA Workbench's separation of parameters, model, outcomes and evaluators, a
-model is four things: a frozen parameter dataclass (a :class:`nicsim.params.ModelParams`
+model is four things: a frozen parameter dataclass (a :class:`nicsim.core.params.ModelParams`
 subclass naming the model in ``MODEL``), a factory ``(params, seed) -> model`` whose model
 has ``run()`` and ``release()``, a ``timeseries(model)`` of per-step columns (``step``
 first), and a ``summary(series, params)`` of final values. Plans, evaluators, the store,
@@ -18,14 +18,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from . import metrics
-from .march import metrics as march_metrics
-from .march.params import MarchParams
-from .params import DEFAULT_MODEL, ConfigError, ModelParams, Params
+from ..core.params import DEFAULT_MODEL, ConfigError, ModelParams
+from ..march import metrics as march_metrics
+from ..march.params import MarchParams
+from ..nic import metrics
+from ..nic.params import Params
 
 if TYPE_CHECKING:
-    from .march.model import MarchModel
-    from .model import NICModel
+    from ..march.model import MarchModel
+    from ..nic.model import NICModel
 
 
 class SimModel(Protocol):
@@ -54,7 +55,7 @@ class ModelSpec:
 # Models are imported when first built, not with the registry: a sweep's main process and
 # the command line read parameters and outcomes only, and start faster without Mesa.
 def _nic(params: Params, seed: int) -> NICModel:
-    from .model import NICModel
+    from ..nic.model import NICModel
 
     return NICModel(params, seed=seed)
 
@@ -64,7 +65,7 @@ def _nic_summary(series: dict[str, np.ndarray], params: Params) -> dict[str, Any
 
 
 def _march(params: MarchParams, seed: int) -> MarchModel:
-    from .march.model import MarchModel
+    from ..march.model import MarchModel
 
     return MarchModel(params, seed=seed)
 

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .analysis import band  # noqa: E402
+from .compare import band
 
 
 def _band_plot(ax, ts: pd.DataFrame, metric: str, label: str | None = None, color=None) -> None:
@@ -142,7 +142,7 @@ def trajectory_panels(
 ) -> Path:
     """Mean trajectory with its 95% band per value of ``line_by``, one panel per ``panel_by``.
 
-    Drawn from :func:`nicsim.analysis.trajectories` rows, so a figure can be redrawn from
+    Drawn from :func:`nicsim.analysis.compare.trajectories` rows, so a figure can be redrawn from
     the small committed table rather than from every run's time series.
     """
     rows = traj[traj["metric"] == metric]

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import sensitivity
-from .analysis import group_order, group_summary, paired_differences, summary_table
-from .experiments import Plan
-from .models import REGISTRY, ModelSpec, for_params
-from .params import DEFAULT_MODEL, ConfigError
-from .sensitivity import Design
-from .store import write_text
+from ..core.params import DEFAULT_MODEL, ConfigError
+from ..lab import sensitivity
+from ..lab.plans import Plan
+from ..lab.registry import REGISTRY, ModelSpec, for_params
+from ..lab.sensitivity import Design
+from ..lab.store import write_text
+from .compare import group_order, group_summary, paired_differences, summary_table
 
 HOW_TO_READ = (
     "Each cell of the first table is the mean over the runs of a group with its 95% "
@@ -231,7 +231,7 @@ def comparison_markdown(
     pair_on: list[str],
     figures: Sequence[Path] = (),
 ) -> str:
-    """Render group summaries and paired differences (from nicsim.analysis) as Markdown.
+    """Render group summaries and paired differences (from nicsim.analysis.compare) as Markdown.
 
     Kept apart from the computation so the same tables can be rendered elsewhere (the app,
     a notebook) and so this function can be tested on hand-made tables.
@@ -327,7 +327,7 @@ def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str
     The headline metric, the figure's panels and ``metrics`` (by default) come from the
     plan's registered model.
     """
-    from .plots import group_trajectories, outcome_figure  # matplotlib: only to draw
+    from .plots import group_trajectories, outcome_figure
 
     spec = for_params(plan.base)
     metrics = list(spec.report_metrics) if metrics is None else metrics

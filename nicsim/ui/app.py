@@ -7,9 +7,9 @@ Mesa's examples: small components, each a function of the live model.
 What the page adds to SolaraViz:
 
 - a "Classroom settings" card: presets, a seed, the parameters that matter in class (labels
-  in plain language; ranges and help text read from the :class:`~nicsim.params.Params`
+  in plain language; ranges and help text read from the :class:`~nicsim.nic.params.Params`
   field metadata, so nothing is written twice) and a side-by-side design;
-- the network view and live plots, drawn with :mod:`nicsim.netview` (shared with the GIF);
+- the network view and live plots, drawn with :mod:`nicsim.ui.netview` (shared with the GIF);
 - a CSV download of the current run's per-step data.
 
 Settings apply when Reset is pressed, as in any Mesa page; a preset applies at once.
@@ -38,10 +38,12 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 
-from .metrics import idea_label
-from .model import NICModel
+from ..core.params import ConfigError, allowed
+from ..lab.config import check_run_key, from_dict, load_config
+from ..nic.metrics import idea_label
+from ..nic.model import NICModel
+from ..nic.params import FIELDS, Params
 from .netview import CMAP, NORM, Trace, draw_network, draw_outcome, legend_handles
-from .params import FIELDS, ConfigError, Params, _allowed, check_run_key, from_dict, load_config
 
 # -- what the class can change -------------------------------------------------------------
 # Plain-language labels. The help text, the ranges and the choices come from the Params
@@ -294,7 +296,7 @@ HELP_STYLE = {"font-size": "0.8em", "color": "#555", "line-height": "1.2"}
 
 def _help(name: str) -> str:
     f = FIELDS[name]
-    return f"{f.metadata['help']} ({_allowed(f)})"
+    return f"{f.metadata['help']} ({allowed(f)})"
 
 
 @solara.component

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .experiments import Plan, SweepFile, sweep_plan
-from .params import ConfigError, fields_of
+from ..core.params import ConfigError, fields_of
+from .plans import Plan, SweepFile, sweep_plan
 
 METHODS = ("morris", "sobol")
 MORRIS_LEVELS = 4

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .analysis import at_steps, head_to_head, summary_at, trajectories
-from .params import ConfigError
+from ..core.params import ConfigError
+from ..lab.store import write_text
+from .compare import at_steps, head_to_head, summary_at, trajectories
 from .report import _estimate, markdown_table
-from .store import write_text
 
 METRICS = ["mean_outcome", "unique_practices", "ideas_adopted"]
 COMPACT = ("trajectories.csv", "at_steps.csv")
@@ -142,7 +142,7 @@ def crossover(traj: pd.DataFrame, a: str, b: str, metric: str = "mean_outcome") 
 
 def lazer_friedman_report(root: Path) -> str:
     """Figures and ``summary.md`` for Lazer & Friedman (2007) from the condensed sweeps."""
-    from .plots import against_parameter, trajectory_panels  # matplotlib: only to draw
+    from .plots import against_parameter, trajectory_panels
 
     data = {}
     for name in LF_SWEEPS:

@@ -12,16 +12,17 @@ import os
 import sys
 from pathlib import Path
 
-from .execution import default_workers, evaluate
-from .experiments import Plan, check_inputs, load_sweep, read_sweep, replications_plan
-from .models import NIC, REGISTRY, get_model
-from .params import ConfigError, load_config, parse_overrides
+from ..core.params import ConfigError
+from ..lab.config import load_config, parse_overrides
+from ..lab.evaluators import default_workers, evaluate
+from ..lab.plans import Plan, check_inputs, load_sweep, read_sweep, replications_plan
+from ..lab.registry import NIC, REGISTRY, get_model
+from ..lab.store import RunStore
 from .progress import Progress
-from .store import RunStore
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-SUMMARY_METRICS = list(NIC.report_metrics)  # each model's are in nicsim.models
+SUMMARY_METRICS = list(NIC.report_metrics)  # each model's are in nicsim.lab.registry
 
 
 def _int_at_least(low: int):
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nicsim", description="Simulate networked improvement communities."
     )
-    from . import __version__
+    from ..core.version import __version__
 
     parser.add_argument("--version", action="version", version=f"nicsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     anim.add_argument("--seed", type=_int_at_least(0), help="seed (default: the config's)")
     anim.add_argument("--fps", type=_positive_float, default=4.0, help="frames (months) a second")
-    from .replications import STUDIES
+    from ..analysis.replications import STUDIES
 
     rep = sub.add_parser("replicate", help="run a published model's replication and report it")
     rep.add_argument("study", choices=sorted(STUDIES), help="the paper to replicate")
@@ -167,7 +168,7 @@ def serve_app(host: str, port: int, config: str | None) -> int:
     shown = f"[{host}]" if ":" in host else host
     print(f"nicsim app: serving the classroom page at http://{shown}:{port}/ (Ctrl+C stops it)")
     sys.stdout.flush()
-    args = ["-m", "solara", "run", "nicsim.app", "--host", host, "--port", str(port)]
+    args = ["-m", "solara", "run", "nicsim.ui.app", "--host", host, "--port", str(port)]
     args += ["--production", "--no-open", "--no-check-version", "--log-level", "warning"]
     os.execve(sys.executable, [sys.executable, *args], env)
     return 0  # not reached: the process is now the server
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "params":
-        from .params import parameter_table
+        from ..lab.config import parameter_table
 
         print(parameter_table(get_model(args.model).params))
         return 0
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {out} ({cfg.params.steps + 1} frames, seed {seed})")
             return 0
         if args.command == "compare":
-            from .report import write_comparison  # reports load plotting on demand
+            from ..analysis.report import write_comparison
 
             print(write_comparison(args.dir, args.by, args.reference), end="")
             return 0
@@ -213,13 +214,13 @@ def main(argv: list[str] | None = None) -> int:
                     overrides[key] = getattr(args, key)
             plan = replications_plan(load_config(args.config, overrides))
         elif args.command == "sensitivity":
-            from . import sensitivity
+            from ..lab import sensitivity
 
             sweep = read_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
             design = sensitivity.design(sweep, args.method)
             code, out = execute(design.plan, args)
             if code == 0:
-                from .report import write_sensitivity
+                from ..analysis.report import write_sensitivity
 
                 print(write_sensitivity(out, design, args.output))
             return code
@@ -227,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             plan = load_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
         code, out = execute(plan, args)
         if code == 0:
-            from .report import summary_text
+            from ..analysis.report import summary_text
 
             print(summary_text(out, plan))
         return code
@@ -279,7 +280,7 @@ def execute(plan: Plan, args: argparse.Namespace, by_seed: bool = False) -> tupl
 
 def replicate(args: argparse.Namespace) -> int:
     """Run a study's sweeps, each into OUT/STUDY/SWEEP (resuming what is done), then report."""
-    from .replications import STUDIES
+    from ..analysis.replications import STUDIES
 
     study = STUDIES[args.study]
     folder = Path(args.configs or Path("configs") / "replications" / study.name)

@@ -8,17 +8,13 @@ not matter. Candidate practices are scored in one batched landscape call per ste
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 
 from .agents import District, learn_by_doing, noise_sd
 from .ideas import ChangeIdea, Evidence
 from .landscape import bits_to_codes
-
-if TYPE_CHECKING:
-    from .model import NICModel
-
 
 BIT = np.int64(1) << np.arange(62, dtype=np.int64)  # BIT[i]: the code of component i alone
 
@@ -33,7 +29,7 @@ def uniform_integers(rng: np.random.Generator, n: int, shape: tuple[int, ...]) -
     return (rng.random(shape) * n).astype(np.int64)
 
 
-def research(model: NICModel) -> None:
+def research(model: mesa.Model) -> None:
     """Universities offer partners the best of a few 2-3 component changes, judged on S.
 
     Research knows the general problem (the shared landscape) and the district's current
@@ -155,7 +151,7 @@ def _pending_rank(item: tuple[ChangeIdea, Evidence]):
     return (ev.mean_gain, ev.tests, -idea.mask, -idea.values)
 
 
-def pdsa(model: NICModel) -> None:
+def pdsa(model: mesa.Model) -> None:
     """Leaders test ideas with noisy measurement; districts adopt what passes, then share."""
     p, rng = model.p, model.rng
     per_leader, need, threshold = p.tests_per_leader, p.min_tests, p.adoption_threshold
@@ -241,7 +237,7 @@ def decide(district: District, need: int, threshold: float) -> ChangeIdea | None
     return best.idea
 
 
-def share_adopted(model: NICModel) -> None:
+def share_adopted(model: mesa.Model) -> None:
     """Each adopted idea crosses each non-hub tie with probability ``share_prob``.
 
     A tie to a university passes the idea on to that university's other partners: the
@@ -286,14 +282,14 @@ def share_adopted(model: NICModel) -> None:
 
 
 # -- copy_best (Lazer & Friedman 2007) and conformity -----------------------------------------
-def _local_flip(model: NICModel, rng) -> np.ndarray:
+def _local_flip(model: mesa.Model, rng) -> np.ndarray:
     """Each district's practice with one random component flipped."""
     bits = rng.integers(0, model.p.n_components, len(model.districts))
     return model.practice ^ BIT[bits]  # a look-up: cheaper than shifting, for 100 districts
 
 
 def _move(
-    model: NICModel,
+    model: mesa.Model,
     candidate: np.ndarray,
     keep_equal: np.ndarray | None = None,
     always: np.ndarray | None = None,
@@ -321,7 +317,7 @@ def _move(
     np.copyto(old, new, where=accept)
 
 
-def best_neighbours(model: NICModel) -> np.ndarray:
+def best_neighbours(model: mesa.Model) -> np.ndarray:
     """Each district's best neighbour (highest outcome, lowest index on ties); -1 if none.
 
     Vectorised over districts: one segmented maximum over the neighbour lists, so a
@@ -358,7 +354,7 @@ def best_neighbours(model: NICModel) -> np.ndarray:
     return best
 
 
-def copy_best(model: NICModel) -> None:
+def copy_best(model: mesa.Model) -> None:
     """Copy the best neighbour if it is strictly better, else try a one-component flip.
 
     Outcomes of neighbours are seen without noise. Copying can fail bit by bit
@@ -384,7 +380,7 @@ def copy_best(model: NICModel) -> None:
     _move(model, candidate, keep_equal=better)  # a copy is reverted only if worse
 
 
-def conformity(model: NICModel) -> None:
+def conformity(model: mesa.Model) -> None:
     """Adopt the most common practice among neighbours (ties at random); else try a flip."""
     rng = model.rng
     n = len(model.districts)

@@ -19,7 +19,7 @@ import networkx as nx
 import numpy as np
 from mesa.discrete_space import Network
 
-from . import metrics
+from ..nic import metrics
 from .agents import District, Hub, Leader, Pool, Trial, University, coach
 from .landscape import ContextLandscape
 from .learning import RULES, research

@@ -10,16 +10,13 @@ records, skills and partners.
 from __future__ import annotations
 
 import heapq
-from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent, FixedAgent
 
 from .ideas import ChangeIdea, Evidence, components, hub_rank
 from .networks import random_cross_pairs
-
-if TYPE_CHECKING:
-    from .model import NICModel
 
 
 class Trial:
@@ -115,7 +112,7 @@ class District(FixedAgent):
     ``pending`` (received, untested, not practised), ``testing`` and ``adopted``.
     """
 
-    def __init__(self, model: NICModel, node: int, partnership: int) -> None:
+    def __init__(self, model: mesa.Model, node: int, partnership: int) -> None:
         super().__init__(model)
         self.node = node
         self.partnership = partnership
@@ -368,7 +365,7 @@ class Leader(CellAgent):
     the same post, so coaching and learning by doing update every skill in one array.
     """
 
-    def __init__(self, model: NICModel, district: District, skill: float, post: int) -> None:
+    def __init__(self, model: mesa.Model, district: District, skill: float, post: int) -> None:
         super().__init__(model)
         self.district = district
         self.post = post
@@ -396,7 +393,7 @@ class Leader(CellAgent):
 class University(FixedAgent):
     """A university (IHE): offers research-based ideas, coaches leaders, relays ideas."""
 
-    def __init__(self, model: NICModel, node: int, partners: list[District]) -> None:
+    def __init__(self, model: mesa.Model, node: int, partners: list[District]) -> None:
         super().__init__(model)
         self.node = node
         self.cell = model.space[node]
@@ -420,7 +417,7 @@ class University(FixedAgent):
 class Hub(FixedAgent):
     """The NIC hub: convenes members, pools their evidence and spreads what works."""
 
-    def __init__(self, model: NICModel, node: int, members: list[District]) -> None:
+    def __init__(self, model: mesa.Model, node: int, members: list[District]) -> None:
         super().__init__(model)
         self.node = node
         self.cell = model.space[node]

@@ -18,7 +18,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from .params import ConfigError, Params
+from ..core.params import ConfigError
+from .params import Params
 
 NODE_KINDS = ("district", "university", "hub")
 EDGE_KINDS = ("partnership", "cross", "hub")

@@ -1,0 +1,3 @@
+"""Results into answers: paired comparisons with confidence intervals, reports, figures
+and the replications' summaries. It reads what ``nicsim.lab`` stored.
+"""

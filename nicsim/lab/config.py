@@ -1,0 +1,169 @@
+"""Configs into parameters: TOML files and ``--set`` overrides, for any registered model.
+
+A config is a flat TOML file of one model's parameters plus ``replications`` and ``seed``;
+``model = "NAME"`` picks the model (default: the NIC). Every key is checked against the
+model's fields, so a mistake is one line naming the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..core.params import DEFAULT_MODEL, ConfigError, ModelParams, allowed, check_value, fields_of
+from ..nic.params import Params
+
+# Keys a config may hold beside the parameters: how many runs and from which seed.
+RUN_KEYS = {"replications": (1, None), "seed": (0, 2**63 - 1)}
+
+
+def _known_keys() -> list[str]:
+    """Every key a config or ``--set`` may name, of any registered model."""
+    from .registry import REGISTRY
+
+    names = {n: None for spec in REGISTRY.values() for n in fields_of(spec.params)}
+    return [*names, *RUN_KEYS, "model"]
+
+
+def parse_value(name: str, text: str) -> Any:
+    """Parse a ``--set`` value as a TOML value, falling back to a bare string.
+
+    The name is checked against every model's parameters here (the config, read later,
+    says which model); :func:`from_dict` then refuses a key its model does not have.
+    """
+    known = _known_keys()
+    if name not in known:
+        raise ConfigError(f"unknown parameter {name!r}{_suggest(name, known)}")
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """Turn ``["key=value", ...]`` into a dict, naming any malformed item."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r} is malformed: expected KEY=VALUE")
+        out[key] = parse_value(key, text.strip())
+    return out
+
+
+def _suggest(name: str, known: list[str] | None = None) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, known or [*fields_of(Params), *RUN_KEYS], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_run_key(name: str, value: Any) -> int:
+    lo, hi = RUN_KEYS[name]
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi and value > hi):
+        allowed = f"an integer >= {lo}" if hi is None else f"an integer in [{lo}, {hi}]"
+        raise ConfigError(f"{name} = {value!r} is not allowed: expected {allowed}")
+    return value
+
+
+def from_dict(values: dict[str, Any], base: ModelParams | None = None) -> Any:
+    """Build a model's parameters from a flat mapping, refusing unknown keys by name.
+
+    The model is ``values["model"]`` if given, else ``base``'s, else the default (NIC).
+    """
+    values = dict(values)
+    cls = type(base) if base is not None else Params
+    if "model" in values:
+        from .registry import get_model
+
+        named = get_model(values.pop("model")).params
+        if base is not None and named is not cls:
+            raise ConfigError(
+                f"model = {named.MODEL!r} is not allowed here: expected the base config's "
+                f"model {cls.MODEL!r}"
+            )
+        cls = named
+    fields = fields_of(cls)
+    for key in values:
+        if key not in fields:
+            where = "" if cls.MODEL == DEFAULT_MODEL else f" of model {cls.MODEL!r}"
+            raise ConfigError(f"unknown parameter {key!r}{where}{_suggest(key, [*fields])}")
+    changes = {k: check_value(k, v, fields) for k, v in values.items()}
+    return dataclasses.replace(base or cls(), **changes)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A config file resolved: its name, the parameters and how many runs from which seed."""
+
+    name: str
+    params: ModelParams
+    replications: int = 10
+    seed: int = 1
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, expected a TOML file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Read a TOML config (flat keys), apply ``--set`` overrides and validate the result.
+
+    A relative ``graph_file`` is resolved against the config's own folder, so a config and
+    its network file can travel together.
+    """
+    path = Path(path)
+    raw = read_toml(path)
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            raise ConfigError(f"{path}: table [{key}] is not allowed: configs use flat keys")
+    raw.update(overrides or {})
+    run = {k: check_run_key(k, raw.pop(k)) for k in list(raw) if k in RUN_KEYS}
+    graph = raw.get("graph_file")
+    if isinstance(graph, str) and graph and "graph_file" not in (overrides or {}):
+        candidate = path.parent / graph
+        if not Path(graph).is_absolute() and candidate.exists():
+            raw["graph_file"] = str(candidate)
+    try:
+        params = from_dict(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return RunConfig(name=path.stem, params=params, **run)
+
+
+def to_toml(values: dict[str, Any]) -> str:
+    """Write a flat mapping as TOML (the subset the parameters need)."""
+    lines = []
+    for key, value in values.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, str):
+            text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        elif isinstance(value, float):
+            text = repr(value)
+        else:
+            text = str(value)
+        lines.append(f"{key} = {text}")
+    return "\n".join(lines) + "\n"
+
+
+def parameter_table(cls: type = Params) -> str:
+    """The README's Markdown table of a model's parameters, generated from the fields."""
+    rows = ["| name | meaning | default | allowed |", "|---|---|---|---|"]
+    for name, f in fields_of(cls).items():
+        default = f.default if f.default != "" else '""'
+        rows.append(f"| `{name}` | {f.metadata['help']} | `{default}` | {allowed(f)} |")
+    return "\n".join(rows)

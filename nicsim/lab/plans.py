@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,7 @@ def sweep_plan(
     return Plan(name, base, runs, swept, seed, replications, source or {})
 
 
+NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 SWEEP_KEYS = {"base", "grid", "sample", "replications", "seed", "name", "params", "model"}
 
 
@@ -199,7 +201,13 @@ def read_sweep(
             )
     ranges, points = _sample_spec(raw.get("sample"), where, fields)
     name = raw.get("name", path.stem if path.stem != "sweep" else path.parent.name)
-    return SweepFile(str(name), config.params, grid, ranges, points, reps, seed, raw)
+    if not (isinstance(name, str) and NAME.fullmatch(name)):
+        # the name is the default results folder, results/<name>: it must stay inside
+        raise ConfigError(
+            f"{where}: name = {name!r} is not allowed: expected a plain name of letters, "
+            "digits, '.', '_' or '-' (not starting with '.')"
+        )
+    return SweepFile(name, config.params, grid, ranges, points, reps, seed, raw)
 
 
 def _first(*values: Any) -> Any:

@@ -8,6 +8,11 @@ Layout of a results directory (DESIGN.md section 5)::
     runs.csv             one row per run            (written last, atomically)
     timeseries.parquet   one row per run and step   (written last, atomically)
     .runs/NNNNNNN.parquet, .runs/NNNNNNN.json   one pair per finished run
+    .nicsim              the marker: written first, it says nicsim made this directory
+
+nicsim writes only into a directory that is new or empty, or that its marker (or, for
+results made before 0.4, its ``plan.json``) shows it made; and it only ever deletes or
+replaces the files listed above. A user's own files beside them are never touched.
 
 A run counts as done when its ``.json`` row exists; the row is written after the time
 series and both are renamed into place after an fsync, so a kill at any instant leaves
@@ -22,7 +27,7 @@ import json
 import math
 import os
 import platform
-import shutil
+import re
 import sys
 import time
 from collections.abc import Iterable
@@ -39,6 +44,8 @@ from .plans import Plan
 
 OUTPUTS = ("runs.csv", "timeseries.parquet", "manifest.json", "plan.json", "params.toml")
 PARTS = ".runs"
+MARKER = ".nicsim"
+PART_NAME = re.compile(r"\d{7}\.(parquet|json)(\.tmp)?")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -77,6 +84,17 @@ def versions() -> dict[str, str]:
     }
 
 
+def shared_place(path: Path) -> str | None:
+    """What ``path`` is when it is no place for results whatever it holds: a filesystem
+    root or a home directory (None otherwise)."""
+    resolved = path.expanduser().resolve()
+    if resolved == Path(resolved.anchor):
+        return "the filesystem root"
+    if resolved == Path.home().resolve():
+        return "your home directory"
+    return None
+
+
 class RunStore:
     """A results directory that takes runs one at a time and survives being killed."""
 
@@ -87,6 +105,7 @@ class RunStore:
     # -- opening -----------------------------------------------------------------------------
     def open(self, plan: Plan, force: bool = False, command: list[str] | None = None) -> set[int]:
         """Prepare the directory for ``plan``; return the ids of runs already done."""
+        self.claim()
         fingerprint = plan.fingerprint()
         existing = self._read_json("plan.json")
         if existing is not None and existing.get("fingerprint") != fingerprint:
@@ -135,11 +154,42 @@ class RunStore:
         self.write_manifest(complete=False)
         return done
 
+    def claim(self) -> None:
+        """Make sure nicsim may write here: the directory is new or empty (then it is marked
+        as nicsim's before anything else is written), or nicsim made it.
+
+        A directory of a user's own files is refused whatever the options, so no command
+        can delete or overwrite what nicsim did not write.
+        """
+        root = self.root
+        if root.exists() and not root.is_dir():
+            raise ConfigError(f"output directory {root} is a file, not a directory")
+        shared = shared_place(root)
+        if shared:
+            raise ConfigError(f"output directory {root} is {shared}: choose a folder of its own")
+        if (root / MARKER).is_file():
+            return
+        made_before_markers = "fingerprint" in (self._read_json("plan.json") or {})
+        if root.is_dir() and any(root.iterdir()) and not made_before_markers:
+            raise ConfigError(
+                f"output directory {root} is not empty and was not made by nicsim: nicsim "
+                "writes only into a new or empty directory, or one it made (choose another --out)"
+            )
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            _atomic_write(root / MARKER, b"made by nicsim: a results directory\n")
+        except OSError as exc:
+            raise ConfigError(f"output directory {root} is not writable ({exc.strerror})") from None
+
     def clear(self) -> None:
+        """Remove the results of another experiment: only files nicsim writes (its outputs
+        and run parts); figures are redrawn, under the same names, when the new run ends."""
         for name in OUTPUTS:
             (self.root / name).unlink(missing_ok=True)
-        shutil.rmtree(self.parts, ignore_errors=True)
-        shutil.rmtree(self.root / "figures", ignore_errors=True)
+        if self.parts.is_dir():
+            for part in self.parts.iterdir():
+                if PART_NAME.fullmatch(part.name):
+                    part.unlink()
 
     def _read_json(self, name: str) -> dict | None:
         try:

@@ -52,7 +52,7 @@ def _execution_options(p: argparse.ArgumentParser, default_w: int | None) -> Non
         "--replications", type=_int_at_least(1), help="replications (seeds seed..seed+R-1)"
     )
     p.add_argument("--seed", type=_int_at_least(0), help="base seed")
-    p.add_argument("--out", help="results directory (default results/<name>)")
+    p.add_argument("--out", type=user_path, help="results directory (default results/<name>)")
     p.add_argument(
         "--workers",
         type=_int_at_least(1),
@@ -67,6 +67,12 @@ def _execution_options(p: argparse.ArgumentParser, default_w: int | None) -> Non
     p.add_argument(
         "--force", action="store_true", help="replace results of a different experiment in --out"
     )
+
+
+def user_path(text: str) -> str:
+    """A path as the user meant it: a leading ``~`` is their home even when quoted, so that
+    every later step (ours, pyarrow's) reads and writes the same place."""
+    return os.path.expanduser(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _execution_options(sens, default_workers())
     compare = sub.add_parser("compare", help="compare groups of runs in a results directory")
-    compare.add_argument("dir", help="results directory of a run or sweep")
+    compare.add_argument("dir", type=user_path, help="results directory of a run or sweep")
     compare.add_argument("--by", help="runs.csv column to group by (default: first swept)")
     compare.add_argument("--reference", help="value of --by to compare with (default: first)")
     params = sub.add_parser(
@@ -108,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--config", help="TOML config whose values the page starts from")
     anim = sub.add_parser("animate", help="render one run as an animated GIF for slides")
     anim.add_argument("config", help="TOML config, e.g. configs/default.toml")
-    anim.add_argument("--out", required=True, help="GIF file to write, e.g. results/demo.gif")
+    anim.add_argument(
+        "--out", type=user_path, required=True, help="GIF file to write, e.g. results/demo.gif"
+    )
     anim.add_argument(
         "--set",
         action="append",

@@ -1,0 +1,105 @@
+"""nicsim never deletes or overwrites what it did not write, and never writes outside the
+place the user named (a fault-injection audit's cases, each reproduced here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nicsim.lab.store import MARKER, shared_place
+from nicsim.ui.cli import main
+
+SHORT = ["--set", "steps=2", "--set", "partnerships=2", "--replications", "1"]
+
+
+def run(root, out, *extra: str) -> int:
+    return main(["run", str(root / "configs/default.toml"), *SHORT, "--out", str(out), *extra])
+
+
+def user_folder(path):
+    """A folder of a user's own work that happens to use nicsim's file names."""
+    (path / "figures").mkdir(parents=True)
+    files = {
+        path / "figures" / "thesis_fig1.png": b"\x89PNG my figure",
+        path / "figures" / "outcome.png": b"\x89PNG my other figure",
+        path / "manifest.json": b'{"mine": true}',
+        path / "params.toml": b"mine = true\n",
+    }
+    for file, data in files.items():
+        file.write_bytes(data)
+    return files
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_folder_nicsim_did_not_make_is_refused_and_left_as_it_was(root, tmp_path, capsys, force):
+    files = user_folder(tmp_path / "mine")
+    assert run(root, tmp_path / "mine", *(["--force"] if force else [])) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not made by nicsim" in err
+    assert {f: f.read_bytes() for f in files} == files
+    assert sorted(p.name for p in (tmp_path / "mine").rglob("*")) == sorted(
+        ["figures", "thesis_fig1.png", "outcome.png", "manifest.json", "params.toml"]
+    )
+
+
+def test_force_replaces_only_what_nicsim_wrote(root, tmp_path, capsys):
+    out = tmp_path / "r"
+    assert run(root, out) == 0
+    assert (out / MARKER).is_file()
+    mine = out / "figures" / "thesis_fig1.png"
+    mine.write_bytes(b"\x89PNG mine")
+    notes = out / "notes.txt"
+    notes.write_text("my notes")
+    assert run(root, out, "--set", "h=0.5") == 2  # another experiment: refused...
+    assert run(root, out, "--set", "h=0.5", "--force") == 0  # ...unless forced
+    assert mine.read_bytes() == b"\x89PNG mine" and notes.read_text() == "my notes"
+    assert json.loads((out / "manifest.json").read_text())["complete"]
+    assert "h = 0.5" in (out / "params.toml").read_text().splitlines()
+    capsys.readouterr()
+
+
+def test_results_made_before_the_marker_still_resume(root, tmp_path, capsys):
+    out = tmp_path / "r"
+    assert run(root, out) == 0
+    (out / MARKER).unlink()  # as nicsim 0.3 left it: plan.json says who made it
+    assert run(root, out) == 0
+    assert (out / MARKER).is_file()
+    capsys.readouterr()
+
+
+def test_a_quoted_tilde_means_home_for_every_file(root, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert run(root, "~/results") == 0
+    assert (tmp_path / "home" / "results" / "runs.csv").is_file()
+    assert (tmp_path / "home" / "results" / ".runs").is_dir()
+    assert not (tmp_path / "~").exists()
+    capsys.readouterr()
+
+
+def test_the_filesystem_root_and_home_are_no_place_for_results(root, tmp_path, monkeypatch, capsys):
+    # never tried for real on "/": a broken check would write there
+    assert shared_place(Path("/")) == "the filesystem root"
+    assert shared_place(Path("/tmp/..")) == "the filesystem root"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    assert shared_place(Path("~")) == "your home directory"
+    assert shared_place(tmp_path / "home" / "results") is None
+    assert run(root, "~", "--force") == 2
+    assert "is your home directory" in capsys.readouterr().err
+    assert list((tmp_path / "home").iterdir()) == []
+
+
+def test_a_sweep_name_cannot_leave_results(root, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    sweep = tmp_path / "s.toml"
+    sweep.write_text(
+        f'base = "{root / "configs/default.toml"}"\nname = "../../../tmp/x"\n'
+        "replications = 1\n[grid]\nh = [0.1]\n"
+    )
+    assert main(["sweep", str(sweep), "--workers", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "name = '../../../tmp/x' is not allowed" in err
+    assert not (tmp_path / "results").exists()

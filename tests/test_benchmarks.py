@@ -1,8 +1,12 @@
 """The benchmark scripts run and report in the agreed format (no timing is checked here)."""
 
+import importlib.util
 import shutil
 import subprocess
 import sys
+
+import pytest
+from mesa.discrete_space import Network
 
 
 def test_quick_benchmarks_report_median_target_and_ratio(root):
@@ -22,7 +26,38 @@ def test_quick_benchmarks_report_median_target_and_ratio(root):
     for line in reports:
         assert "ratio" in line and "min" in line and "max" in line
     assert "faster" in proc.stdout  # the straightforward reference ran beside nicsim
+    # the NIC's time is a ratio to the plain Mesa model's, timed in the same run
+    (nic,) = [line for line in reports if line.startswith("nic_default")]
+    assert "x the plain Mesa model (benchmarks/plain_mesa.py)" in nic
+    assert "target <= 2.5x" in nic
+    assert "plain Mesa model: 144 agents" in proc.stdout
     assert "nothing about time was checked" in lines[-1]
+
+
+@pytest.fixture
+def plain_mesa(root):
+    spec = importlib.util.spec_from_file_location("plain_mesa", root / "benchmarks/plain_mesa.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_plain_mesa_model_runs_on_a_network_and_repeats_for_a_seed(plain_mesa):
+    model = plain_mesa.PlainNetworkModel(rng=7).run(5)
+    assert len(model.agents) == 144
+    assert isinstance(model.grid, Network)
+    assert len(model.grid.all_cells) == 144
+    assert {agent.cell for agent in model.agents} == set(model.grid.all_cells)
+    assert sum(len(agent.cell.neighborhood) for agent in model.agents) == 144 * 5  # mean degree 5
+    table = model.datacollector.get_model_vars_dataframe()
+    assert list(table.columns) == ["Mean opinion", "Spread", "Extremists"]
+    assert len(table) == 6  # the initial state and one row per step
+    assert table["Spread"].iloc[-1] < table["Spread"].iloc[0]  # opinions draw together
+
+    again = plain_mesa.PlainNetworkModel(rng=7).run(5).datacollector.get_model_vars_dataframe()
+    assert table.equals(again)
+    other = plain_mesa.PlainNetworkModel(rng=8).run(5).datacollector.get_model_vars_dataframe()
+    assert not table.equals(other)
 
 
 def test_identical_tells_a_changed_rule_from_unchanged_ones(root, tmp_path):

@@ -146,6 +146,12 @@ class District(Organisation):
         self.adopted: dict[Key, Trial] = {}
         self.research: list[ChangeIdea] = []  # offers from partner universities, oldest first
         self.leaders: list[Leader] = []
+        # ``pending`` as worked out for ``_pending_practice`` (-1: not yet), kept in step as
+        # ideas arrive and records open or go: rebuilding it from a long inbox at every
+        # read made a run 1.7 times as long (benchmarks/paired.py)
+        self._pending: dict[Key, tuple[ChangeIdea, Evidence]] = {}
+        self._pending_practice = -1
+        self._variations: dict[Key, ChangeIdea] = {}  # made once: the same few recur
 
     @property
     def practice(self) -> int:
@@ -162,8 +168,10 @@ class District(Organisation):
     # -- ideas received -----------------------------------------------------------------
     def receive(self, idea: ChangeIdea, evidence: Evidence, sender: int) -> None:
         """Note an idea shared with this district, replacing the sender's earlier evidence."""
-        _, by_sender = self.inbox.setdefault(idea.key, (idea, {}))
-        by_sender[sender] = evidence
+        if idea.key not in self.inbox:
+            self.inbox[idea.key] = (idea, {})
+        self.inbox[idea.key][1][sender] = evidence
+        self._update_pending(idea.key)
 
     @property
     def pending(self) -> dict[Key, tuple[ChangeIdea, Evidence]]:
@@ -174,11 +182,19 @@ class District(Organisation):
     def pending_at(self, practice: int) -> dict[Key, tuple[ChangeIdea, Evidence]]:
         """:attr:`pending`, given the current practice (a caller walking many districts
         reads all practices at once)."""
-        return {
-            key: (idea, strongest(by_sender.values()))
-            for key, (idea, by_sender) in self.inbox.items()
-            if key not in self.trials and idea.apply(practice) != practice
-        }
+        if practice != self._pending_practice:
+            self._pending_practice = practice
+            self._pending = {}
+            for key in self.inbox:
+                self._update_pending(key)
+        return self._pending
+
+    def _update_pending(self, key: Key) -> None:
+        """Add a received idea to ``pending`` if it is untested and would change the practice."""
+        practice = self._pending_practice
+        idea, by_sender = self.inbox[key]
+        if practice >= 0 and key not in self.trials and idea.apply(practice) != practice:
+            self._pending[key] = (idea, strongest(by_sender.values()))
 
     # -- own tests ----------------------------------------------------------------------
     def test_slots(self, per_leader: int) -> tuple[list[int], list[int]]:
@@ -190,7 +206,10 @@ class District(Organisation):
     def variation(self, component: int, practice: int) -> ChangeIdea:
         """This district's own idea of flipping one ``component`` of ``practice``."""
         bit = 1 << component
-        return ChangeIdea(bit, ~practice & bit, "district", self.node)
+        key = (bit, ~practice & bit)
+        if key not in self._variations:
+            self._variations[key] = ChangeIdea(bit, ~practice & bit, "district", self.node)
+        return self._variations[key]
 
     def start_trial(self, idea: ChangeIdea) -> Trial:
         """A new, empty record for ``idea``, replacing a closed one: a re-test starts
@@ -200,6 +219,7 @@ class District(Organisation):
             self.model.pool.change(old.idea, -old.tests, -old.total)
         if old is not None and old.status == "adopted":
             del self.adopted[idea.key]
+        self._pending.pop(idea.key, None)
         trial = self.trials[idea.key] = self.testing[idea.key] = Trial(idea)
         return trial
 
@@ -248,6 +268,8 @@ class District(Organisation):
             if not kept:
                 del self.trials[trial.idea.key]
                 self.testing.pop(trial.idea.key, None)
+                if trial.idea.key in self.inbox:
+                    self._update_pending(trial.idea.key)
 
     # -- sharing ------------------------------------------------------------------------
     def embodied_adoptions(self) -> list[tuple[ChangeIdea, Evidence]]:

@@ -252,14 +252,14 @@ def decide(district: District, need: int, threshold: float) -> ChangeIdea | None
     the old practice, so its tests are cleared and it will be tested again in the new one.
     ``need`` and ``threshold`` are ``min_tests`` and ``adoption_threshold``.
     """
-    ready = [t for t in district.testing.values() if t.tests >= need]
-    for trial in ready:
-        if trial.mean_gain <= threshold:
+    ready = [(trial.mean_gain, trial) for trial in district.testing.values() if trial.tests >= need]
+    for mean, trial in ready:
+        if mean <= threshold:
             district.reject(trial)
-    passing = [t for t in ready if t.mean_gain > threshold]
+    passing = [(mean, trial.idea.key, trial) for mean, trial in ready if mean > threshold]
     if not passing:
         return None
-    best = max(passing, key=lambda t: (t.mean_gain, t.idea.key))
+    *_, best = max(passing)  # highest mean gain, then larger key (keys are unique)
     district.adopt(best)
     for trial in district.testing.values():
         if trial.gains:
@@ -292,11 +292,12 @@ def share_adopted(model: mesa.Model) -> None:
     # one draw per tie, in order; receiving touches no idea's ties, so each crossing can
     # be delivered as it is drawn
     draws = iter(model.rng.random(sum(len(t.unsent) for t, _ in sending)).tolist())
+    share, agent_at = model.p.share_prob, model.agent_at
     for trial, sender in sending:
-        crossing = [(v, next(draws) < model.p.share_prob) for v in trial.unsent]
+        crossing = [(v, next(draws) < share) for v in trial.unsent]
         for v, crosses in crossing:
             if crosses:
-                model.agent_at[v].receive(trial.idea, trial.shared, sender)
+                agent_at[v].receive(trial.idea, trial.shared, sender)
         trial.unsent = [v for v, crosses in crossing if not crosses]
 
 

@@ -152,6 +152,9 @@ class District(Organisation):
         self._pending: dict[Key, tuple[ChangeIdea, Evidence]] = {}
         self._pending_practice = -1
         self._variations: dict[Key, ChangeIdea] = {}  # made once: the same few recur
+        # this month's test slots, kept until a leader leaves or joins: working them out
+        # every month cost 6% of a run's time
+        self._slots: tuple[list[int], list[int]] | None = None
 
     @property
     def practice(self) -> int:
@@ -200,8 +203,18 @@ class District(Organisation):
     def test_slots(self, per_leader: int) -> tuple[list[int], list[int]]:
         """This month's test slots: the leader id and skill post of each, a leader's
         ``per_leader`` tests together, leaders in the order they joined."""
-        slots = [leader for leader in self.leaders for _ in range(per_leader)]
-        return [x.unique_id for x in slots], [x.post for x in slots]
+        if self._slots is None:
+            slots = [leader for leader in self.leaders for _ in range(per_leader)]
+            self._slots = [x.unique_id for x in slots], [x.post for x in slots]
+        return self._slots
+
+    def join(self, leader: Leader) -> None:
+        self.leaders.append(leader)
+        self._slots = None
+
+    def part(self, leader: Leader) -> None:
+        self.leaders.remove(leader)
+        self._slots = None
 
     def variation(self, component: int, practice: int) -> ChangeIdea:
         """This district's own idea of flipping one ``component`` of ``practice``."""
@@ -258,9 +271,8 @@ class District(Organisation):
     def forget_tests_of(self, leader_id: int) -> None:
         """A departing leader takes the knowledge of tests not yet adopted with them. A
         record left with no tests is gone, so its idea is untested again."""
-        for trial in [t for t in self.trials.values() if t.status != "adopted"]:
-            if leader_id not in trial.leaders:
-                continue
+        lost = [t for t in self.trials.values() if leader_id in t.leaders and t.status != "adopted"]
+        for trial in lost:
             kept = [
                 (x, g) for x, g in zip(trial.leaders, trial.gains, strict=True) if x != leader_id
             ]
@@ -314,7 +326,7 @@ class Leader(CellAgent):
         self.post = post
         self.skill = skill
         self.cell = district.cell
-        district.leaders.append(self)
+        district.join(self)
 
     @property
     def skill(self) -> float:
@@ -328,7 +340,7 @@ class Leader(CellAgent):
         """Leave the district; a novice takes the post. Returns the replacement."""
         district = self.district
         district.forget_tests_of(self.unique_id)
-        district.leaders.remove(self)
+        district.part(self)
         self.remove()
         return Leader(self.model, district, self.model.p.novice_skill, self.post)
 

@@ -80,13 +80,9 @@ class TestPlan:
         self.leader_ids, self.posts = district.test_slots(per_leader)  # of each test, in order
         self.need = need
         self.runs: list[tuple[ChangeIdea, int]] = []
-        self.left = len(self.leader_ids)
+        self.left = len(self.leader_ids)  # slots not yet planned
         self.planned: set[Key] = set()
         self.first = 0  # where this district's tests start in the month's batch
-
-    @property
-    def full(self) -> bool:
-        return self.left == 0
 
     def add(self, idea: ChangeIdea, tests: int | None = None) -> None:
         """Give ``idea`` ``tests`` more tests (default ``need``), or what slots are left."""
@@ -98,13 +94,6 @@ class TestPlan:
     def is_new(self, idea: ChangeIdea) -> bool:
         """Neither on record nor already planned this month."""
         return idea.key not in self.district.trials and idea.key not in self.planned
-
-    def codes(self) -> list[int]:
-        """The practice each run of tests tries."""
-        return [idea.apply(self.practice) for idea, _ in self.runs]
-
-    def tests(self) -> list[int]:
-        return [tests for _, tests in self.runs]
 
     @property
     def size(self) -> int:
@@ -138,7 +127,7 @@ def plan_tests(plan: TestPlan, flips: list[list[int]]) -> TestPlan:
         if trial.tests < need and trial.idea.apply(practice) != practice
     ]
     for done, _, idea in sorted(unfinished, reverse=True):
-        if plan.full:
+        if not plan.left:
             return plan
         plan.add(idea, need - done)
 
@@ -147,18 +136,18 @@ def plan_tests(plan: TestPlan, flips: list[list[int]]) -> TestPlan:
         item for item in district.pending_at(practice).values() if item[1].mean_gain > threshold
     ]
     for idea, _ in sorted(promising, key=_pending_rank, reverse=True):
-        if plan.full:
+        if not plan.left:
             return plan
         plan.add(idea)
 
     research = district.research
-    while research and not plan.full:
+    while research and plan.left:
         idea = research.pop(0)
         if plan.is_new(idea) and idea.apply(practice) != practice:
             plan.add(idea)
 
     for tries in flips:
-        if plan.full:
+        if not plan.left:
             break
         for component in tries:
             idea = district.variation(component, practice)
@@ -221,13 +210,17 @@ def run_tests(model: mesa.Model, plans: list[TestPlan]) -> tuple[list, list, lis
     """Do: every test of the month, scored in one batch against the district's practice.
     Returns, per test, the true outcome, the outcome before and the observed (noisy) gain."""
     p = model.p
-    codes = [code for plan in plans for code in plan.codes()]
-    runs = [tests for plan in plans for tests in plan.tests()]
+    codes, runs, posts = [], [], []
+    for plan in plans:
+        for idea, tests in plan.runs:
+            codes.append(idea.apply(plan.practice))  # the practice this run of tests tries
+            runs.append(tests)
+        posts += plan.posts
     tested = np.repeat(np.array(codes, dtype=np.int64), runs)
     model.counts["tests_run"] += tested.size
     if not tested.size:
         return [], [], []
-    posts = np.array([post for plan in plans for post in plan.posts])
+    posts = np.array(posts)
     nodes = posts // p.leaders_per_district  # each post is held in one district
     true, before = model.score(tested, nodes), model.outcome[nodes]
     noise = model.rng.standard_normal(tested.size) * noise_sd(p, model.skill[posts])
@@ -253,6 +246,8 @@ def decide(district: District, need: int, threshold: float) -> ChangeIdea | None
     ``need`` and ``threshold`` are ``min_tests`` and ``adoption_threshold``.
     """
     ready = [(trial.mean_gain, trial) for trial in district.testing.values() if trial.tests >= need]
+    if not ready:
+        return None
     for mean, trial in ready:
         if mean <= threshold:
             district.reject(trial)

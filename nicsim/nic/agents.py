@@ -15,33 +15,32 @@ import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent, FixedAgent
 
-from .ideas import ChangeIdea, Evidence, components, hub_rank
+from .ideas import ChangeIdea, Evidence, hub_rank
 from .networks import random_cross_pairs
+
+Key = tuple[int, int]  # an idea's key: (mask, values)
 
 
 class Trial:
     """A district's own PDSA record on one idea: who ran each test and the gain observed.
 
-    A plain slotted class with the leaders and gains in two parallel lists: districts open
-    and close tens of thousands of these in a run, and record a few tests at a time.
+    Slotted, with leaders and gains in two parallel lists: a run opens and closes tens of
+    thousands of these.
     """
 
     __slots__ = ("idea", "leaders", "gains", "status", "total", "unsent", "shared")
 
-    def __init__(
-        self, idea: ChangeIdea, leaders: list[int], gains: list[float], total: float
-    ) -> None:
-        """A record opened with its first tests (lists it keeps), ``total`` their gain."""
+    def __init__(self, idea: ChangeIdea) -> None:
         self.idea = idea
-        self.leaders = leaders
-        self.gains = gains
+        self.leaders: list[int] = []
+        self.gains: list[float] = []
         self.status = "testing"  # testing, adopted or rejected
-        # the running sum of the gains: evidence is read far more than written
-        self.total = total
-        # Set by ``adopt``, and read only of adopted records (most records are rejected, so
-        # they are not set before): ``unsent``, the ties this idea has not crossed yet
-        # (sharing the same evidence along a tie twice changes nothing for the receiver, so
-        # each tie is tried until it succeeds), and ``shared``, the evidence it travels with.
+        # The gains summed a month's run at a time (each run added left to right from 0.0).
+        # Stored, not recomputed, because this order of addition is the one every decision
+        # and the pool are defined by.
+        self.total = 0.0
+        self.unsent: list[int] = []  # once adopted: the ties it has still to cross
+        self.shared = Evidence()  # once adopted: the evidence it travels with
 
     def __repr__(self) -> str:
         return f"Trial({self.idea!r}, {self.results!r}, {self.status!r})"
@@ -52,88 +51,110 @@ class Trial:
         return list(zip(self.leaders, self.gains, strict=True))
 
     @property
+    def tests(self) -> int:
+        return len(self.gains)
+
+    @property
+    def mean_gain(self) -> float:
+        return self.total / len(self.gains)
+
+    @property
     def evidence(self) -> Evidence:
-        n = len(self.gains)
-        return Evidence(n, self.total / n) if n else Evidence()
+        return Evidence(self.tests, self.mean_gain) if self.gains else Evidence()
+
+    def add(self, leader_ids: list[int], gains: list[float]) -> float:
+        """Add a run of tests; returns their summed gain."""
+        total = running_sum(gains)
+        self.leaders += leader_ids
+        self.gains += gains
+        self.total += total
+        return total
 
     def adopt(self, ties: list[int]) -> None:
-        """Close as adopted, to be shared along ``ties``; the evidence is final from now
-        on (a re-test opens a new record), so it is worked out once for every message."""
+        """Close as adopted, to be shared along ``ties``. The evidence is final from now
+        on (a re-test opens a new record), so every message carries the same."""
         self.status = "adopted"
-        self.unsent: list[int] = ties
+        self.unsent = ties
         self.shared = self.evidence
 
 
 class Pool:
-    """Tests and summed gains per idea over every district's own records, kept up to date
-    as records change, so a hub of all districts pools the evidence without rereading
-    every record of every member at each convening."""
+    """Tests and summed gain per idea over every district's own records.
+
+    The model keeps one up to date as records change, so a hub of all districts pools
+    the evidence without rereading every record at each convening. Its sums are added in
+    the order the records changed, which is part of what a hub broadcasts.
+    """
 
     def __init__(self) -> None:
-        # idea key -> [tests, summed gain, idea]: one look-up per change, and records change
-        # at every test
-        self.entries: dict[tuple[int, int], list] = {}
+        self.entries: dict[Key, list] = {}  # idea key -> [tests, summed gain, idea]
 
     def change(self, idea: ChangeIdea, tests: int, total: float) -> None:
-        """Add ``tests`` (negative: remove) with summed gain ``total`` to ``idea``'s entry.
-        ``District.record`` does the common case, adding to an existing entry, inline."""
-        key = idea.key
-        entry = self.entries.get(key)
+        """Add ``tests`` (negative: remove) with summed gain ``total`` to ``idea``'s entry."""
+        entry = self.entries.get(idea.key)
         if entry is None:
             if tests:
-                self.entries[key] = [tests, 0.0 + total, idea]
+                self.entries[idea.key] = [tests, 0.0 + total, idea]
         elif entry[0] + tests:
             entry[0] += tests
             entry[1] += total
         else:  # no tests left anywhere: forget, leaving no rounding residue
-            del self.entries[key]
+            del self.entries[idea.key]
 
     def evidence(self) -> list[tuple[ChangeIdea, Evidence]]:
+        """Every idea with its pooled evidence, in key order."""
         return [
-            (idea, Evidence(n, total / n))
-            for _, (n, total, idea) in sorted(self.entries.items())  # keys are unique
+            (idea, Evidence(tests, total / tests))
+            for _, (tests, total, idea) in sorted(self.entries.items())
         ]
 
     def passing(self, min_tests: int, threshold: float) -> list[tuple[ChangeIdea, Evidence]]:
-        """Ideas with at least ``min_tests`` tests and a mean gain above ``threshold``, in no
-        particular order (a hub ranks them by a key that includes the idea's own)."""
-        out = []
-        for n, total, idea in self.entries.values():
-            if n >= min_tests and total / n > threshold:
-                out.append((idea, Evidence(n, total / n)))
-        return out
+        """Ideas with at least ``min_tests`` tests and a mean gain above ``threshold``."""
+        return [
+            (idea, Evidence(tests, total / tests))
+            for tests, total, idea in self.entries.values()
+            if tests >= min_tests and total / tests > threshold
+        ]
 
 
-class District(FixedAgent):
+class Organisation(FixedAgent):
+    """A district, university or hub: an agent fixed on its node of the network."""
+
+    def __init__(self, model: mesa.Model, node: int) -> None:
+        super().__init__(model)
+        self.node = node
+        self.cell = model.space[node]
+
+
+class District(Organisation):
     """A school district (LEA): tests ideas in its own context and adopts what works there.
 
-    Besides the full records (``inbox``, ``trials``) a district keeps the views a month's
-    work reads, up to date as records change, so no step rescans its whole history:
-    ``pending`` (received, untested, not practised), ``testing`` and ``adopted``.
+    Besides the full records (``inbox``, ``trials``) it keeps ``testing`` and ``adopted``,
+    the trials with that status, because every month reads them.
     """
 
     def __init__(self, model: mesa.Model, node: int, partnership: int) -> None:
-        super().__init__(model)
-        self.node = node
+        super().__init__(model, node)
         self.partnership = partnership
-        self.cell = model.space[node]
-        # idea key -> (idea, {sender node: evidence}); evidence from one sender is replaced,
-        # never added again, so repeated sharing does not inflate it. Senders' bodies of
-        # evidence overlap (the hub's pool contains a partner's own tests), so they are not
-        # summed: the district goes by the largest one (see ``strongest``).
-        self.inbox: dict[tuple[int, int], tuple[ChangeIdea, dict[int, Evidence]]] = {}
-        self.trials: dict[tuple[int, int], Trial] = {}
-        self.testing: dict[tuple[int, int], Trial] = {}
-        self.adopted: dict[tuple[int, int], Trial] = {}
-        self.research: list[ChangeIdea] = []
+        # idea key -> (idea, {sender node: evidence}). A sender's new evidence replaces its
+        # old, so repeated sharing does not inflate it. Senders' evidence overlaps (the
+        # hub's pool contains a partner's own tests), so it is never summed: the district
+        # goes by the largest body (see ``strongest``).
+        self.inbox: dict[Key, tuple[ChangeIdea, dict[int, Evidence]]] = {}
+        self.trials: dict[Key, Trial] = {}
+        self.testing: dict[Key, Trial] = {}
+        self.adopted: dict[Key, Trial] = {}
+        self.research: list[ChangeIdea] = []  # offers from partner universities, oldest first
         self.leaders: list[Leader] = []
-        self._pending: dict[tuple[int, int], tuple[ChangeIdea, Evidence]] = {}
-        self._pending_for = -1  # the practice ``_pending`` was worked out for
+        # ``pending`` as worked out for ``_pending_practice`` (-1: not yet), kept in step as
+        # ideas arrive and records open or go: rebuilding it from a long inbox at every
+        # read made a run 1.7 times as long (benchmarks/paired.py)
+        self._pending: dict[Key, tuple[ChangeIdea, Evidence]] = {}
+        self._pending_practice = -1
+        self._variations: dict[Key, ChangeIdea] = {}  # made once: the same few recur
+        # this month's test slots, kept until a leader leaves or joins: working them out
+        # every month cost 6% of a run's time
         self._slots: tuple[list[int], list[int]] | None = None
-        self._variations: dict[tuple[int, int], ChangeIdea] = {}
-        self._variations_at: list[ChangeIdea] = []
-        self._variations_for = -1  # the practice ``_variations_at`` was made for
-        self._share_ties: list[int] | None = None  # non-hub ties, sorted; None: work out
 
     @property
     def practice(self) -> int:
@@ -149,57 +170,42 @@ class District(FixedAgent):
 
     # -- ideas received -----------------------------------------------------------------
     def receive(self, idea: ChangeIdea, evidence: Evidence, sender: int) -> None:
-        key = idea.key
-        entry = self.inbox.get(key)
-        if entry is None:  # a first sender's evidence is the strongest there is
-            self.inbox[key] = (idea, {sender: evidence})
-        else:
-            idea, by_sender = entry
-            by_sender[sender] = evidence
-            evidence = None
-        # the check of ``_note_pending``, inline: receiving is the most frequent event
-        practice = self._pending_for
-        if (
-            practice >= 0
-            and key not in self.trials
-            and (practice & ~idea.mask) | idea.values != practice  # not practised already
-        ):
-            self._pending[key] = (idea, evidence or max(by_sender.values()))  # strongest()
-
-    def _note_pending(self, key, entry, practice: int) -> None:
-        idea, by_sender = entry
-        if (practice & ~idea.mask) | idea.values != practice:  # not practised already
-            self._pending[key] = (idea, strongest(by_sender.values()))
+        """Note an idea shared with this district, replacing the sender's earlier evidence."""
+        if idea.key not in self.inbox:
+            self.inbox[idea.key] = (idea, {})
+        self.inbox[idea.key][1][sender] = evidence
+        self._update_pending(idea.key)
 
     @property
-    def pending(self) -> dict[tuple[int, int], tuple[ChangeIdea, Evidence]]:
+    def pending(self) -> dict[Key, tuple[ChangeIdea, Evidence]]:
         """Received ideas this district has not tested and does not already practise,
-        with their strongest evidence; worked out again only when the practice changes."""
+        with their strongest evidence."""
         return self.pending_at(self.practice)
 
-    def pending_at(self, practice: int) -> dict[tuple[int, int], tuple[ChangeIdea, Evidence]]:
+    def pending_at(self, practice: int) -> dict[Key, tuple[ChangeIdea, Evidence]]:
         """:attr:`pending`, given the current practice (a caller walking many districts
         reads all practices at once)."""
-        if practice != self._pending_for:
+        if practice != self._pending_practice:
+            self._pending_practice = practice
             self._pending = {}
-            for key, entry in self.inbox.items():
-                if key not in self.trials:
-                    self._note_pending(key, entry, practice)
-            self._pending_for = practice
+            for key in self.inbox:
+                self._update_pending(key)
         return self._pending
 
-    def pending_ideas(self) -> list[tuple[ChangeIdea, Evidence]]:
-        return list(self.pending.values())
+    def _update_pending(self, key: Key) -> None:
+        """Add a received idea to ``pending`` if it is untested and would change the practice."""
+        practice = self._pending_practice
+        idea, by_sender = self.inbox[key]
+        if practice >= 0 and key not in self.trials and idea.apply(practice) != practice:
+            self._pending[key] = (idea, strongest(by_sender.values()))
 
     # -- own tests ----------------------------------------------------------------------
-    def slots(self, per_leader: int) -> tuple[list[int], list[int]]:
-        """This month's test slots: the leader id and skill post of each, a leader's tests
-        together; worked out again only when a leader leaves or joins."""
+    def test_slots(self, per_leader: int) -> tuple[list[int], list[int]]:
+        """This month's test slots: the leader id and skill post of each, a leader's
+        ``per_leader`` tests together, leaders in the order they joined."""
         if self._slots is None:
-            self._slots = (
-                [x.unique_id for x in self.leaders for _ in range(per_leader)],
-                [x.post for x in self.leaders for _ in range(per_leader)],
-            )
+            slots = [leader for leader in self.leaders for _ in range(per_leader)]
+            self._slots = [x.unique_id for x in slots], [x.post for x in slots]
         return self._slots
 
     def join(self, leader: Leader) -> None:
@@ -210,85 +216,45 @@ class District(FixedAgent):
         self.leaders.remove(leader)
         self._slots = None
 
-    def variations_at(self, practice: int) -> list[ChangeIdea]:
-        """This district's own local variations of ``practice``: flipping component i is
-        item i. Each idea is made once per district (a district tries the same few flips
-        again and again), and a change of practice replaces only the components it changed
-        (an adoption changes one to three)."""
-        before = self._variations_for
-        if practice != before:
-            if before < 0:
-                ideas = self._variations_at = [None] * self.model.p.n_components
-                changed = range(len(ideas))
-            else:
-                ideas, changed = self._variations_at, components(practice ^ before)
-            made = self._variations
-            for i in changed:
-                key = (1 << i, ~practice & (1 << i))
-                idea = made.get(key)
-                if idea is None:
-                    idea = made[key] = ChangeIdea(*key, "district", self.node)
-                ideas[i] = idea
-            self._variations_for = practice
-        return self._variations_at
+    def variation(self, component: int, practice: int) -> ChangeIdea:
+        """This district's own idea of flipping one ``component`` of ``practice``."""
+        bit = 1 << component
+        key = (bit, ~practice & bit)
+        if key not in self._variations:
+            self._variations[key] = ChangeIdea(bit, ~practice & bit, "district", self.node)
+        return self._variations[key]
 
-    def start_trial(
-        self, idea: ChangeIdea, leader_ids: list[int], gains: list[float], total: float
-    ) -> Trial:
-        """A new record for ``idea`` with its first tests (replacing a closed one: a re-test
-        starts afresh). The pool is left to the caller, as for any tests recorded."""
-        key = idea.key
-        old = self.trials.get(key)
-        if old is not None:
-            if old.gains:
-                self.model.pool.change(old.idea, -len(old.gains), -old.total)
-            if old.status == "adopted":
-                del self.adopted[key]
-        else:
-            self._pending.pop(key, None)
-        trial = self.trials[key] = self.testing[key] = Trial(idea, leader_ids, gains, total)
+    def start_trial(self, idea: ChangeIdea) -> Trial:
+        """A new, empty record for ``idea``, replacing a closed one: a re-test starts
+        afresh, and the old results leave the pool."""
+        old = self.trials.get(idea.key)
+        if old is not None and old.gains:
+            self.model.pool.change(old.idea, -old.tests, -old.total)
+        if old is not None and old.status == "adopted":
+            del self.adopted[idea.key]
+        self._pending.pop(idea.key, None)
+        trial = self.trials[idea.key] = self.testing[idea.key] = Trial(idea)
         return trial
 
     def record(
-        self, plan: list[tuple[ChangeIdea, int]], leader_ids: list[int], gains: list[float]
+        self, runs: list[tuple[ChangeIdea, int]], leader_ids: list[int], gains: list[float]
     ) -> None:
-        """A month's tests: ``plan``'s runs of (idea, tests), run by ``leader_ids`` in
-        turn, observing ``gains``. The first tests of an idea not under test open its
-        record."""
-        testing, pool = self.testing, self.model.pool
-        entries = pool.entries
-        j = 0
-        for idea, tests in plan:
-            key = idea.key
-            k = j + tests
-            observed = gains[j:k]
-            total = 0.0  # ``running_sum``, inline on this hot path
-            for gain in observed:
-                total += gain
-            trial = testing.get(key)
-            if trial is None:
-                trial = self.start_trial(idea, leader_ids[j:k], observed, total)
-            else:
-                trial.leaders += leader_ids[j:k]
-                trial.gains += observed
-                trial.total += total
-            entry = entries.get(key)
-            if entry is None:  # the pool's own bookkeeping for an idea it does not hold yet
-                pool.change(trial.idea, tests, total)
-            else:  # adding tests, the common case of Pool.change, inline
-                entry[0] += tests
-                entry[1] += total
-            j = k
+        """Study: file this month's results. ``runs`` are (idea, tests) in the order the
+        slots ran them; ``leader_ids`` and ``gains`` have one entry per slot."""
+        first = 0
+        for idea, tests in runs:
+            last = first + tests
+            trial = self.testing.get(idea.key) or self.start_trial(idea)
+            total = trial.add(leader_ids[first:last], gains[first:last])
+            self.model.pool.change(trial.idea, tests, total)
+            first = last
 
-    def revise(
-        self, trial: Trial, leader_ids: list[int], gains: list[float], total: float | None = None
-    ) -> None:
+    def revise(self, trial: Trial, leader_ids: list[int], gains: list[float]) -> None:
         """Replace a record's results (a leader left, or the practice changed under the
-        tests), keeping the pool in step. ``total``: ``running_sum(gains)``, if known."""
-        before, old = len(trial.gains), trial.total
-        trial.leaders, trial.gains = leader_ids, gains
-        trial.total = running_sum(gains) if total is None else total
-        self.model.pool.change(trial.idea, len(gains) - before, trial.total - old)
+        tests), keeping the pool in step."""
+        tests, total = trial.tests, trial.total
+        trial.leaders, trial.gains, trial.total = leader_ids, gains, running_sum(gains)
+        self.model.pool.change(trial.idea, trial.tests - tests, trial.total - total)
 
     def reject(self, trial: Trial) -> None:
         """Close an idea under test as rejected."""
@@ -297,12 +263,27 @@ class District(FixedAgent):
 
     def adopt(self, trial: Trial) -> None:
         """Close an idea under test as adopted; it starts on its way out."""
-        key = trial.idea.key
-        del self.testing[key]
-        self.adopted[key] = trial
-        trial.adopt(self.share_ties()[:])  # a copy: the trial crosses them off
+        del self.testing[trial.idea.key]
+        self.adopted[trial.idea.key] = trial
+        trial.adopt(self.share_ties())
         self.model.outbox[trial] = self
 
+    def forget_tests_of(self, leader_id: int) -> None:
+        """A departing leader takes the knowledge of tests not yet adopted with them. A
+        record left with no tests is gone, so its idea is untested again."""
+        lost = [t for t in self.trials.values() if leader_id in t.leaders and t.status != "adopted"]
+        for trial in lost:
+            kept = [
+                (x, g) for x, g in zip(trial.leaders, trial.gains, strict=True) if x != leader_id
+            ]
+            self.revise(trial, [x for x, _ in kept], [g for _, g in kept])
+            if not kept:
+                del self.trials[trial.idea.key]
+                self.testing.pop(trial.idea.key, None)
+                if trial.idea.key in self.inbox:
+                    self._update_pending(trial.idea.key)
+
+    # -- sharing ------------------------------------------------------------------------
     def embodied_adoptions(self) -> list[tuple[ChangeIdea, Evidence]]:
         """Adopted ideas still part of the practice, with this district's own evidence."""
         practice = self.practice
@@ -313,16 +294,12 @@ class District(FixedAgent):
         ]
 
     def share_ties(self) -> list[int]:
-        """Ties an adopted idea is shared along (all but the hub's), in node order; worked
-        out again only when a tie forms."""
-        if self._share_ties is None:
-            kind = self.model.kind
-            self._share_ties = [v for v in self.model.ties(self.node) if kind[v] != "hub"]
-        return self._share_ties
+        """Ties an adopted idea is shared along (all but the hub's), in node order."""
+        kind = self.model.kind
+        return [v for v in self.model.ties(self.node) if kind[v] != "hub"]
 
     def new_tie(self, other: int) -> None:
         """A tie formed after adoptions: what this district adopted may cross it too."""
-        self._share_ties = None
         for trial in self.adopted.values():
             trial.unsent.append(other)
         self.refresh_outbox()
@@ -334,28 +311,6 @@ class District(FixedAgent):
         for trial in self.adopted.values():
             if trial.unsent and trial.idea.apply(practice) == practice:
                 self.model.outbox[trial] = self
-
-    def forget_tests_of(self, leader_id: int) -> None:
-        """A departing leader takes the knowledge of tests not yet adopted."""
-        hits = [t for t in self.trials.values() if leader_id in t.leaders and t.status != "adopted"]
-        for trial in hits:
-            leaders = trial.leaders
-            if leaders.count(leader_id) < len(leaders):  # others' tests stay on record
-                ids, kept = [], []
-                total = 0.0  # ``running_sum`` of what is kept, as ``revise`` would
-                for x, g in zip(leaders, trial.gains, strict=True):
-                    if x != leader_id:
-                        ids.append(x)
-                        kept.append(g)
-                        total += g
-                self.revise(trial, ids, kept, total)
-                continue
-            self.revise(trial, [], [])
-            key = trial.idea.key
-            del self.trials[key]
-            self.testing.pop(key, None)
-            if key in self.inbox and self._pending_for >= 0:  # untested again
-                self._note_pending(key, self.inbox[key], self._pending_for)
 
 
 class Leader(CellAgent):
@@ -390,13 +345,11 @@ class Leader(CellAgent):
         return Leader(self.model, district, self.model.p.novice_skill, self.post)
 
 
-class University(FixedAgent):
+class University(Organisation):
     """A university (IHE): offers research-based ideas, coaches leaders, relays ideas."""
 
     def __init__(self, model: mesa.Model, node: int, partners: list[District]) -> None:
-        super().__init__(model)
-        self.node = node
-        self.cell = model.space[node]
+        super().__init__(model, node)
         self.partners = partners
         self.partner_nodes = {d.node for d in partners}
         self.posts = np.array([x.post for d in partners for x in d.leaders], dtype=np.int64)
@@ -405,8 +358,9 @@ class University(FixedAgent):
         """Coaching: skill += training_rate * (1 - skill) for every partner's leaders."""
         coach(self.model.p, self.model.skill, self.posts)
 
-    def relay(self, idea: ChangeIdea, evidence: Evidence, sender: int) -> None:
-        """Pass a partner's idea to the other partners; a non-partner's is not relayed."""
+    def receive(self, idea: ChangeIdea, evidence: Evidence, sender: int) -> None:
+        """A university does not test ideas: it relays a partner's idea to its other
+        partners (the original district stays the sender). A non-partner's is dropped."""
         if sender not in self.partner_nodes:
             return
         for district in self.partners:
@@ -414,41 +368,38 @@ class University(FixedAgent):
                 district.receive(idea, evidence, sender)
 
 
-class Hub(FixedAgent):
+class Hub(Organisation):
     """The NIC hub: convenes members, pools their evidence and spreads what works."""
 
     def __init__(self, model: mesa.Model, node: int, members: list[District]) -> None:
-        super().__init__(model)
-        self.node = node
-        self.cell = model.space[node]
+        super().__init__(model, node)
         self.members = members
         self.groups = np.array([d.partnership for d in members], dtype=np.int64)
 
     def pooled_evidence(self) -> list[tuple[ChangeIdea, Evidence]]:
         """Every idea any member has tested, with the test-weighted mean of all members."""
-        return self._pool().evidence()
+        return self.pool().evidence()
 
-    def _pool(self) -> Pool:
-        if len(self.members) == len(self.model.districts):  # everyone: the running pool
+    def pool(self) -> Pool:
+        """The members' evidence: the model's running pool when every district is a member."""
+        if len(self.members) == len(self.model.districts):
             return self.model.pool
         pool = Pool()
         for district in self.members:
             for trial in district.trials.values():
                 if trial.gains:
-                    pool.change(trial.idea, len(trial.gains), trial.total)
+                    pool.change(trial.idea, trial.tests, trial.total)
         return pool
 
     def convene(self) -> None:
+        """Broadcast the best-evidenced passing ideas to every member, then let members of
+        different partnerships meet."""
         p = self.model.p
-        ranked = heapq.nsmallest(
-            p.hub_broadcast,
-            self._pool().passing(p.min_tests, p.adoption_threshold),
-            key=hub_rank,
-        )
-        for idea, ev in ranked:
+        passing = self.pool().passing(p.min_tests, p.adoption_threshold)
+        for idea, evidence in heapq.nsmallest(p.hub_broadcast, passing, key=hub_rank):
             idea = idea._replace(origin="hub", source=self.node)
             for district in self.members:
-                district.receive(idea, ev, self.node)
+                district.receive(idea, evidence, self.node)
         self.form_ties()
 
     def form_ties(self) -> None:

@@ -12,7 +12,7 @@ from collections import Counter
 import mesa
 import numpy as np
 
-from .agents import District, learn_by_doing, noise_sd
+from .agents import District, Key, learn_by_doing, noise_sd
 from .ideas import ChangeIdea, Evidence
 from .landscape import bits_to_codes
 
@@ -67,84 +67,97 @@ def research(model: mesa.Model) -> None:
             model.agent_at[takers[i]].research.append(idea)
 
 
-def plan_tests(
-    district: District, practice: int, slots: int, flips: list[list[int]], need: int
-) -> list[tuple[ChangeIdea, int]]:
-    """What this month's ``slots`` PDSA tests try, as runs of (idea, tests), in order of
-    preference.
+class TestPlan:
+    """A district's month of tests: runs of (idea, tests) that fill its slots in order.
+
+    An idea, once picked, takes the next tests until it has ``need`` (``min_tests``) of
+    them, so the leaders of a district share one cycle rather than each starting their own.
+    """
+
+    def __init__(self, district: District, practice: int, per_leader: int, need: int) -> None:
+        self.district = district
+        self.practice = practice  # the start-of-month practice every test is run against
+        self.leader_ids, self.posts = district.test_slots(per_leader)  # of each test, in order
+        self.need = need
+        self.runs: list[tuple[ChangeIdea, int]] = []
+        self.left = len(self.leader_ids)  # slots not yet planned
+        self.planned: set[Key] = set()
+        self.first = 0  # where this district's tests start in the month's batch
+
+    def add(self, idea: ChangeIdea, tests: int | None = None) -> None:
+        """Give ``idea`` ``tests`` more tests (default ``need``), or what slots are left."""
+        tests = min(self.need if tests is None else tests, self.left)
+        self.runs.append((idea, tests))
+        self.planned.add(idea.key)
+        self.left -= tests
+
+    def is_new(self, idea: ChangeIdea) -> bool:
+        """Neither on record nor already planned this month."""
+        return idea.key not in self.district.trials and idea.key not in self.planned
+
+    @property
+    def size(self) -> int:
+        """How many tests are planned."""
+        return len(self.leader_ids) - self.left
+
+    def first_test_of(self, idea: ChangeIdea) -> int:
+        """Where in the month's batch ``idea``'s first test is."""
+        first = self.first
+        for planned, tests in self.runs:
+            if planned.key == idea.key:
+                return first
+            first += tests
+        raise RuntimeError(f"district {self.district.node} did not test {idea} this month")
+
+
+def plan_tests(plan: TestPlan, flips: list[list[int]]) -> TestPlan:
+    """Plan: fill ``plan`` with what this month's PDSA tests try, in order of preference.
 
     1. ideas under test (from earlier months) that still need tests to reach
        ``min_tests``, the most advanced first: finish the cycle first;
     2. the best-evidenced untested ideas in the inbox;
-    3. research ideas from a partner university;
+    3. research ideas from a partner university, oldest first;
     4. local variations: flip one component, preferring one not tried yet (``flips``
        holds LOCAL_TRIES pre-drawn components for each variation).
-    An idea, once picked, takes the next tests until it has ``need`` (``min_tests``) of
-    them, so the leaders of a district share one cycle rather than each starting their own.
     """
+    district, practice, need = plan.district, plan.practice, plan.need
+    unfinished = [
+        (trial.tests, key, trial.idea)
+        for key, trial in district.testing.items()
+        if trial.tests < need and trial.idea.apply(practice) != practice
+    ]
+    for done, _, idea in sorted(unfinished, reverse=True):
+        if not plan.left:
+            return plan
+        plan.add(idea, need - done)
+
     threshold = district.model.p.adoption_threshold
-    plan: list[tuple[ChangeIdea, int]] = []
-    left = slots
-    if not left:
-        return plan
-    planned: set[tuple[int, int]] = set()
-    if district.testing:
-        under_test = []  # a plain loop: cheaper than a comprehension for one or two
-        for key, t in district.testing.items():
-            done, idea = len(t.gains), t.idea
-            if done < need and (practice & ~idea.mask) | idea.values != practice:
-                under_test.append((done, key, idea))
-        if len(under_test) > 1:
-            under_test.sort(reverse=True)
-        for done, _, idea in under_test:  # in ``trials``: the checks below skip them
-            tests = need - done if need - done < left else left
-            plan.append((idea, tests))
-            left -= tests
-            if not left:
-                return plan
-    pending = district.pending_at(practice)
-    if pending:
-        ranked = []
-        for item in pending.values():
-            if item[1].mean_gain > threshold:
-                ranked.append(item)
-        if len(ranked) > 1:
-            ranked.sort(key=_pending_rank, reverse=True)
-        for idea, _ in ranked:
-            tests = need if need < left else left
-            plan.append((idea, tests))
-            planned.add(idea.key)
-            left -= tests
-            if not left:
-                return plan
-    trials = district.trials
+    promising = [
+        item for item in district.pending_at(practice).values() if item[1].mean_gain > threshold
+    ]
+    for idea, _ in sorted(promising, key=_pending_rank, reverse=True):
+        if not plan.left:
+            return plan
+        plan.add(idea)
+
     research = district.research
-    while research and left:
+    while research and plan.left:
         idea = research.pop(0)
-        key = idea.key
-        if key not in trials and key not in planned and idea.apply(practice) != practice:
-            tests = need if need < left else left
-            plan.append((idea, tests))
-            planned.add(key)
-            left -= tests
-    if flips and left:
-        variations = district.variations_at(practice)  # one per component
-        for tries in flips:
-            if not left:
+        if plan.is_new(idea) and idea.apply(practice) != practice:
+            plan.add(idea)
+
+    for tries in flips:
+        if not plan.left:
+            break
+        for component in tries:
+            idea = district.variation(component, practice)
+            if plan.is_new(idea):
                 break
-            for component in tries:  # prefer a variation not tried yet
-                idea = variations[component]
-                key = idea.key
-                if key not in trials and key not in planned:
-                    break
-            tests = need if need < left else left
-            plan.append((idea, tests))
-            planned.add(key)
-            left -= tests
+        plan.add(idea)  # if every try was tried before, the last one is tried again
     return plan
 
 
-def _pending_rank(item: tuple[ChangeIdea, Evidence]):
+def _pending_rank(item: tuple[ChangeIdea, Evidence]) -> tuple:
     """Best evidenced last (sorted in reverse): mean gain, then tests, then fewer and
     lower components."""
     idea, ev = item
@@ -152,133 +165,135 @@ def _pending_rank(item: tuple[ChangeIdea, Evidence]):
 
 
 def pdsa(model: mesa.Model) -> None:
-    """Leaders test ideas with noisy measurement; districts adopt what passes, then share."""
-    p, rng = model.p, model.rng
-    per_leader, need, threshold = p.tests_per_leader, p.min_tests, p.adoption_threshold
-    shape = (len(model.districts), per_leader * p.leaders_per_district, LOCAL_TRIES)
-    flips = uniform_integers(rng, p.n_components, shape).tolist()
-    plans, codes, runs, posts = [], [], [], []
-    practices = model.practice.tolist()
-    end = 0
-    for district, row in zip(model.districts, flips, strict=True):
-        ids, slot_posts = district.slots(per_leader)
-        practice = practices[district.node]
-        plan = plan_tests(district, practice, len(ids), row, need)
-        start = end
-        for idea, tests in plan:  # the practice each run of tests tries
-            codes.append((practice & ~idea.mask) | idea.values)
-            runs.append(tests)
-            end += tests
-        plans.append((district, plan, ids, start, end))
-        posts += slot_posts
-    tested = np.repeat(np.array(codes, dtype=np.int64), runs)
-    observed, true, before = [], [], []
-    if tested.size:
-        posts_a = np.array(posts)
-        nodes = posts_a // p.leaders_per_district  # each post is held in one district
-        true_a, before_a = model.score(tested, nodes), model.outcome[nodes]
-        noise = rng.standard_normal(tested.size) * noise_sd(p, model.skill[posts_a])
-        observed = (true_a - before_a + noise).tolist()
-        true, before = true_a.tolist(), before_a.tolist()
-        learn_by_doing(p, model.skill, per_leader)
-    model.counts["tests_run"] += tested.size
-
-    adopted = []
-    for district, plan, ids, start, end in plans:  # study and act: each on its own records
-        if end > start:
-            district.record(plan, ids, observed[start:end])
-        idea = decide(district, need, threshold)
-        if idea is None:
-            continue
-        # only this month's tests make a trial ready, so the adopted idea is in the plan:
-        # its practice and true outcome are those its tests tried
-        k = start
-        for tried, tests in plan:
-            if tried.key == idea.key:
-                break
-            k += tests
-        else:  # pragma: no cover - would be a broken invariant, never a user's input
-            raise RuntimeError(f"district {district.node} adopted {idea} untested this month")
-        adopted.append((district, idea.apply(practices[district.node]), k))
-    if adopted:  # every district has decided: the new practices take effect together
-        model.counts["ideas_adopted"] += len(adopted)
-        for district, practice, k in adopted:
+    """One PDSA month: every district plans its tests, the leaders run them (all
+    districts' tests scored in one batch), each district studies its results and acts on
+    them, the adoptions take effect together, and what was adopted is shared."""
+    plans = plan_month(model)
+    true, before, observed = run_tests(model, plans)
+    adoptions = []
+    for plan in plans:
+        idea = study_and_act(plan, observed)
+        if idea is not None:
+            # only this month's tests make a trial ready, so the adopted idea was tested
+            # this month: its new practice and true outcome are those its tests tried
+            adoptions.append((plan.district, idea.apply(plan.practice), plan.first_test_of(idea)))
+    if adoptions:  # every district has decided: the new practices take effect together
+        model.counts["ideas_adopted"] += len(adoptions)
+        for district, practice, k in adoptions:
             model.practice[district.node] = practice
             model.outcome[district.node] = true[k]
             model.counts["false_adoptions"] += true[k] < before[k]
-        for district, _, _ in adopted:
+        for district, _, _ in adoptions:
             district.refresh_outbox()
     share_adopted(model)
 
 
+def plan_month(model: mesa.Model) -> list[TestPlan]:
+    """Every district's plan, in node order, each placed in the month's batch of tests."""
+    p = model.p
+    # the components each possible local variation may flip, drawn up front for everyone
+    shape = (len(model.districts), p.tests_per_leader * p.leaders_per_district, LOCAL_TRIES)
+    flips = uniform_integers(model.rng, p.n_components, shape).tolist()
+    practices = model.practice.tolist()
+    plans = []
+    first = 0
+    for district, tries in zip(model.districts, flips, strict=True):
+        plan = TestPlan(district, practices[district.node], p.tests_per_leader, p.min_tests)
+        plan_tests(plan, tries)
+        plan.first = first
+        first += plan.size
+        plans.append(plan)
+    return plans
+
+
+def run_tests(model: mesa.Model, plans: list[TestPlan]) -> tuple[list, list, list]:
+    """Do: every test of the month, scored in one batch against the district's practice.
+    Returns, per test, the true outcome, the outcome before and the observed (noisy) gain."""
+    p = model.p
+    codes, runs, posts = [], [], []
+    for plan in plans:
+        for idea, tests in plan.runs:
+            codes.append(idea.apply(plan.practice))  # the practice this run of tests tries
+            runs.append(tests)
+        posts += plan.posts
+    tested = np.repeat(np.array(codes, dtype=np.int64), runs)
+    model.counts["tests_run"] += tested.size
+    if not tested.size:
+        return [], [], []
+    posts = np.array(posts)
+    nodes = posts // p.leaders_per_district  # each post is held in one district
+    true, before = model.score(tested, nodes), model.outcome[nodes]
+    noise = model.rng.standard_normal(tested.size) * noise_sd(p, model.skill[posts])
+    observed = true - before + noise
+    learn_by_doing(p, model.skill, p.tests_per_leader)
+    return true.tolist(), before.tolist(), observed.tolist()
+
+
+def study_and_act(plan: TestPlan, observed: list[float]) -> ChangeIdea | None:
+    """Study this month's results, then act on them: the idea adopted, if any."""
+    district = plan.district
+    if plan.runs:
+        results = observed[plan.first : plan.first + plan.size]
+        district.record(plan.runs, plan.leader_ids, results)
+    return decide(district, plan.need, district.model.p.adoption_threshold)
+
+
 def decide(district: District, need: int, threshold: float) -> ChangeIdea | None:
-    """Study and act: adopt the best idea whose own evidence passes; reject the failures.
+    """Act: adopt the best idea whose own evidence passes; reject the failures.
 
     At most one idea is adopted a month. Every other idea under test was measured against
     the old practice, so its tests are cleared and it will be tested again in the new one.
     ``need`` and ``threshold`` are ``min_tests`` and ``adoption_threshold``.
     """
-    best, best_rank = None, None
-    for t in list(district.testing.values()):
-        n = len(t.gains)
-        if n < need:
-            continue
-        mean = t.total / n
-        if mean <= threshold:
-            district.reject(t)
-        elif best is None or (mean, t.idea.key) > best_rank:
-            best, best_rank = t, (mean, t.idea.key)
-    if best is None:
+    ready = [(trial.mean_gain, trial) for trial in district.testing.values() if trial.tests >= need]
+    if not ready:
         return None
+    for mean, trial in ready:
+        if mean <= threshold:
+            district.reject(trial)
+    passing = [(mean, trial.idea.key, trial) for mean, trial in ready if mean > threshold]
+    if not passing:
+        return None
+    *_, best = max(passing)  # highest mean gain, then larger key (keys are unique)
     district.adopt(best)
-    for t in district.testing.values():
-        if t.gains:
-            district.revise(t, [], [])
+    for trial in district.testing.values():
+        if trial.gains:
+            district.revise(trial, [], [])
     return best.idea
 
 
 def share_adopted(model: mesa.Model) -> None:
-    """Each adopted idea crosses each non-hub tie with probability ``share_prob``.
+    """Share: each adopted idea crosses each non-hub tie with probability ``share_prob``.
 
     A tie to a university passes the idea on to that university's other partners: the
     relay of DESIGN.md section 3.2. Messages are delivered after every district has
     decided, so nothing sent this step is read this step. Only ties an idea has not yet
     crossed are drawn for (``model.outbox``): crossing again would change nothing.
     """
-    p, rng = model.p, model.rng
     practices = model.practice.tolist()
-    outbox = model.outbox
-    active = []
-    ties = 0
-    for trial, district in list(outbox.items()):
-        idea = trial.idea
+    sending = []
+    for trial, district in list(model.outbox.items()):
         practice = practices[district.node]
         if (
             trial.unsent
-            and district.adopted.get(idea.key) is trial
-            and (practice & ~idea.mask) | idea.values == practice  # still practised
+            and district.adopted.get(trial.idea.key) is trial
+            and trial.idea.apply(practice) == practice
         ):
-            active.append((trial, district.node))
-            ties += len(trial.unsent)
+            sending.append((trial, district.node))
         else:  # crossed every tie, replaced by a re-test, or no longer practised (until
-            del outbox[trial]  # ``District.refresh_outbox`` finds it practised again)
-    if not active or p.share_prob <= 0:
+            del model.outbox[trial]  # ``District.refresh_outbox`` finds it practised again)
+    if not sending or model.p.share_prob <= 0:
         return
-    # one draw per tie, in order. Receiving touches no idea's ties, so each crossing is
-    # delivered as it is drawn: the same as delivering after every draw
-    draws = iter(rng.random(ties).tolist())
-    share = p.share_prob
-    agent_at, kind = model.agent_at, model.kind
-    for trial, sender in active:
-        left = []
-        for v in trial.unsent:
-            if next(draws) >= share:
-                left.append(v)
-            elif kind[v] == "district":
+    # one draw per tie, in order; receiving touches no idea's ties, so each crossing can
+    # be delivered as it is drawn
+    draws = iter(model.rng.random(sum(len(t.unsent) for t, _ in sending)).tolist())
+    share, agent_at = model.p.share_prob, model.agent_at
+    for trial, sender in sending:
+        crossing = [(v, next(draws) < share) for v in trial.unsent]
+        for v, crosses in crossing:
+            if crosses:
                 agent_at[v].receive(trial.idea, trial.shared, sender)
-            else:
-                agent_at[v].relay(trial.idea, trial.shared, sender)
-        trial.unsent = left
+        trial.unsent = [v for v, crosses in crossing if not crosses]
 
 
 # -- copy_best (Lazer & Friedman 2007) and conformity -----------------------------------------

@@ -1,4 +1,4 @@
-"""The ``nicsim`` command: run, sweep and compare (DESIGN.md section 5).
+"""The ``nicsim`` command: run, sweep, compare, sensitivity, replicate, params, app, animate.
 
 A user's mistake ends with one line on stderr naming what is wrong and exit status 2;
 an interrupted run or sweep keeps every finished run and says how to resume.

@@ -1,4 +1,4 @@
-"""NK landscapes and context mixing (DESIGN.md section 3.1), checked against exact values."""
+"""NK landscapes and context mixing (docs/ODD.md section 7.1), checked against exact values."""
 
 import numpy as np
 import pytest

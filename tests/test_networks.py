@@ -1,4 +1,4 @@
-"""Network designs and graph files (DESIGN.md section 3.4), checked edge by edge."""
+"""Network designs and graph files (docs/ODD.md section 7.9), checked edge by edge."""
 
 import itertools
 

@@ -2,7 +2,7 @@
 
 ``nicsim compare DIR --by PARAM`` reads what a run or sweep stored (never a live model),
 summarises each group of ``PARAM`` and compares it with a reference group run by run, as
-the common random numbers of DESIGN.md section 4 allow. The Markdown is written for a
+the common random numbers of docs/ODD.md section 4 allow. The Markdown is written for a
 policy reader as much as for a researcher, so it ends with a short guide to reading it.
 """
 

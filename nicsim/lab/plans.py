@@ -3,7 +3,7 @@
 A plan is a list of :class:`RunSpec`. ``nicsim run`` plans R replications of one
 parameter set; ``nicsim sweep`` plans every grid point (or sampled point) times R.
 Replication r always uses seed ``seed + r``, so every point of a sweep shares its random
-numbers with every other point (common random numbers, DESIGN.md section 4).
+numbers with every other point (common random numbers, docs/ODD.md section 4).
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ NIC = ModelSpec(
         ("equity_gap", "Equity gap (top - bottom quarter)", "equity"),
     ),
     time_unit="Month",
-    description="networked improvement community (DESIGN.md)",
+    description="networked improvement community (docs/ODD.md)",
 )
 MARCH = ModelSpec(
     name="march",

@@ -1,6 +1,6 @@
 """The result store: every finished run on disk at once, final tables only when all are in.
 
-Layout of a results directory (DESIGN.md section 5)::
+Layout of a results directory (README.md, "Outputs")::
 
     params.toml          resolved base parameters
     plan.json            the experiment's fingerprint and description (for resuming)

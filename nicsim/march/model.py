@@ -5,7 +5,7 @@ the learning draws (the Mesa model's ``rng``), the newcomers of turnover and the
 turbulence. Reality and the initial beliefs depend only on the seed, ``m`` and ``n``, and
 every period draws the same number of uniforms whatever the rates, so two settings run with
 the same seed start from the same place and share their random numbers (common random
-numbers, DESIGN.md section 4).
+numbers, as in the NIC model: docs/ODD.md section 4).
 """
 
 from __future__ import annotations

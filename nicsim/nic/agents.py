@@ -1,4 +1,4 @@
-"""The organisations and people of a NIC as Mesa agents (DESIGN.md section 3.2).
+"""The organisations and people of a NIC as Mesa agents (docs/ODD.md, section 7).
 
 Districts, universities and the hub are fixed on their network node; leaders are cell
 agents placed on their district's node. A district's practice and outcome live in the

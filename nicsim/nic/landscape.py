@@ -1,4 +1,4 @@
-"""NK landscapes with a shared and per-context local part (DESIGN.md section 3.1).
+"""NK landscapes with a shared and per-context local part (docs/ODD.md section 7.1).
 
 A practice is an integer code whose bit i is component i. Codes rather than bit arrays
 keep ideas, copying and table look-ups cheap: applying a change idea is two bit operations,

@@ -1,4 +1,4 @@
-"""Learning rules: how districts improve their practice in one step (DESIGN.md section 3.3).
+"""Learning rules: how districts improve their practice in one step (docs/ODD.md, sections 7.2-7.6).
 
 Each rule reads the practices at the start of the step and writes the new ones only after
 every district has decided (synchronous update), so the order in which districts act does
@@ -266,7 +266,7 @@ def share_adopted(model: mesa.Model) -> None:
     """Share: each adopted idea crosses each non-hub tie with probability ``share_prob``.
 
     A tie to a university passes the idea on to that university's other partners: the
-    relay of DESIGN.md section 3.2. Messages are delivered after every district has
+    relay of docs/ODD.md, section 7.4. Messages are delivered after every district has
     decided, so nothing sent this step is read this step. Only ties an idea has not yet
     crossed are drawn for (``model.outbox``): crossing again would change nothing.
     """

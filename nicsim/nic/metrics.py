@@ -1,4 +1,4 @@
-"""What is measured (DESIGN.md section 3.5): per-step reporters and the per-run summary.
+"""What is measured (docs/ODD.md section 7.10): per-step reporters and the per-run summary.
 
 Reporters are plain module functions of the model, as in Mesa's examples, so a new
 outcome is one function and one line in ``STEP_REPORTERS``.

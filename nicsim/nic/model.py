@@ -1,6 +1,6 @@
 """NICModel: the network, the agents, the monthly schedule and data collection.
 
-Randomness (DESIGN.md section 4): one integer seed spawns independent streams for the
+Randomness (docs/ODD.md, section 4): one integer seed spawns independent streams for the
 landscape, the initial practices, the leaders, the network and the dynamics. The landscape,
 practices and leaders never depend on the design or learning rule, so two designs run with
 the same seed start from the same problem and the same place (common random numbers).

@@ -1,4 +1,4 @@
-"""Network designs (DESIGN.md section 3.4) and graph files.
+"""Network designs (docs/ODD.md section 7.9) and graph files.
 
 Every builder returns a networkx graph with integer nodes numbered districts first
 (0 .. D-1), then universities, then hubs. Nodes carry ``kind`` (district, university,

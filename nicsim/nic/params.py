@@ -29,7 +29,7 @@ LEARNING_RULES = ("pdsa", "copy_best", "conformity")
 
 @dataclass(frozen=True)
 class Params(ModelParams):
-    """All model parameters. Groups follow DESIGN.md section 3."""
+    """All model parameters, grouped by the part of the model they set (docs/ODD.md section 7)."""
 
     # -- the improvement problem (landscape) --
     n_components: int = param(12, "components N of a practice (bits)", 1, 62)

@@ -1,4 +1,4 @@
-"""The ``nicsim`` command: run, sweep and compare (DESIGN.md section 5).
+"""The ``nicsim`` command: run, sweep, compare, sensitivity, replicate, params, app, animate.
 
 A user's mistake ends with one line on stderr naming what is wrong and exit status 2;
 an interrupted run or sweep keeps every finished run and says how to resume.
@@ -40,7 +40,8 @@ def _int_at_least(low: int):
     return parse
 
 
-def _execution_options(p: argparse.ArgumentParser, default_w: int | None) -> None:
+def _set_option(p: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE``, repeatable; parsed by ``nicsim.lab.config.parse_overrides``."""
     p.add_argument(
         "--set",
         action="append",
@@ -48,6 +49,10 @@ def _execution_options(p: argparse.ArgumentParser, default_w: int | None) -> Non
         metavar="KEY=VALUE",
         help="override a parameter (repeatable), validated like the config",
     )
+
+
+def _execution_options(p: argparse.ArgumentParser, default_w: int | None) -> None:
+    _set_option(p)
     p.add_argument(
         "--replications", type=_int_at_least(1), help="replications (seeds seed..seed+R-1)"
     )
@@ -117,13 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     anim.add_argument(
         "--out", type=user_path, required=True, help="GIF file to write, e.g. results/demo.gif"
     )
-    anim.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a parameter (repeatable), validated like the config",
-    )
+    _set_option(anim)
     anim.add_argument("--seed", type=_int_at_least(0), help="seed (default: the config's)")
     anim.add_argument("--fps", type=_positive_float, default=4.0, help="frames (months) a second")
     from ..analysis.replications import STUDIES

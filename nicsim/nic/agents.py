@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent, FixedAgent
 
-from .ideas import ChangeIdea, Evidence, hub_rank
+from .ideas import NO_EVIDENCE, ChangeIdea, Evidence, hub_rank
 from .networks import random_cross_pairs
 
 Key = tuple[int, int]  # an idea's key: (mask, values)
@@ -28,19 +28,20 @@ class Trial:
     thousands of these.
     """
 
-    __slots__ = ("idea", "leaders", "gains", "status", "total", "unsent", "shared")
+    __slots__ = ("idea", "leaders", "gains", "tests", "status", "total", "unsent", "shared")
 
     def __init__(self, idea: ChangeIdea) -> None:
         self.idea = idea
         self.leaders: list[int] = []
         self.gains: list[float] = []
+        self.tests = 0  # len(gains), read at every plan and decision
         self.status = "testing"  # testing, adopted or rejected
         # The gains summed a month's run at a time (each run added left to right from 0.0).
         # Stored, not recomputed, because this order of addition is the one every decision
         # and the pool are defined by.
         self.total = 0.0
         self.unsent: list[int] = []  # once adopted: the ties it has still to cross
-        self.shared = Evidence()  # once adopted: the evidence it travels with
+        self.shared = NO_EVIDENCE  # once adopted: the evidence it travels with
 
     def __repr__(self) -> str:
         return f"Trial({self.idea!r}, {self.results!r}, {self.status!r})"
@@ -51,24 +52,26 @@ class Trial:
         return list(zip(self.leaders, self.gains, strict=True))
 
     @property
-    def tests(self) -> int:
-        return len(self.gains)
-
-    @property
     def mean_gain(self) -> float:
-        return self.total / len(self.gains)
+        return self.total / self.tests
 
     @property
     def evidence(self) -> Evidence:
-        return Evidence(self.tests, self.mean_gain) if self.gains else Evidence()
+        return Evidence(self.tests, self.mean_gain) if self.gains else NO_EVIDENCE
 
     def add(self, leader_ids: list[int], gains: list[float]) -> float:
         """Add a run of tests; returns their summed gain."""
         total = running_sum(gains)
         self.leaders += leader_ids
         self.gains += gains
+        self.tests += len(gains)
         self.total += total
         return total
+
+    def replace(self, leader_ids: list[int], gains: list[float]) -> None:
+        """Replace the results (a leader left, or the practice changed under the tests)."""
+        self.leaders, self.gains = leader_ids, gains
+        self.tests, self.total = len(gains), running_sum(gains)
 
     def adopt(self, ties: list[int]) -> None:
         """Close as adopted, to be shared along ``ties``. The evidence is final from now
@@ -253,7 +256,7 @@ class District(Organisation):
         """Replace a record's results (a leader left, or the practice changed under the
         tests), keeping the pool in step."""
         tests, total = trial.tests, trial.total
-        trial.leaders, trial.gains, trial.total = leader_ids, gains, running_sum(gains)
+        trial.replace(leader_ids, gains)
         self.model.pool.change(trial.idea, trial.tests - tests, trial.total - total)
 
     def reject(self, trial: Trial) -> None:

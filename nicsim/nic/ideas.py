@@ -90,6 +90,9 @@ class Evidence(NamedTuple):
         return Evidence(total, mean)
 
 
+NO_EVIDENCE = Evidence()  # of an idea nobody has tested
+
+
 def pool(evidence: list[Evidence] | tuple[Evidence, ...]) -> Evidence:
     """Test-weighted pooling of many bodies of evidence."""
     total = sum(e.tests for e in evidence)

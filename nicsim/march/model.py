@@ -13,6 +13,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from ..core.streams import spawn_streams
 from ..march import metrics
 from .agents import Code, Individual, code_settled, dominant, individuals_settled, score
 from .params import MarchParams
@@ -22,8 +23,7 @@ STREAMS = ("reality", "beliefs", "dynamics", "newcomers", "turbulence")
 
 def streams(seed: int) -> dict[str, np.random.Generator]:
     """Independent generators for each source of randomness, all spawned from ``seed``."""
-    children = np.random.SeedSequence(seed).spawn(len(STREAMS))
-    return {name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)}
+    return spawn_streams(seed, STREAMS)
 
 
 class MarchModel(mesa.Model):

@@ -19,6 +19,7 @@ import networkx as nx
 import numpy as np
 from mesa.discrete_space import Network
 
+from ..core.streams import spawn_streams
 from ..nic import metrics
 from .agents import District, Hub, Leader, Pool, Trial, University, coach
 from .landscape import ContextLandscape
@@ -31,8 +32,7 @@ STREAMS = ("landscape", "practices", "leaders", "network", "dynamics")
 
 def streams(seed: int) -> dict[str, np.random.Generator]:
     """Independent generators for each source of randomness, all spawned from ``seed``."""
-    children = np.random.SeedSequence(seed).spawn(len(STREAMS))
-    return {name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)}
+    return spawn_streams(seed, STREAMS)
 
 
 def make_landscape(p: Params, seed: int, n_districts: int) -> ContextLandscape:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from nicsim.lab.store import MARKER, shared_place
@@ -103,3 +104,80 @@ def test_a_sweep_name_cannot_leave_results(root, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "name = '../../../tmp/x' is not allowed" in err
     assert not (tmp_path / "results").exists()
+
+
+# -- parts: a run's saved files are checked before they are trusted -------------------------
+def parts(out):
+    return sorted(p.name for p in (out / ".runs").glob("*.json"))
+
+
+def run_twice(root, out, capsys):
+    """A finished 2-run experiment, and its runs.csv as a clean run wrote it."""
+    args = ["--replications", "2"]
+    assert run(root, out, *args) == 0
+    capsys.readouterr()
+    return (out / "runs.csv").read_text()
+
+
+def resume(root, out, capsys) -> str:
+    (out / "runs.csv").unlink(missing_ok=True)  # as a kill before the final tables leaves it
+    assert run(root, out, "--replications", "2") == 0
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda part: part.write_bytes(part.read_bytes()[:40]),  # truncated
+        lambda part: part.write_bytes(b"\x00\xff\xfe binary"),
+        lambda part: part.write_text("null"),
+        lambda part: part.write_text(part.read_text().replace('"seed": 2', '"seed": 7')),  # edited
+        lambda part: part.with_suffix(".parquet").write_bytes(b"PAR1"),  # its time series
+    ],
+    ids=["truncated", "binary", "null", "edited", "series"],
+)
+def test_a_damaged_part_is_set_aside_and_its_run_run_again(root, tmp_path, capsys, damage):
+    out = tmp_path / "r"
+    clean = run_twice(root, out, capsys)
+    damage(out / ".runs" / "0000001.json")
+    err = resume(root, out, capsys)
+    assert "set aside 1 damaged or foreign run file(s)" in err
+    assert "1 of 2 runs already done" in err
+    assert (out / "runs.csv").read_text() == clean
+    assert (out / ".runs" / "damaged" / "0000001.json").exists()
+
+
+def test_stray_files_among_the_parts_are_set_aside(root, tmp_path, capsys):
+    out = tmp_path / "r"
+    clean = run_twice(root, out, capsys)
+    (out / ".runs" / "notes.json").write_text('{"mine": 1}')
+    # a copy of run 0 under run 1's name: a used run id
+    for suffix in (".json", ".parquet"):
+        (out / ".runs" / f"0000000{suffix}").replace(out / ".runs" / f"0000001{suffix}")
+    err = resume(root, out, capsys)
+    assert "set aside 2 damaged or foreign run file(s)" in err
+    assert (out / "runs.csv").read_text() == clean
+    assert parts(out) == ["0000000.json", "0000001.json"]
+
+
+def test_parts_of_another_experiment_are_never_resumed(root, tmp_path, capsys):
+    """What a kill during --force leaves: the old experiment's parts, no plan.json."""
+    out = tmp_path / "r"
+    run_twice(root, out, capsys)
+    for name in ("plan.json", "runs.csv", "timeseries.parquet"):
+        (out / name).unlink()
+    assert run(root, out, "--replications", "2", "--set", "steps=3") == 0
+    assert "set aside 2" in capsys.readouterr().err
+    assert set(pd.read_csv(out / "runs.csv")["steps"]) == {3}
+    assert set(pd.read_parquet(out / "timeseries.parquet")["step"]) == {0, 1, 2, 3}
+
+
+def test_compare_refuses_a_truncated_runs_csv(root, tmp_path, capsys):
+    out = tmp_path / "r"
+    clean = run_twice(root, out, capsys)
+    (out / "runs.csv").write_text("\n".join(clean.splitlines()[:2]) + "\n")  # header, 1 row
+    assert main(["compare", str(out), "--by", "seed"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "has 1 rows but its manifest says 2 runs" in err
+    assert run(root, out, "--replications", "2") == 0  # the same command writes it anew
+    assert (out / "runs.csv").read_text() == clean

@@ -100,6 +100,16 @@ def _read_runs(root: Path) -> tuple[pd.DataFrame, list[str]]:
     if runs.empty:
         raise ConfigError(f"{path} has no runs to compare")
     try:
+        manifest = json.loads((root / "manifest.json").read_text())
+        expected = manifest["runs_done"] if manifest["complete"] else None
+    except (OSError, ValueError, KeyError, TypeError):
+        expected = None  # no manifest (a table from elsewhere): nothing to check it against
+    if expected is not None and len(runs) != expected:
+        raise ConfigError(
+            f"{path} has {len(runs)} rows but its manifest says {expected} runs were done: it "
+            "is damaged (run the same command again to write it anew from the saved runs)"
+        )
+    try:
         swept = list(json.loads((root / "plan.json").read_text())["swept"])
     except (OSError, ValueError, KeyError, TypeError):
         swept = []  # no plan: pair on the seed alone

@@ -14,15 +14,19 @@ nicsim writes only into a directory that is new or empty, or that its marker (or
 results made before 0.4, its ``plan.json``) shows it made; and it only ever deletes or
 replaces the files listed above. A user's own files beside them are never touched.
 
-A run counts as done when its ``.json`` row exists; the row is written after the time
+A run counts as done when its ``.json`` part exists, names this plan's fingerprint and
+matches its checksum (of the row and the time series); the part is written after the time
 series and both are renamed into place after an fsync, so a kill at any instant leaves
-either a whole run or none. Re-running the same command skips done runs; a different
+either a whole run or none. A part that fails the check (damaged, edited, of another
+experiment, or a stray file) is moved to ``.runs/damaged/`` and its run is run again.
+Re-running the same command skips done runs; a different
 experiment in the same directory is refused unless ``force``.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import os
@@ -30,7 +34,6 @@ import platform
 import re
 import sys
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -95,12 +98,37 @@ def shared_place(path: Path) -> str | None:
     return None
 
 
+def _checksum(row: dict[str, Any], series: bytes) -> str:
+    text = json.dumps(row, sort_keys=True).encode()
+    return hashlib.sha256(text + b"\0" + series).hexdigest()
+
+
+def _read_part(path: Path, fingerprint: str, planned: set[int]) -> dict[str, Any] | None:
+    """The row of the part at ``path`` if it is a whole part of run ``NNNNNNN`` of the plan
+    with ``fingerprint``, else None."""
+    if not PART_NAME.fullmatch(path.name) or path.suffix != ".json":
+        return None
+    try:
+        part = json.loads(path.read_bytes())
+        row, series = part["row"], path.with_suffix(".parquet").read_bytes()
+        whole = (
+            part["plan"] == fingerprint
+            and row["run_id"] == int(path.stem)
+            and row["run_id"] in planned
+            and part["checksum"] == _checksum(row, series)
+        )
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return row if whole else None
+
+
 class RunStore:
     """A results directory that takes runs one at a time and survives being killed."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.parts = self.root / PARTS
+        self.damaged: list[str] = []  # parts set aside as untrustworthy, by file name
 
     # -- opening -----------------------------------------------------------------------------
     def open(self, plan: Plan, force: bool = False, command: list[str] | None = None) -> set[int]:
@@ -132,10 +160,10 @@ class RunStore:
             raise ConfigError(
                 f"output directory {self.root} is not writable ({exc.strerror})"
             ) from None
+        self.plan = plan
         done = self.done()
         self.started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self.command = command or sys.argv
-        self.plan = plan
         # Outputs of an earlier complete run would be stale once more runs arrive.
         if len(done) < len(plan.runs):
             for name in ("runs.csv", "timeseries.parquet"):
@@ -151,7 +179,7 @@ class RunStore:
             "source": plan.source,
         }
         _atomic_write(self.root / "plan.json", json.dumps(desc, indent=2, default=str).encode())
-        self.write_manifest(complete=False)
+        self.write_manifest(complete=False, runs_done=len(done))
         return done
 
     def claim(self) -> None:
@@ -199,30 +227,62 @@ class RunStore:
 
     # -- runs ---------------------------------------------------------------------------------
     def done(self) -> set[int]:
+        """Ids of the runs whose parts are whole and belong to this plan (see :meth:`check`)."""
+        return set(self.valid_parts())
+
+    def valid_parts(self) -> dict[int, dict[str, Any]]:
+        """run id -> ``runs.csv`` row of every part that belongs to this plan and is whole.
+
+        Each part names its plan's fingerprint and carries a checksum of its row and time
+        series, so a part of another experiment, an edited or truncated one, or a stray
+        file is never taken for a run of this one: it is set aside (:meth:`set_aside`) and
+        its run is run again.
+        """
         if not self.parts.is_dir():
-            return set()
-        return {int(p.stem) for p in self.parts.glob("*.json")}
+            return {}
+        fingerprint = self.plan.fingerprint()
+        planned = {r.run_id for r in self.plan.runs}
+        valid = {}
+        for path in sorted(self.parts.iterdir()):
+            if path.is_dir() or path.suffix == ".tmp":
+                continue
+            if PART_NAME.fullmatch(path.name) and path.suffix == ".parquet":
+                continue  # judged with its row; without one, a run cut short (run again)
+            row = _read_part(path, fingerprint, planned)
+            if row is None:
+                self.set_aside(path)
+            else:
+                valid[row["run_id"]] = row
+        return valid
+
+    def set_aside(self, path: Path) -> None:
+        """Move a part that cannot be trusted (and its time series) to ``.runs/damaged/``."""
+        damaged = self.parts / "damaged"
+        damaged.mkdir(exist_ok=True)
+        for file in (path, path.with_suffix(".parquet")):
+            if file.exists():
+                os.replace(file, damaged / file.name)
+        self.damaged.append(path.name)
 
     def save(self, result: RunResult) -> None:
         stem = self.parts / f"{result.run_id:07d}"
         sink = pa.BufferOutputStream()
         pq.write_table(pa.Table.from_pandas(result.timeseries, preserve_index=False), sink)
-        _atomic_write(stem.with_suffix(".parquet"), sink.getvalue().to_pybytes())
+        series = sink.getvalue().to_pybytes()
+        _atomic_write(stem.with_suffix(".parquet"), series)
         row = {k: _json_value(v) for k, v in result.row.items()}
-        _atomic_write(stem.with_suffix(".json"), json.dumps(row).encode())
-
-    def rows(self) -> Iterable[dict[str, Any]]:
-        for path in sorted(self.parts.glob("*.json")):
-            yield json.loads(path.read_text())
+        part = {"plan": self.plan.fingerprint(), "checksum": _checksum(row, series), "row": row}
+        _atomic_write(stem.with_suffix(".json"), json.dumps(part).encode())
 
     # -- final tables -------------------------------------------------------------------------
     def finalize(self) -> int:
         """Write runs.csv and timeseries.parquet from the parts, streaming, in run order."""
-        ids = sorted(self.done())
+        rows = self.valid_parts()
+        ids = sorted(rows)
         tmp_csv = self.root / "runs.csv.tmp"
         with open(tmp_csv, "w", newline="") as fh:
             writer = None
-            for row in self.rows():
+            for row in (rows[i] for i in ids):
                 if writer is None:
                     writer = csv.DictWriter(fh, fieldnames=list(row))
                     writer.writeheader()

@@ -258,6 +258,12 @@ def execute(plan: Plan, args: argparse.Namespace, by_seed: bool = False) -> tupl
     todo = [r for r in plan.runs if r.run_id not in done]
     if by_seed:
         todo.sort(key=lambda r: (r.seed, r.run_id))
+    if store.damaged:
+        print(
+            f"set aside {len(store.damaged)} damaged or foreign run file(s) in "
+            f"{out / '.runs' / 'damaged'}; their runs run again",
+            file=sys.stderr,
+        )
     if done:
         print(f"resuming {out}: {len(done)} of {len(plan.runs)} runs already done", file=sys.stderr)
     progress = Progress(len(plan.runs), len(done), label=plan.name)

@@ -3,6 +3,7 @@ place the user named (a fault-injection audit's cases, each reproduced here)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -181,3 +182,23 @@ def test_compare_refuses_a_truncated_runs_csv(root, tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "has 1 rows but its manifest says 2 runs" in err
     assert run(root, out, "--replications", "2") == 0  # the same command writes it anew
     assert (out / "runs.csv").read_text() == clean
+
+
+def test_a_run_is_defined_by_the_content_of_the_files_it_reads(root, tmp_path, capsys):
+    """An edited network file is another experiment, never "already done"."""
+    for name in ("my_network.toml", "my_network.csv"):
+        (tmp_path / name).write_bytes((root / "configs" / name).read_bytes())
+    config, network = tmp_path / "my_network.toml", tmp_path / "my_network.csv"
+    args = ["run", str(config), "--set", "steps=2", "--replications", "1", "--out"]
+    out = tmp_path / "r"
+    assert main([*args, str(out)]) == 0
+    inputs = json.loads((out / "manifest.json").read_text())["inputs"]
+    assert inputs == {str(network): hashlib.sha256(network.read_bytes()).hexdigest()}
+    first = (out / "runs.csv").read_text()
+    lines = network.read_text().splitlines()
+    network.write_text("\n".join(line for line in lines if "Eastport" not in line) + "\n")
+    capsys.readouterr()
+    assert main([*args, str(out)]) == 2
+    assert "different experiment" in capsys.readouterr().err
+    assert main([*args, str(out), "--force"]) == 0
+    assert (out / "runs.csv").read_text() != first

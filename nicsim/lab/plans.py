@@ -8,6 +8,7 @@ numbers with every other point (common random numbers, docs/ODD.md section 4).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -47,16 +48,34 @@ class Plan:
     source: dict[str, Any] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
-        """Identity of the plan's content: a changed experiment gets a new fingerprint.
+        """Identity of the plan's content: a changed experiment gets a new fingerprint."""
+        return self._fingerprint
 
-        The nicsim version is part of it, so runs of another release are never mixed in.
-        """
+    @functools.cached_property
+    def _fingerprint(self) -> str:
+        # The nicsim version is part of it, so runs of another release are never mixed in;
+        # so is the content of every file a run reads, so an edited network is a new
+        # experiment. Worked out once: the store asks at every saved run.
         from ..core.version import __version__
 
-        desc = [__version__] + [
+        desc = [__version__, self.inputs] + [
             (r.run_id, r.seed, r.replication, r.params.to_dict()) for r in self.runs
         ]
         return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()[:16]
+
+    @functools.cached_property
+    def inputs(self) -> dict[str, str]:
+        """The SHA-256 of every file the runs read (graph files), by path."""
+        files = {
+            r.params.graph_file for r in self.runs if getattr(r.params, "design", "") == "file"
+        }
+        digests = {}
+        for path in sorted(files):
+            try:
+                digests[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            except OSError as exc:
+                raise ConfigError(f"graph_file {path!r} cannot be read ({exc.strerror})") from None
+        return digests
 
 
 def check_inputs(plan: Plan) -> None:

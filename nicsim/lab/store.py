@@ -315,6 +315,7 @@ class RunStore:
             "command": self.command,
             "experiment": plan.name,
             "fingerprint": plan.fingerprint(),
+            "inputs": plan.inputs,
             "base_seed": plan.seed,
             "seeds": seeds,
             "replications": plan.replications,

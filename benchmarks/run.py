@@ -29,10 +29,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import mesa  # noqa: E402
 import reference_lf  # noqa: E402
 from plain_mesa import PlainNetworkModel  # noqa: E402
 
+from nicsim.core.release import forget_model  # noqa: E402
 from nicsim.nic.model import NICModel  # noqa: E402
 from nicsim.nic.params import DESIGNS, Params  # noqa: E402
 
@@ -150,14 +150,6 @@ def lazer_friedman(quick: bool) -> list[Result]:
 
 
 # -- 2. the NIC model at the default scale, against a plain Mesa model ------------------------
-def forget(model: mesa.Model) -> None:
-    """Drop a finished model from Mesa 3.3's class-level agent id counters (as
-    ``NICModel.release`` does), so that the timed models do not pile up in memory."""
-    ids = getattr(mesa.Agent, "_ids", None)
-    if isinstance(ids, dict):
-        ids.pop(model, None)
-
-
 def nic_default(quick: bool) -> list[Result]:
     """A default NIC run's time per agent-step as a ratio to that of the plain Mesa model of
     `plain_mesa.py` with as many agents, run for as many steps.
@@ -173,7 +165,7 @@ def nic_default(quick: bool) -> list[Result]:
     agents = len(warm.agents)
     warm.run()
     warm.release()
-    forget(PlainNetworkModel(n=agents, rng=10**6).run(steps))
+    forget_model(PlainNetworkModel(n=agents, rng=10**6).run(steps))
 
     def nic(seed: int) -> tuple[float, float, float, float]:
         gc.collect()
@@ -198,7 +190,7 @@ def nic_default(quick: bool) -> list[Result]:
         model.run(steps)
         done, cpu = time.perf_counter(), time.process_time() - cpu
         agent_steps = len(model.agents) * steps
-        forget(model)
+        forget_model(model)
         return (done - start) / agent_steps * 1e6, cpu / agent_steps * 1e6
 
     ours, ours_cpu, builds, runs, yardstick, yardstick_cpu = [], [], [], [], [], []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from ..core.release import forget_model
 from ..core.streams import spawn_streams
 from ..march import metrics
 from .agents import Code, Individual, code_settled, dominant, individuals_settled, score
@@ -121,7 +122,5 @@ class MarchModel(mesa.Model):
         return self
 
     def release(self) -> None:
-        """Forget this model in Mesa's class-level agent id counters (see NICModel.release)."""
-        ids = getattr(mesa.Agent, "_ids", None)
-        if isinstance(ids, dict):
-            ids.pop(self, None)
+        """Let this finished model be freed (see ``nicsim.core.release.forget_model``)."""
+        forget_model(self)

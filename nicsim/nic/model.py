@@ -19,6 +19,7 @@ import networkx as nx
 import numpy as np
 from mesa.discrete_space import Network
 
+from ..core.release import forget_model
 from ..core.streams import spawn_streams
 from ..nic import metrics
 from .agents import District, Hub, Leader, Pool, Trial, University, coach
@@ -329,14 +330,8 @@ class NICModel(mesa.Model):
         self.counts["leader_departures"] += len(leaving)
 
     def release(self) -> None:
-        """Forget this model in Mesa's class-level agent id counters.
-
-        Mesa 3.3 keys ``Agent._ids`` by model and never drops a key, so a worker that runs
-        thousands of models would keep every one of them (about 2 MB each) alive.
-        """
-        ids = getattr(mesa.Agent, "_ids", None)
-        if isinstance(ids, dict):
-            ids.pop(self, None)
+        """Let this finished model be freed (see ``nicsim.core.release.forget_model``)."""
+        forget_model(self)
 
     def run(self, steps: int | None = None) -> NICModel:
         """Run ``steps`` months (default: the horizon).

@@ -72,7 +72,7 @@ def write_comparison(
     text = comparison_markdown(
         summary,
         paired,
-        directory=str(root),
+        experiment=_experiment_name(root),
         by=by,
         reference=ref,
         order=order,
@@ -114,6 +114,15 @@ def _read_runs(root: Path) -> tuple[pd.DataFrame, list[str]]:
     except (OSError, ValueError, KeyError, TypeError):
         swept = []  # no plan: pair on the seed alone
     return runs, [s for s in swept if s in runs.columns]
+
+
+def _experiment_name(root: Path) -> str:
+    """The experiment's name as its plan gives it (else the folder's), never the path: the
+    same results compared from any folder give the same comparison.md."""
+    try:
+        return str(json.loads((root / "plan.json").read_text())["name"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return root.resolve().name
 
 
 def _model_of(runs: pd.DataFrame) -> ModelSpec:
@@ -233,7 +242,7 @@ def comparison_markdown(
     summary: pd.DataFrame,
     paired: pd.DataFrame,
     *,
-    directory: str,
+    experiment: str,
     by: str,
     reference,
     order: list,
@@ -251,7 +260,7 @@ def comparison_markdown(
     lines = [
         f"# Comparison by `{by}`",
         "",
-        f"Compared {n_runs} runs in `{directory}` by `{by}` ({len(order)} groups), reference "
+        f"Compared {n_runs} runs of `{experiment}` by `{by}` ({len(order)} groups), reference "
         f"`{by} = {ref}`; runs are paired when they share {key} (common random numbers: the "
         "same landscape and starting practices).",
         "",
@@ -379,7 +388,7 @@ def write_sensitivity(out: Path, design: Design, metric: str) -> str:
     title = f"{design.method.title()} sensitivity of final {metric}"
     text = (
         f"# {title}\n\n{len(design.x)} points x {design.plan.replications} replications "
-        f"({len(runs)} runs) from {out}.\n\n{markdown_table(table)}\n"
+        f"({len(runs)} runs) of `{design.plan.name}`.\n\n{markdown_table(table)}\n"
     )
     write_text(out / "sensitivity.md", text)
     sensitivity_figure(

@@ -48,6 +48,9 @@ from .plans import Plan
 OUTPUTS = ("runs.csv", "timeseries.parquet", "manifest.json", "plan.json", "params.toml")
 PARTS = ".runs"
 MARKER = ".nicsim"
+# Rows of timeseries.parquet written together: a row group per run made the file of a
+# 400-run sweep 3.5 times as large (2.1 MB, not 0.6 MB) and slower to read.
+ROW_GROUP = 65_536
 PART_NAME = re.compile(r"\d{7}\.(parquet|json)(\.tmp)?")
 
 
@@ -293,12 +296,18 @@ class RunStore:
 
         tmp_pq = self.root / "timeseries.parquet.tmp"
         writer = None
+        batch: list[pa.Table] = []
         try:
             for run_id in ids:
                 table = pq.read_table(self.parts / f"{run_id:07d}.parquet")
                 if writer is None:
                     writer = pq.ParquetWriter(tmp_pq, table.schema)
-                writer.write_table(table.cast(writer.schema))
+                batch.append(table.cast(writer.schema))
+                if sum(len(t) for t in batch) >= ROW_GROUP:
+                    writer.write_table(pa.concat_tables(batch))
+                    batch = []
+            if batch:
+                writer.write_table(pa.concat_tables(batch))
         finally:
             if writer is not None:
                 writer.close()

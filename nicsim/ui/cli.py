@@ -252,7 +252,7 @@ def execute(plan: Plan, args: argparse.Namespace, by_seed: bool = False) -> tupl
     in the model's one-landscape cache. Results are the same in any order.
     """
     check_inputs(plan)
-    out = Path(args.out) if args.out else Path("results") / plan.name
+    out = Path(args.out) if args.out else default_out(plan)
     store = RunStore(out)
     done = store.open(plan, force=args.force, command=["nicsim", *sys.argv[1:]])
     todo = [r for r in plan.runs if r.run_id not in done]
@@ -289,6 +289,12 @@ def execute(plan: Plan, args: argparse.Namespace, by_seed: bool = False) -> tupl
     progress.close()
     store.finalize()
     return 0, out
+
+
+def default_out(plan: Plan) -> Path:
+    """Where a run or sweep writes without ``--out``: ``results/<name>``, which git ignores, so
+    a command works as written in a fresh clone (committed results live elsewhere)."""
+    return Path("results") / plan.name
 
 
 def replicate(args: argparse.Namespace) -> int:

@@ -1,0 +1,113 @@
+"""Every command in an experiment's README works as written in a fresh clone, and ``nicsim
+compare`` on an experiment's committed results redoes their comparison.md exactly.
+
+(An audit found both broken: the committed results sat where the commands write, so a
+fresh clone refused them, and compare on them rewrote the tracked comparison.md.)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from nicsim.analysis.report import write_comparison
+from nicsim.lab.plans import load_sweep
+from nicsim.lab.sensitivity import design
+from nicsim.lab.store import MARKER
+from nicsim.ui.cli import build_parser, default_out
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPERIMENTS = sorted(p.parent.name for p in (ROOT / "experiments").glob("*/README.md"))
+FENCE = re.compile(r"```bash\n(.*?)```", re.S)
+
+
+def readme_commands(readme: Path) -> list[list[str]]:
+    """The ``nicsim`` commands of a README's bash blocks, as a shell would split them."""
+    commands = []
+    for block in FENCE.findall(readme.read_text()):
+        for line in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(line, comments=True)
+            if words[:1] == ["nicsim"]:
+                commands.append(words[1:])
+    return commands
+
+
+def tracked(path: Path) -> list[str]:
+    """Files under ``path`` that git tracks (none when this is not a git checkout)."""
+    if not (ROOT / ".git").exists():
+        return []
+    out = subprocess.run(
+        ["git", "ls-files", "--", str(path)], cwd=ROOT, capture_output=True, text=True
+    )
+    return out.stdout.split()
+
+
+def test_every_experiment_readme_has_commands():
+    assert EXPERIMENTS, "no experiments found"
+    for name in EXPERIMENTS:
+        assert readme_commands(ROOT / "experiments" / name / "README.md"), name
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_readme_commands_work_as_written_in_a_fresh_clone(name, monkeypatch):
+    """Each run writes where nothing committed is in the way; each compare reads a folder
+    that a command before it writes, or committed results that hold a comparison."""
+    monkeypatch.chdir(ROOT)  # the READMEs' commands run from the repository's root
+    written = set()
+    for words in readme_commands(ROOT / "experiments" / name / "README.md"):
+        args = build_parser().parse_args(words)
+        if args.command in ("sweep", "sensitivity"):
+            plan = load_sweep(args.sweep)
+            if args.command == "sensitivity":
+                plan = design_plan(args)
+            out = Path(args.out) if args.out else default_out(plan)
+            assert not tracked(out), f"{' '.join(words)}: committed files in {out}"
+            assert not out.exists() or (out / MARKER).is_file(), out
+            written.add(out)
+        elif args.command == "compare":
+            folder = Path(args.dir)
+            committed = folder.parts[:1] == ("experiments",) and tracked(folder / "runs.csv")
+            assert folder in written or committed, f"nicsim {' '.join(words)}"
+
+
+def design_plan(args):
+    from nicsim.lab.plans import read_sweep
+
+    return design(read_sweep(args.sweep), args.method).plan
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_committed_results_are_whole(name):
+    """The committed folder holds every run its manifest names, and the figures its report
+    links to."""
+    results = ROOT / "experiments" / name / "results"
+    manifest = json.loads((results / "manifest.json").read_text())
+    assert manifest["complete"]
+    assert len(pd.read_csv(results / "runs.csv")) == manifest["runs_done"]
+    reports = [results / f for f in ("comparison.md", "sensitivity.md")]
+    report = next(f for f in reports if f.exists())
+    links = re.findall(r"\]\((figures/[^)]+)\)", report.read_text())
+    assert all((results / link).is_file() for link in links), links
+
+
+def test_compare_on_committed_results_writes_the_same_comparison(tmp_path):
+    """Redoing the headline comparison gives the committed comparison.md, figures included."""
+    committed = ROOT / "experiments" / "convening_interval" / "results"
+    copy = shutil.copytree(committed, tmp_path / "results")
+    commands = readme_commands(ROOT / "experiments" / "convening_interval" / "README.md")
+    by, reference = next(
+        (w[w.index("--by") + 1], w[w.index("--reference") + 1])
+        for w in commands
+        if w[0] == "compare"
+    )
+    write_comparison(copy, by, reference)
+    text = (copy / "comparison.md").read_text()
+    assert text == (committed / "comparison.md").read_text()
+    assert f"figures/compare_{by}_outcome.png" in text  # the trajectories need the time series

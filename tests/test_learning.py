@@ -166,7 +166,9 @@ def test_adopted_ideas_are_shared_along_ties():
     assert m.practice[0] == best
     assert idea.key in m.districts[1].inbox
     ev = m.districts[1].inbox[idea.key][1][0]
-    assert ev.tests == 1 and ev.mean_gain == pytest.approx(1.0 - m.score([worst], [0])[0])
+    assert ev.tests == 1 and ev.mean_gain == pytest.approx(
+        m.landscape.best_outcome - m.score([worst], [0])[0]
+    )
 
 
 def test_turnover_replaces_leaders_and_loses_untested_knowledge():

@@ -45,7 +45,6 @@ def outcome_figure(
         _band_plot(ax, ts, metric)
         ax.set_xlabel(time_unit)
         ax.set_ylabel(name)
-        ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
     axes[0].set_title(f"{title} ({n} runs; band: 95% CI of the mean)".strip())
     return _save(fig, path)

@@ -340,6 +340,10 @@ def comparison_markdown(
 
 
 # -- run, sweep and sensitivity summaries ---------------------------------------------------
+# outcome units (nicsim.nic.landscape.OUTCOME_UNITS) as an axis label's suffix
+UNIT_NAMES = {"percent": "% of the way to the best", "power": "1 = best"}
+
+
 def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str:
     """Draw the outcome figure of a run or sweep and return its summary table as text.
 
@@ -351,6 +355,9 @@ def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str
     spec = for_params(plan.base)
     metrics = list(spec.report_metrics) if metrics is None else metrics
     panels = [(metric, label) for metric, label, _ in spec.panels]
+    units = getattr(plan.base, "outcome_units", None)  # the NIC's outcomes carry units
+    if units is not None:
+        panels = [(m, f"{label} ({UNIT_NAMES[units]})") for m, label in panels]
     headline, label = panels[0]
     runs = pd.read_csv(out / "runs.csv")
     cols = ["run_id", "step", *(metric for metric, _ in panels), *plan.swept]

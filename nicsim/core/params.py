@@ -59,6 +59,8 @@ def fields_of(cls: type) -> dict[str, dataclasses.Field]:
 
 def allowed(f: dataclasses.Field) -> str:
     md = f.metadata
+    if "allowed" in md:  # a range that depends on another field, checked by the model
+        return md["allowed"]
     if "choices" in md:
         return "one of " + ", ".join(md["choices"])
     if f.type in ("bool", bool):

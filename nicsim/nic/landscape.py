@@ -199,10 +199,28 @@ class NKLandscape:
         return part
 
 
+OUTCOME_UNITS = ("percent", "power")
+# how figures and the page name an outcome axis in each unit
+OUTCOME_LABELS = {
+    "percent": "Outcome (% of the way from a typical practice, 0, to the best, 100)",
+    "power": "Outcome ((F / max F) ** exponent; 1 = best possible)",
+}
+
+
 class ContextLandscape:
     """Shared landscape S and local landscapes L_c mixed by heterogeneity h.
 
-    F_c(x) = (1 - h) S(x) + h L_c(x); outcome_c(x) = (F_c(x) / max_x F_c(x)) ** exponent.
+    F_c(x) = (1 - h) S(x) + h L_c(x). The outcome is F_c in one of two units:
+
+    - ``percent``: 100 (F_c(x) - mean_c) / (max_c - mean_c), where mean_c and max_c are the
+      mean and the maximum of F_c over all 2**N practices: "percent of the way from a
+      typical practice to the best one" (0 = a typical practice, 100 = the best; negative
+      below the mean). Linear in F, so gains add up.
+    - ``power``: (F_c(x) / max_c) ** exponent, in [0, 1] (model 1; Lazer & Friedman 2007).
+
+    mean_c is exact for every N without visiting the practices: as x runs over all codes,
+    each component's K + 1 bits take every pattern equally often, so the mean of F over the
+    space is the mean of the contribution tables, (1 - h) mean(S) + h mean(L_c).
     """
 
     def __init__(
@@ -213,7 +231,11 @@ class ContextLandscape:
         exponent: float = 8.0,
         approximate_max: bool = False,
         rng: np.random.Generator | None = None,
+        units: str = "power",
     ) -> None:
+        if units not in OUTCOME_UNITS:
+            raise ValueError(f"units = {units!r}: expected one of {', '.join(OUTCOME_UNITS)}")
+        self.units = units
         self.shared = shared
         self.local = local
         self.h = float(h)
@@ -228,6 +250,11 @@ class ContextLandscape:
         # the local landscapes stacked, to score districts of many contexts in one pass
         self._deps = np.stack([land.deps for land in local])
         self._tables = np.stack([land.table for land in local])
+        # mean_c: exact from the contribution tables (see the class docstring), any N
+        means = self._tables.mean(axis=(1, 2)) if self.h else None
+        self.mean_fitness = np.broadcast_to(
+            self._mix(np.float64(shared.table.mean()), means), (self.n_contexts,)
+        ).copy()
         self._table: np.ndarray | None = None  # F_c over all codes, when small enough
         self._shared_table: np.ndarray | None = None  # S over all codes, with _table
         self._outcomes: np.ndarray | None = None  # outcome_c over all codes, if small
@@ -239,8 +266,9 @@ class ContextLandscape:
             best = rows.max(axis=1)
             self.max_fitness = best if self.h else np.full(self.n_contexts, best[0])
             if rows.size <= OUTCOME_LIMIT:  # larger tables: outcomes of visited codes only
+                mean = self.mean_fitness[: len(rows), None]
                 self._outcomes = np.broadcast_to(
-                    self._normalise(rows, best[:, None]), self._table.shape
+                    self._normalise(rows, best[:, None], mean), self._table.shape
                 )
             if len(rows) == 1 or self.n_contexts == 1:
                 self._row = rows[0]
@@ -262,10 +290,11 @@ class ContextLandscape:
         rng: np.random.Generator,
         exponent: float = 8.0,
         approximate_max: bool = False,
+        units: str = "power",
     ) -> ContextLandscape:
         shared = NKLandscape.random(n, k, rng)
         local = [NKLandscape.random(n, k, rng) for _ in range(n_contexts)]
-        return cls(shared, local, h, exponent, approximate_max, rng)
+        return cls(shared, local, h, exponent, approximate_max, rng, units)
 
     # -- raw fitness -------------------------------------------------------------------
     def fitness(self, codes: np.ndarray, contexts: np.ndarray) -> np.ndarray:
@@ -288,22 +317,40 @@ class ContextLandscape:
         return (1 - self.h) * shared + self.h * local
 
     def outcome(self, codes: np.ndarray, contexts: np.ndarray) -> np.ndarray:
-        """Normalised outcome in [0, 1]: 1 is the best practice possible in that context."""
+        """Outcome in the landscape's units: 100 (percent) or 1 (power) is the best
+        practice possible in that context."""
         if self._outcome_row is not None:
             return self._outcome_row[codes]
         if self._outcomes is not None:
             return self._outcomes[contexts, codes]
         if self._row is not None:  # one problem: contexts do not matter
-            return self._normalise(self._row[codes], self.max_fitness[0])
+            return self._normalise(self._row[codes], self.max_fitness[0], self.mean_fitness[0])
         contexts = np.asarray(contexts, dtype=np.int64)
-        return self._normalise(self.fitness(codes, contexts), self.max_fitness[contexts])
+        return self._normalise(
+            self.fitness(codes, contexts), self.max_fitness[contexts], self.mean_fitness[contexts]
+        )
 
-    def _normalise(self, fitness: np.ndarray, best: np.ndarray) -> np.ndarray:
-        """(F / max F) ** exponent, clamped at 1 for an approximate maximum below the truth."""
-        ratio = np.asarray(fitness / best)
+    def _normalise(self, fitness: np.ndarray, best: np.ndarray, mean: np.ndarray) -> np.ndarray:
+        """F in outcome units (see the class docstring); the ratio is clamped at 1 (the
+        best) for an approximate maximum below the truth. At F = max F the ratio is
+        exactly 1, so the best practice scores exactly 100 (or 1)."""
+        if self.units == "percent":
+            span = np.asarray(best - mean)
+            span = np.where(span > 0, span, 1.0)  # a flat landscape: every practice is 0
+            ratio = np.asarray((fitness - mean) / span)
+        else:
+            ratio = np.asarray(fitness / best)
         if not self.exact:  # an exact maximum is never exceeded (same sums, bit for bit)
             np.minimum(ratio, 1.0, out=ratio)
+        if self.units == "percent":
+            ratio *= 100.0
+            return ratio
         return power(ratio, self.exponent, overwrite=True)
+
+    @property
+    def best_outcome(self) -> float:
+        """The outcome of the best practice in any context: 100 (percent) or 1 (power)."""
+        return 100.0 if self.units == "percent" else 1.0
 
     def shared_fitness(self, codes: np.ndarray) -> np.ndarray:
         """S(x): what research knows, the general problem without local context."""

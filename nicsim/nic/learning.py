@@ -23,12 +23,6 @@ BIT = np.int64(1) << np.arange(62, dtype=np.int64)  # BIT[i]: the code of compon
 LOCAL_TRIES = 4  # draws for a local variation not tried yet before re-testing a tried one
 
 
-def uniform_integers(rng: np.random.Generator, n: int, shape: tuple[int, ...]) -> np.ndarray:
-    """Integers 0 to n - 1, each equally likely (to 2**-53), drawn as scaled uniforms:
-    for the small arrays of a month this is several times cheaper than ``rng.integers``."""
-    return (rng.random(shape) * n).astype(np.int64)
-
-
 def research(model: mesa.Model) -> None:
     """Universities offer partners the best of a few 2-3 component changes, judged on S.
 
@@ -36,16 +30,23 @@ def research(model: mesa.Model) -> None:
     practice, not its local context, so what it offers can fail locally when h is high.
     Every partnership's offers are drawn and judged together, in one batch.
     """
-    p, rng = model.p, model.rng
+    p, month = model.p, model.month
     nodes, sources = model.research_pairs
-    offering = (rng.random(nodes.size) < p.research_rate).nonzero()[0]
+    draws = model.keyed["research_offers"].uniform(month, nodes, sources)
+    offering = (draws < p.research_rate).nonzero()[0]
     if not offering.size:
         return
     n, m, c = p.n_components, offering.size, p.research_candidates
     width = min(3, n)
     # one draw per candidate and component orders the components at random (the first
     # ``size`` of them change); one more picks 2 or 3 components, each half the time
-    u = rng.random((m, c, n + 1))
+    u = model.keyed["research_ideas"].uniform(
+        month,
+        nodes[offering, None, None],
+        sources[offering, None, None],
+        np.arange(c)[:, None],
+        np.arange(n + 1),
+    )
     # the first ``width`` of a random order: distinct components. The stable sort is the
     # faster one for rows of a few components, and draws that differ sort the same either way
     bits = BIT.take(u[..., :n].argsort(axis=-1, kind="stable")[..., :width])
@@ -192,8 +193,18 @@ def plan_month(model: mesa.Model) -> list[TestPlan]:
     """Every district's plan, in node order, each placed in the month's batch of tests."""
     p = model.p
     # the components each possible local variation may flip, drawn up front for everyone
-    shape = (len(model.districts), p.tests_per_leader * p.leaders_per_district, LOCAL_TRIES)
-    flips = uniform_integers(model.rng, p.n_components, shape).tolist()
+    slots = p.tests_per_leader * p.leaders_per_district
+    flips = (
+        model.keyed["flips"]
+        .integers(
+            p.n_components,
+            model.month,
+            model.all_districts[:, None, None],
+            np.arange(slots)[:, None],
+            np.arange(LOCAL_TRIES),
+        )
+        .tolist()
+    )
     practices = model.practice.tolist()
     plans = []
     first = 0
@@ -223,7 +234,11 @@ def run_tests(model: mesa.Model, plans: list[TestPlan]) -> tuple[list, list, lis
     posts = np.array(posts)
     nodes = posts // p.leaders_per_district  # each post is held in one district
     true, before = model.score(tested, nodes), model.outcome[nodes]
-    noise = model.rng.standard_normal(tested.size) * noise_sd(p, model.skill[posts])
+    # a leader's tests of a month are consecutive (``District.test_slots``) and every
+    # district has a whole number of them, so a test's slot of its post is its index mod
+    # tests_per_leader: the noise of (month, post, slot) is the same whatever else happens
+    slot = np.arange(posts.size) % p.tests_per_leader
+    noise = model.keyed["noise"].normal(model.month, posts, slot) * noise_sd(p, model.skill[posts])
     observed = true - before + noise
     learn_by_doing(p, model.skill, p.tests_per_leader)
     return true.tolist(), before.tolist(), observed.tolist()
@@ -284,9 +299,16 @@ def share_adopted(model: mesa.Model) -> None:
             del model.outbox[trial]  # ``District.refresh_outbox`` finds it practised again)
     if not sending or model.p.share_prob <= 0:
         return
-    # one draw per tie, in order; receiving touches no idea's ties, so each crossing can
-    # be delivered as it is drawn
-    draws = iter(model.rng.random(sum(len(t.unsent) for t, _ in sending)).tolist())
+    # one draw per idea, sender, tie and month; receiving touches no idea's ties, so each
+    # crossing can be delivered as it is drawn
+    keys = np.array(
+        [(sender, v, *t.idea.key) for t, sender in sending for v in t.unsent], dtype=np.int64
+    )
+    draws = iter(
+        model.keyed["share"]
+        .uniform(model.month, keys[:, 0], keys[:, 1], keys[:, 2], keys[:, 3])
+        .tolist()
+    )
     share, agent_at = model.p.share_prob, model.agent_at
     for trial, sender in sending:
         crossing = [(v, next(draws) < share) for v in trial.unsent]

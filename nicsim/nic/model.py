@@ -4,6 +4,9 @@ Randomness (docs/ODD.md, section 4): one integer seed spawns independent streams
 landscape, the initial practices, the leaders, the network and the dynamics. The landscape,
 practices and leaders never depend on the design or learning rule, so two designs run with
 the same seed start from the same problem and the same place (common random numbers).
+The PDSA month's events draw from keyed streams (``nicsim.core.keyed``), each number
+addressed by what it belongs to (a test slot, a post and a month, ...), so a change of one
+parameter does not shift the draws of unrelated events ("pairs stay paired").
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import networkx as nx
 import numpy as np
 from mesa.discrete_space import Network
 
+from ..core.keyed import KeyedStream, keyed_streams
 from ..core.release import forget_model
 from ..core.streams import spawn_streams
 from ..nic import metrics
@@ -29,6 +33,17 @@ from .networks import build_graph, district_nodes, nodes_of, normalise
 from .params import Params
 
 STREAMS = ("landscape", "practices", "leaders", "network", "dynamics")
+# Keyed streams of the dynamics, and the keys each is addressed by (docs/ODD.md, section 4).
+# Tie formation at convenings, copy_best and conformity draw from the sequential "dynamics"
+# stream (Mesa's ``model.rng``).
+KEYED = {
+    "noise": "(month, post, test slot of the post): a test's measurement noise",
+    "turnover": "(month, post): whether the post's leader leaves",
+    "flips": "(month, district, test slot, try): the component a local variation flips",
+    "research_offers": "(month, district, university): whether the university offers",
+    "research_ideas": "(month, district, university, candidate, draw): a candidate's components",
+    "share": "(month, sender, receiver, idea mask, idea values): whether an idea crosses a tie",
+}
 
 
 def streams(seed: int) -> dict[str, np.random.Generator]:
@@ -46,17 +61,25 @@ def make_landscape(p: Params, seed: int, n_districts: int) -> ContextLandscape:
         p.n_contexts or n_districts,
         p.outcome_exponent,
         p.approximate_max,
+        p.outcome_units,
     )
 
 
 @functools.lru_cache(maxsize=1)
 def _landscape(
-    seed: int, n: int, k: int, h: float, contexts: int, exponent: float, approximate: bool
+    seed: int,
+    n: int,
+    k: int,
+    h: float,
+    contexts: int,
+    exponent: float,
+    approximate: bool,
+    units: str,
 ) -> ContextLandscape:
     # Kept for the next model: runs of one seed under several designs or rules (common
     # random numbers) face the same landscape, so it is built once. Models only read it.
     return ContextLandscape.random(
-        n, k, h, contexts, streams(seed)["landscape"], exponent, approximate
+        n, k, h, contexts, streams(seed)["landscape"], exponent, approximate, units
     )
 
 
@@ -138,6 +161,8 @@ class NICModel(mesa.Model):
         super().__init__(rng=rngs["dynamics"])
         self.p = p
         self.seed = seed
+        self.keyed: dict[str, KeyedStream] = keyed_streams(seed, tuple(KEYED))
+        self.month = 0  # months begun (the keyed streams' clock; Mesa's counter may differ)
         self.graph = normalise(graph) if graph is not None else network(p, rngs["network"])
         self.space = _network_space(self.graph, self.random)
         self.kind = dict(self.graph.nodes(data="kind"))
@@ -157,6 +182,7 @@ class NICModel(mesa.Model):
             p.novice_skill, p.initial_skill, (n, p.leaders_per_district)
         )
         self.skill = skills.ravel().copy()  # one post per leader, district by district
+        self.posts = np.arange(self.skill.size)
         for district in self.districts:
             for j in range(p.leaders_per_district):
                 post = district.node * p.leaders_per_district + j
@@ -294,6 +320,7 @@ class NICModel(mesa.Model):
     def step(self) -> None:
         """One month: research and coaching, the learning rule, convening, turnover, measure."""
         self.counts.clear()
+        self.month += 1
         if self.p.learning == "pdsa":
             research(self)
         self.rule(self)  # each rule moves districts and updates their outcomes
@@ -320,8 +347,9 @@ class NICModel(mesa.Model):
         if self.p.turnover_rate == 0 or self.p.leaders_per_district == 0:
             return
         monthly = 1 - (1 - self.p.turnover_rate) ** (1 / 12)
-        # one draw per leader, in the order of ``leaders`` (one per post)
-        leaving = (self.rng.random(self.skill.size) < monthly).nonzero()[0].tolist()
+        # one draw per post and month, whoever holds the post
+        draws = self.keyed["turnover"].uniform(self.month, self.posts)
+        leaving = (draws < monthly).nonzero()[0].tolist()
         if leaving:  # leaver i is the i-th of ``leaders`` (every district has ``per``), all
             # found before anyone leaves: a novice joins the end of the district's list
             per, districts = self.p.leaders_per_district, self.districts

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.params import ConfigError, ModelParams, check_fields, fields_of, param
-from .landscape import EXACT_MAX_LIMIT
+from .landscape import EXACT_MAX_LIMIT, OUTCOME_UNITS
 
 DESIGNS = (
     "siloed",
@@ -26,6 +26,18 @@ DESIGNS = (
 )
 LEARNING_RULES = ("pdsa", "copy_best", "conformity")
 
+# Calibrated defaults (docs/ODD.md, "Outcome units and measurement"; experiments/calibration/):
+# a novice's single test has a signal-to-noise ratio near 1 on the true gains of one-component
+# changes from the starting practices, and the better designs reach the target within the
+# default 36 months in a fair share of runs. Both are in percent units.
+MEASUREMENT_NOISE = 30.0
+TARGET = 78.0
+# the range of ``target`` in each outcome unit (None: unbounded)
+TARGET_RANGE: dict[str, tuple[float | None, float]] = {
+    "percent": (None, 100.0),
+    "power": (0.0, 1.0),
+}
+
 
 @dataclass(frozen=True)
 class Params(ModelParams):
@@ -36,7 +48,15 @@ class Params(ModelParams):
     k: int = param(4, "interdependence K: other components each component depends on", 0, 61)
     h: float = param(0.3, "context heterogeneity: weight of the local landscape", 0.0, 1.0)
     n_contexts: int = param(0, "distinct local contexts (0 = one per district)", 0, None)
-    outcome_exponent: float = param(8.0, "outcome = (F / max F) ** exponent", 0.0, None)
+    outcome_units: str = param(
+        "percent",
+        "percent: 100 (F - mean F) / (max F - mean F) in the district's context; "
+        "power: (F / max F) ** outcome_exponent (model 1)",
+        choices=OUTCOME_UNITS,
+    )
+    outcome_exponent: float = param(
+        8.0, "power units: outcome = (F / max F) ** exponent (unused in percent units)", 0.0, None
+    )
     approximate_max: bool = param(
         False, "allow N > 24 with a hill-climbing estimate of each context's maximum"
     )
@@ -66,7 +86,10 @@ class Params(ModelParams):
     learning_by_doing: float = param(0.02, "skill gain per test (of 1 - skill)", 0.0, 1.0)
     turnover_rate: float = param(0.19, "annual chance a leader leaves", 0.0, 1.0)
     measurement_noise: float = param(
-        0.02, "sd of a novice's measured gain (outcome units)", 0.0, None
+        MEASUREMENT_NOISE,
+        "noise sd of a test at skill 0, in outcome units (SNR ~ 1 for a novice)",
+        0.0,
+        None,
     )
     expert_noise_ratio: float = param(
         0.5, "noise of a fully skilled leader relative to a novice", 0, 1
@@ -94,7 +117,11 @@ class Params(ModelParams):
     copy_error: float = param(0.0, "copy_best: chance each differing bit fails to copy", 0.0, 1.0)
     # -- run --
     steps: int = param(36, "months simulated", 1, None)
-    target: float = param(0.9, "mean outcome that counts as reaching the target", 0.0, 1.0)
+    target: float = param(
+        TARGET,
+        "mean outcome that counts as reaching the target (in outcome units)",
+        allowed="a number <= 100 (percent units) or in [0, 1] (power units)",
+    )
 
     def __post_init__(self) -> None:
         validate(self)
@@ -118,6 +145,13 @@ FIELDS = fields_of(Params)
 def validate(p: Params) -> None:
     """Check every field, then the rules that tie fields together."""
     check_fields(p)
+    lo, hi = TARGET_RANGE[p.outcome_units]
+    if not (lo is None or p.target >= lo) or p.target > hi:
+        span = f"<= {hi:g}" if lo is None else f"in [{lo:g}, {hi:g}]"
+        raise ConfigError(
+            f"target = {p.target!r} is not allowed: expected a number {span} with "
+            f"outcome_units = {p.outcome_units!r}"
+        )
     if p.k >= p.n_components:
         raise ConfigError(f"k = {p.k} is not allowed: expected k < n_components ({p.n_components})")
     if p.n_components > EXACT_MAX_LIMIT and not p.approximate_max:

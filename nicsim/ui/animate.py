@@ -13,9 +13,10 @@ from matplotlib.animation import PillowWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..nic.landscape import OUTCOME_LABELS
 from ..nic.model import NICModel
 from ..nic.params import Params
-from .netview import CMAP, NORM, Trace, draw_network, draw_outcome
+from .netview import CMAP, NORMS, Trace, draw_network, draw_outcome
 
 
 def render_gif(
@@ -34,8 +35,10 @@ def render_gif(
     ax_net, ax_out = fig.subplots(1, 2, width_ratios=(1.15, 1))
     fig.suptitle(f"nicsim: {params.design} design, seed {seed}", fontsize=11)
     scatter = draw_network(ax_net, model)
-    fig.colorbar(scatter or _mappable(), ax=ax_net, shrink=0.7, label="District outcome")
-    draw_outcome(ax_out, [(params.design, trace.columns())], horizon=params.steps)
+    units = params.outcome_units
+    label = OUTCOME_LABELS[units]
+    fig.colorbar(scatter or _mappable(units), ax=ax_net, shrink=0.7, label=label)
+    draw_outcome(ax_out, [(params.design, trace.columns())], horizon=params.steps, units=units)
     # Lay the figure out once: constrained layout on every frame would treble the time.
     fig.canvas.draw()
     fig.set_layout_engine("none")
@@ -46,13 +49,15 @@ def render_gif(
                 model.step()
                 trace.record()
                 draw_network(ax_net, model)
-                draw_outcome(ax_out, [(params.design, trace.columns())], horizon=params.steps)
+                draw_outcome(
+                    ax_out, [(params.design, trace.columns())], horizon=params.steps, units=units
+                )
             writer.grab_frame()
     model.release()
     return out
 
 
-def _mappable():
+def _mappable(units: str):
     from matplotlib.cm import ScalarMappable
 
-    return ScalarMappable(norm=NORM, cmap=CMAP)
+    return ScalarMappable(norm=NORMS[units], cmap=CMAP)

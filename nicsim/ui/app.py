@@ -40,10 +40,11 @@ from mesa.visualization import SolaraViz
 
 from ..core.params import ConfigError, allowed
 from ..lab.config import check_run_key, from_dict, load_config
+from ..nic.landscape import OUTCOME_LABELS
 from ..nic.metrics import idea_label
 from ..nic.model import NICModel
 from ..nic.params import FIELDS, Params
-from .netview import CMAP, NORM, Trace, draw_network, draw_outcome, legend_handles
+from .netview import CMAP, NORMS, Trace, draw_network, draw_outcome, legend_handles
 
 # -- what the class can change -------------------------------------------------------------
 # Plain-language labels. The help text, the ranges and the choices come from the Params
@@ -59,8 +60,8 @@ LABELS = {
     "steps": "Months to simulate",
 }
 CONTROLS = tuple(LABELS)
-SLIDER_MAX = {"measurement_noise": 0.1, "convening_interval": 12, "steps": 120}
-SLIDER_STEP = {"h": 0.05, "measurement_noise": 0.005, "turnover_rate": 0.01, "cross_ties": 0.01}
+SLIDER_MAX = {"measurement_noise": 90.0, "convening_interval": 12, "steps": 120}
+SLIDER_STEP = {"h": 0.05, "measurement_noise": 1.0, "turnover_rate": 0.01, "cross_ties": 0.01}
 NO_COMPARE = "none"
 # What each design means, shown under the design selector (the metadata only names them).
 DESIGN_NOTES = {
@@ -75,7 +76,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "Siloed partnerships": {"design": "siloed", "cross_ties": 0.0, "share_prob": 0.5},
     "Hub-and-spoke NIC": {"design": "hub", "convening_interval": 3, "cross_ties": 0.0},
     "Networked NIC": {"design": "networked", "cross_ties": 0.15, "convening_interval": 3},
-    "High leader turnover": {"design": "hub", "turnover_rate": 0.5, "measurement_noise": 0.04},
+    "High leader turnover": {"design": "hub", "turnover_rate": 0.5, "measurement_noise": 60.0},
     "Very different contexts": {"design": "networked", "cross_ties": 0.15, "h": 0.9},
 }
 
@@ -218,14 +219,21 @@ def NetworkView(model: ClassroomModel) -> solara.Element:
         draw_network(ax, trace.model, title=title, legend=False)
     fig.legend(handles=legend_handles(), loc="upper left", fontsize=8, frameon=False)
     cax = fig.add_axes(((width - 0.9) / width, 0.12, 0.15 / width, 0.72))
-    fig.colorbar(ScalarMappable(norm=NORM, cmap=CMAP), cax=cax, label="District outcome")
+    units = model.p.outcome_units
+    norm = NORMS[units]
+    fig.colorbar(ScalarMappable(norm=norm, cmap=CMAP), cax=cax, label=OUTCOME_LABELS[units])
     return _figure(fig)
 
 
 def OutcomePlot(model: ClassroomModel) -> solara.Element:
     """Mean outcome with the band from the worst to the best district."""
     fig, ax = _plot_figure()
-    draw_outcome(ax, [(t.label, t.columns()) for t in model.traces], horizon=model.p.steps)
+    draw_outcome(
+        ax,
+        [(t.label, t.columns()) for t in model.traces],
+        horizon=model.p.steps,
+        units=model.p.outcome_units,
+    )
     return _figure(fig)
 
 
@@ -238,8 +246,9 @@ def EquityPlot(model: ClassroomModel) -> solara.Element:
     _month_axis(
         ax,
         model,
-        "Equity gap (top - bottom quarter)",
+        "Equity gap (top - bottom quarter, outcome units)",
         "Equity gap: how far the best quarter is ahead of the worst",
+        top=100.0 if model.p.outcome_units == "percent" else 1.0,
     )
     return _figure(fig)
 
@@ -275,10 +284,11 @@ def LeadersPlot(model: ClassroomModel) -> solara.Element:
     return _figure(fig)
 
 
-def _month_axis(ax, model: ClassroomModel, ylabel: str, title: str) -> None:
-    """Months across, a share (0 to 1) up, the title and the legend of a page plot."""
+def _month_axis(ax, model: ClassroomModel, ylabel: str, title: str, top: float = 1.0) -> None:
+    """Months across, 0 to ``top`` up (a share, or an equity gap in outcome units), the
+    title and the legend of a page plot."""
     ax.set_title(title, fontsize=9)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, top)
     ax.set_xlim(0, model.p.steps)
     ax.set_xlabel("Month")
     ax.set_ylabel(ylabel)

@@ -26,12 +26,16 @@ from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 
 from ..nic import metrics
+from ..nic.landscape import OUTCOME_LABELS
 
 if TYPE_CHECKING:
     from ..nic.model import NICModel
 
 CMAP = "viridis"
-NORM = Normalize(0.0, 1.0)
+# districts' colours by outcome unit: percent from a poor practice (-50, clipped below) to
+# the best (100); power from 0 to 1
+NORMS = {"percent": Normalize(-50.0, 100.0, clip=True), "power": Normalize(0.0, 1.0)}
+NORM = NORMS["power"]
 # node kind -> matplotlib marker, size and fill (districts are filled by outcome instead)
 NODE_STYLE = {
     "district": {"marker": "o", "s": 150},
@@ -124,7 +128,7 @@ def draw_network(
                 xy[:, 1],
                 c=model.outcome[nodes],
                 cmap=CMAP,
-                norm=NORM,
+                norm=NORMS[model.p.outcome_units],
                 edgecolors="black",
                 linewidths=0.6,
                 zorder=3,
@@ -199,6 +203,7 @@ def draw_outcome(
     *,
     horizon: int | None = None,
     colors: Sequence[str] = ("#1f77b4", "#ff7f0e"),
+    units: str = "percent",
 ) -> None:
     """Mean outcome per month with a min-max band, for one or more labelled runs.
 
@@ -211,11 +216,15 @@ def draw_outcome(
             cols["step"], cols["min_outcome"], cols["max_outcome"], color=color, alpha=0.2, lw=0
         )
         ax.plot(cols["step"], cols["mean_outcome"], color=color, lw=2, label=f"{label}: mean")
-    ax.set_ylim(0, 1.02)
+    if units == "percent":  # the best is 100; below, as far as the worst district goes
+        low = min([0.0, *(float(np.min(cols["min_outcome"])) for _, cols in runs)])
+        ax.set_ylim(low - 5, 102)
+    else:
+        ax.set_ylim(0, 1.02)
     if horizon:
         ax.set_xlim(0, horizon)
     ax.set_xlabel("Month")
-    ax.set_ylabel("Outcome (1 = best possible)")
+    ax.set_ylabel(OUTCOME_LABELS[units], fontsize=7)
     ax.set_title("Mean outcome; band: worst to best district", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=7)

@@ -1,16 +1,30 @@
-"""nicsim never deletes or overwrites what it did not write, and never writes outside the
-place the user named (a fault-injection audit's cases, each reproduced here)."""
+"""nicsim never deletes or overwrites what it did not write, never writes outside the place
+the user named, lets one command at a time write a directory, and however a command is
+stopped (Ctrl-C, a full disk, a killed worker) keeps every saved run and says so in one line
+(a fault-injection audit's cases, each reproduced here)."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import re
+import subprocess
+import sys
+from functools import partial
 from pathlib import Path
 
+import crashing_runs
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
-from nicsim.lab.store import MARKER, shared_place
+from nicsim.lab.evaluators import RunBreaksWorkers, run_processes, simulate_and_free
+from nicsim.lab.plans import RunSpec
+from nicsim.lab.store import MARKER, RunStore, shared_place, temporary
+from nicsim.nic.params import Params
+from nicsim.ui import cli, console
 from nicsim.ui.cli import main
 
 SHORT = ["--set", "steps=2", "--set", "partnerships=2", "--replications", "1"]
@@ -202,3 +216,257 @@ def test_a_run_is_defined_by_the_content_of_the_files_it_reads(root, tmp_path, c
     assert "different experiment" in capsys.readouterr().err
     assert main([*args, str(out), "--force"]) == 0
     assert (out / "runs.csv").read_text() != first
+
+
+# -- one command at a time, and every way a command can be stopped ---------------------------
+PROGRESS = re.compile(r"\S+: \d+/\d+ \(\d+%\)")  # a progress line in a log
+
+
+def one_line(err: str) -> str:
+    """The one line a command ended with, beside the progress lines of a log."""
+    lines = [line for line in err.splitlines() if line and not PROGRESS.match(line)]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def temporary_files(out: Path) -> list[str]:
+    return sorted(p.name for p in out.rglob("*.tmp"))
+
+
+def test_a_second_command_is_refused_while_one_holds_the_directory(root, tmp_path, capsys):
+    """Another command (or a --force) on a directory in use is refused at once, in one line,
+    touching nothing; the lock dies with its holder, even one killed with SIGKILL."""
+    out = tmp_path / "r"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from nicsim.lab.store import RunStore\n"
+            "RunStore(sys.argv[1]).claim(); print('held', flush=True); sys.stdin.read()",
+            str(out),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        before = sorted(p.name for p in out.rglob("*"))
+        assert run(root, out, "--force") == 2
+        line = one_line(capsys.readouterr().err)
+        assert line == (
+            f"nicsim: error: {out} is in use by another nicsim command (pid {holder.pid}); "
+            "wait for it to finish or use another --out"
+        )
+        assert sorted(p.name for p in out.rglob("*")) == before
+    finally:
+        holder.kill()
+        holder.wait()
+    with RunStore(out) as store:
+        store.claim()  # the lock died with its holder
+
+
+def test_temporary_files_are_unique_and_leftovers_of_the_dead_are_removed(tmp_path):
+    path = tmp_path / "r" / "timeseries.parquet"
+    names = {temporary(path).name for _ in range(3)}
+    assert len(names) == 3  # two writers in one process never share one either
+    assert all(n.startswith(f"timeseries.parquet.{os.getpid()}-") for n in names)
+    assert all(n.endswith(".tmp") for n in names)
+    out = tmp_path / "r"
+    with RunStore(out) as store:
+        store.claim()
+    (out / ".runs").mkdir()
+    (out / "figures").mkdir()
+    dead, alive = 99_999_999, os.getppid()  # above any pid_max; the process that ran pytest
+    left = [
+        out / f"runs.csv.{dead}-0123abcd.tmp",
+        out / ".runs" / f"0000003.parquet.{dead}-0123abcd.tmp",
+        out / "figures" / f"outcome.png.{dead}-0123abcd.tmp",
+        out / "timeseries.parquet.tmp",  # as earlier versions named it
+    ]
+    kept = [out / f"comparison.md.{alive}-0123abcd.tmp", out / "notes.tmp", out / "a.tmp.txt"]
+    for file in left + kept:
+        file.write_bytes(b"x")
+    with RunStore(out) as store:
+        store.claim()
+        store.remove_leftovers()
+    assert [f.exists() for f in left + kept] == [False] * len(left) + [True] * len(kept)
+
+
+def results_of(results) -> dict[int, tuple]:
+    """Run id -> (row, time series) of each result; a run returned twice fails."""
+    seen: dict[int, tuple] = {}
+    for result in results:
+        assert result.run_id not in seen, f"run {result.run_id} returned twice"
+        seen[result.run_id] = (result.row, result.timeseries.to_dict("list"))
+    return seen
+
+
+SPECS = [RunSpec(i, 10 + i, i, Params()) for i in range(6)]
+
+
+def test_a_killed_worker_costs_only_the_runs_it_had_in_hand(tmp_path):
+    """SIGKILL a worker mid-sweep: a new pool runs what was cut short, and the results are
+    those of an uninterrupted sweep, every run once."""
+    marker = tmp_path / "run 2 was killed"
+    killed = partial(crashing_runs.killed_once, run_id=2, marker=marker)
+    results = results_of(run_processes(SPECS, 2, run=killed))
+    assert marker.exists()
+    assert results == results_of(crashing_runs.quick(s) for s in SPECS)
+
+
+def test_a_run_that_always_ends_its_worker_is_named_once_the_others_are_done():
+    always = partial(crashing_runs.always_killed, run_id=5)
+    seen = []
+    with pytest.raises(RunBreaksWorkers) as failed:
+        for result in run_processes(SPECS, 1, run=always, max_breaks=2):
+            seen.append(result.run_id)
+    assert (failed.value.spec.run_id, failed.value.times, failed.value.others) == (5, 2, 0)
+    assert sorted(seen) == [0, 1, 2, 3, 4]
+
+
+def test_the_command_names_a_run_that_never_finishes(root, tmp_path, monkeypatch, capsys):
+    def crash(specs, on_result, **options) -> int:
+        on_result(simulate_and_free(specs[0]))
+        raise RunBreaksWorkers(specs[1], 3)
+
+    monkeypatch.setattr(cli, "evaluate", crash)
+    out = tmp_path / "r"
+    assert run(root, out, "--replications", "3") == cli.EXIT_FAILED == 1
+    assert one_line(capsys.readouterr().err) == (
+        "nicsim: error: run 1 (seed = 2) ended its worker process 3 times (a crash in native "
+        "code, or more memory than the machine has?): it will never finish; 1 of 3 runs are "
+        f"saved in {out}"
+    )
+    assert json.loads((out / "manifest.json").read_text())["runs_done"] == 1
+
+
+@pytest.fixture
+def quick_figures(monkeypatch):
+    """Figures are written as in use (under a temporary name, then renamed into place), but
+    their pixels are not drawn: that is most of a small command's time, and no part of what
+    these tests check."""
+    monkeypatch.setattr(Figure, "tight_layout", lambda self, **kwargs: None)
+    monkeypatch.setattr(
+        Figure, "savefig", lambda self, path, **kwargs: Path(path).write_bytes(b"PNG")
+    )
+
+
+def fail_at(monkeypatch, names: tuple[str, ...], error: BaseException, after: str = "") -> None:
+    """Make renaming a file of one of ``names`` into place fail with ``error`` (once a file
+    named ``after`` has been renamed into place): as a Ctrl-C or a full disk at that moment."""
+    replace = os.replace
+    armed = [not after]
+
+    def failing(src, dst, *args, **kwargs):
+        if armed[0] and Path(dst).name in names:
+            raise error
+        replace(src, dst, *args, **kwargs)
+        armed[0] = armed[0] or Path(dst).name == after
+
+    monkeypatch.setattr(os, "replace", failing)
+
+
+FULL = OSError(errno.ENOSPC, "No space left on device")
+NO_TABLES = (
+    "nicsim: error: all 2 runs are saved in {out}/.runs, but the final tables could not be "
+    "written (No space left on device); run the same command again when there is space"
+)
+
+
+@pytest.mark.parametrize(
+    ("names", "error", "code", "words"),
+    [
+        (
+            ("params.toml",),
+            KeyboardInterrupt(),
+            130,
+            "interrupted: 0 of 2 runs are saved in {out}; run the same command again to finish "
+            "the rest",
+        ),
+        (
+            ("runs.csv",),
+            KeyboardInterrupt(),
+            130,
+            "interrupted: 2 of 2 runs are saved in {out}; run the same command again to finish "
+            "the rest",
+        ),
+        (
+            ("0000001.json",),
+            FULL,
+            1,
+            "nicsim: error: cannot write in {out} (No space left on device); 1 of 2 runs are "
+            "saved; run the same command again when there is space",
+        ),
+        (("timeseries.parquet",), FULL, 1, NO_TABLES),
+        (
+            ("runs.csv", "manifest.json"),
+            FULL,
+            1,
+            NO_TABLES + " (manifest.json could not be updated: No space left on device)",
+        ),
+        (
+            ("outcome.png",),
+            KeyboardInterrupt(),
+            130,
+            "interrupted: 2 of 2 runs are saved in {out}; run the same command again for the "
+            "summary and figures",
+        ),
+        (
+            ("outcome.png",),
+            FULL,
+            0,
+            "nicsim: warning: the results in {out} are complete, but the summary and figures "
+            "could not be written (No space left on device)",
+        ),
+    ],
+    ids=[
+        "ctrl-c-start",
+        "ctrl-c-tables",
+        "full-runs",
+        "full-tables",
+        "full-manifest",
+        "ctrl-c-fig",
+        "full-fig",
+    ],
+)
+def test_stopped_at_any_moment_one_line_no_temporary_file_and_a_true_manifest(
+    root, tmp_path, monkeypatch, capsys, names, error, code, words, quick_figures
+):
+    """A Ctrl-C or a full disk while starting, saving a run, writing the final tables or
+    drawing the figures: one line, no traceback, no temporary file, a manifest that tells
+    the truth (or a line that says it could not), and the same command finishes."""
+    out = tmp_path / "r"
+    with monkeypatch.context() as fault:
+        # manifest.json is written as the command starts, too: fail it only at the end
+        fail_at(fault, names, error, after="0000001.json" if "manifest.json" in names else "")
+        assert run(root, out, "--replications", "2") == code
+    assert one_line(capsys.readouterr().err).strip() == words.format(out=out)
+    assert temporary_files(out) == []
+    saved = len(parts(out))
+    if "manifest.json" not in names and (out / "manifest.json").exists():
+        # it tells the truth about the saved runs, however the command ended
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["runs_done"] == saved
+        assert manifest["complete"] == (names == ("outcome.png",))
+    if names != ("outcome.png",):  # (else the results are complete already)
+        assert run(root, out, "--replications", "2") == 0
+        assert json.loads((out / "manifest.json").read_text())["complete"]
+        assert temporary_files(out) == []
+        capsys.readouterr()
+
+
+def test_ctrl_c_while_the_command_starts_is_one_line(monkeypatch, capsys):
+    """Before any directory is open: while importing, parsing or reading the input."""
+
+    def interrupted(argv=None) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "main", interrupted)
+    with pytest.raises(SystemExit) as ended:
+        console.entry()
+    assert ended.value.code == 130
+    assert one_line(capsys.readouterr().err) == (
+        "interrupted: no run was under way; run the same command again"
+    )

@@ -1,27 +1,32 @@
 """The ``nicsim`` command: run, sweep, compare, sensitivity, replicate, params, app, animate.
 
-A user's mistake ends with one line on stderr naming what is wrong and exit status 2;
-an interrupted run or sweep keeps every finished run and says how to resume.
+A user's mistake ends with one line on stderr naming what is wrong and exit status 2; a
+run or sweep that is interrupted (130) or cannot finish (a full disk, a run that ends its
+worker every time: 1) keeps every finished run and says in one line how to resume
+(:func:`execute`).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from ..core.params import ConfigError
-from ..lab.config import load_config, parse_overrides
-from ..lab.evaluators import default_workers, evaluate
+from ..lab.config import load_config, parse_overrides, to_toml
+from ..lab.evaluators import RunBreaksWorkers, RunResult, default_workers, evaluate
 from ..lab.plans import Plan, check_inputs, load_sweep, read_sweep, replications_plan
 from ..lab.registry import NIC, REGISTRY, get_model
 from ..lab.store import RunStore
 from .progress import Progress
 
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_FAILED = 1  # could not finish (a full disk, a run that crashes): saved runs stay
+EXIT_USAGE = 2  # the user's input is wrong
+EXIT_INTERRUPTED = 130  # Ctrl-C: saved runs stay
 SUMMARY_METRICS = list(NIC.report_metrics)  # each model's are in nicsim.lab.registry
 
 
@@ -225,36 +230,108 @@ def main(argv: list[str] | None = None) -> int:
 
             sweep = read_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
             design = sensitivity.design(sweep, args.method)
-            code, out = execute(design.plan, args)
-            if code == 0:
+
+            def analyse(out: Path) -> str:
                 from ..analysis.report import write_sensitivity
 
-                print(write_sensitivity(out, design, args.output))
-            return code
+                return write_sensitivity(out, design, args.output)
+
+            return execute(design.plan, args, report=analyse)[0]
         else:
             plan = load_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
-        code, out = execute(plan, args)
-        if code == 0:
+
+        def summary(out: Path) -> str:
             from ..analysis.report import summary_text
 
-            print(summary_text(out, plan))
-        return code
+            return summary_text(out, plan)
+
+        return execute(plan, args, report=summary)[0]
     except ConfigError as exc:
         print(f"nicsim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
 
-def execute(plan: Plan, args: argparse.Namespace, by_seed: bool = False) -> tuple[int, Path]:
-    """Run what is missing from the plan's directory, then write the final tables.
+def execute(
+    plan: Plan,
+    args: argparse.Namespace,
+    by_seed: bool = False,
+    report: Callable[[Path], str] | None = None,
+) -> tuple[int, Path]:
+    """Run what is missing from the plan's directory, write the final tables, then print
+    ``report(out)`` (the summary, which draws the figures), all with the directory locked.
 
     ``by_seed`` hands the runs out seed by seed (all grid points of replication 0, then 1,
     ...), so a worker's next run usually shares its landscape with the last one and finds it
     in the model's one-landscape cache. Results are the same in any order.
+
+    Whatever stops the command early, it ends with one line saying how many runs are saved
+    (they all stay) and what to do, never a traceback, and manifest.json says the same:
+    Ctrl-C at any moment, exit 130; a write that fails (a full disk) before the final
+    tables are complete, or a run that ends its worker process every time, exit 1. Once the
+    tables are complete the results are, so a failed summary or figure is a warning.
     """
     check_inputs(plan)
     out = Path(args.out) if args.out else default_out(plan)
-    store = RunStore(out)
-    done = store.open(plan, force=args.force, command=["nicsim", *sys.argv[1:]])
+    total = len(plan.runs)
+    with RunStore(out) as store:
+        try:
+            try:
+                done = store.open(plan, force=args.force, command=["nicsim", *sys.argv[1:]])
+            except OSError as exc:
+                raise _NotWritten(exc) from None
+            _run_missing(plan, args, store, done, by_seed)
+            try:
+                store.finalize()
+            except OSError as exc:
+                return _failed(
+                    store,
+                    f"{_saved(store, total)} in {out / '.runs'}, but the final tables could "
+                    f"not be written ({_reason(exc)}); run the same command again {_when(exc)}",
+                )
+            if report is not None:
+                try:
+                    text = report(out)
+                except OSError as exc:
+                    print(
+                        f"nicsim: warning: the results in {out} are complete, but the summary "
+                        f"and figures could not be written ({_reason(exc)})",
+                        file=sys.stderr,
+                    )
+                else:
+                    print(text)
+            return 0, out
+        except KeyboardInterrupt:
+            then = "for the summary and figures" if store.complete else "to finish the rest"
+            print(
+                f"\ninterrupted: {store.saved()} of {total} runs are saved in {out}; run the "
+                f"same command again {then}{_record(store)}",
+                file=sys.stderr,
+            )
+            return EXIT_INTERRUPTED, out
+        except _NotWritten as failed:
+            exc = failed.args[0]
+            return _failed(
+                store,
+                f"cannot write in {out} ({_reason(exc)}); {_saved(store, total)}; run the "
+                f"same command again {_when(exc)}",
+            )
+        except RunBreaksWorkers as exc:
+            spec = exc.spec
+            about = to_toml({"seed": spec.seed, **spec.swept}).strip().replace("\n", ", ")
+            others = f" (and {exc.others} other runs)" if exc.others else ""
+            return _failed(
+                store,
+                f"run {spec.run_id} ({about}){others} ended its worker process {exc.times} times "
+                "(a crash in native code, or more memory than the machine has?): it will never "
+                f"finish; {_saved(store, total)} in {out}",
+            )
+
+
+def _run_missing(
+    plan: Plan, args: argparse.Namespace, store: RunStore, done: set[int], by_seed: bool
+) -> None:
+    """Run the plan's runs that ``store`` does not hold yet, saving each as it ends."""
+    out = store.root
     todo = [r for r in plan.runs if r.run_id not in done]
     if by_seed:
         todo.sort(key=lambda r: (r.seed, r.run_id))
@@ -268,27 +345,56 @@ def execute(plan: Plan, args: argparse.Namespace, by_seed: bool = False) -> tupl
         print(f"resuming {out}: {len(done)} of {len(plan.runs)} runs already done", file=sys.stderr)
     progress = Progress(len(plan.runs), len(done), label=plan.name)
 
-    def save(result) -> None:
-        store.save(result)
+    def save(result: RunResult) -> None:
+        try:
+            store.save(result)
+        except OSError as exc:
+            raise _NotWritten(exc) from None
         progress.update()
 
     try:
         evaluate(todo, workers=args.workers, scheduler=args.scheduler, on_result=save)
-    except KeyboardInterrupt:
-        progress.close()
-        n = len(store.done())
-        store.write_manifest(complete=False, runs_done=n)
-        print(
-            f"\ninterrupted: {n} of {len(plan.runs)} runs are saved in {out}; run the same "
-            "command again to finish the rest",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED, out
     except OSError as exc:
+        _record(store)
         raise ConfigError(f"cannot reach the scheduler or write results: {exc}") from None
-    progress.close()
-    store.finalize()
-    return 0, out
+    finally:
+        progress.close()
+
+
+class _NotWritten(Exception):
+    """A write into the results directory failed (args[0]: the OSError), as opposed to an
+    OSError of the scheduler's connection or of a run."""
+
+
+def _failed(store: RunStore, message: str) -> tuple[int, Path]:
+    """End the command with one line (and the manifest brought up to date): status 1."""
+    print(f"nicsim: error: {message}{_record(store)}", file=sys.stderr)
+    return EXIT_FAILED, store.root
+
+
+def _record(store: RunStore) -> str:
+    """Bring manifest.json up to date with the runs saved; '' or a clause saying it could
+    not be (so the line printed never leaves a stale manifest unmentioned)."""
+    if store.complete:
+        return ""  # already true, with its finishing time
+    try:
+        store.write_manifest()
+    except OSError as exc:
+        return f" (manifest.json could not be updated: {_reason(exc)})"
+    return ""
+
+
+def _saved(store: RunStore, total: int) -> str:
+    n = store.saved()
+    return f"all {n} runs are saved" if n == total else f"{n} of {total} runs are saved"
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _when(exc: OSError) -> str:
+    return "when there is space" if exc.errno == errno.ENOSPC else "once it can write there"
 
 
 def default_out(plan: Plan) -> Path:
@@ -338,16 +444,5 @@ def _complete(out: Path, plan: Plan) -> bool:
     return made == plan.fingerprint() and manifest.get("complete") is True
 
 
-def entry() -> None:
-    """The console command: `nicsim ... | head` ends quietly when head closes the pipe."""
-    try:
-        code = main()
-        sys.stdout.flush()
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 0
-    sys.exit(code)
-
-
-if __name__ == "__main__":
-    entry()
+if __name__ == "__main__":  # the installed command is nicsim.ui.console:entry
+    sys.exit(main())

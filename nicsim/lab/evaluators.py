@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
+import re
 import signal
 import threading
 import time
@@ -26,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.params import ConfigError
 from .plans import RunSpec
 from .registry import for_params
 
@@ -266,6 +268,31 @@ def _sigint_blocked() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+# [SCHEME://]HOST:PORT, the host a name, an IPv4 address or an IPv6 one in brackets
+_ADDRESS = re.compile(
+    r"(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+)"
+    r":(?P<port>[0-9]{1,5})"
+)
+
+
+def check_scheduler_address(text: str) -> str:
+    """``text`` if it is a Dask scheduler address, ``[SCHEME://]HOST:PORT``; else a ConfigError.
+
+    Checked on the command line, before a results directory is made: Dask's ``Client``
+    finds a malformed address only when the sweep connects, with a traceback, and an
+    unreachable one only after its timeout.
+    """
+    found = _ADDRESS.fullmatch(text)
+    scheme = (found and found["scheme"]) or "tcp"
+    if not found or scheme not in DASK_SCHEMES or not 1 <= int(found["port"]) <= 65535:
+        raise ConfigError(
+            f"{text!r} is not allowed: expected a Dask scheduler address SCHEME://HOST:PORT "
+            f"(scheme {', '.join(DASK_SCHEMES)}; port 1 to 65535), e.g. tcp://127.0.0.1:8786"
+        )
+    return text
 
 
 def run_dask(

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.params import ConfigError, ModelParams, fields_of
+from ..core.params import ConfigError, ModelParams, allowed, check_value, fields_of
 from ..nic.params import FIELDS
 from .config import RunConfig, check_run_key, from_dict, read_toml
 
@@ -69,13 +70,9 @@ class Plan:
         files = {
             r.params.graph_file for r in self.runs if getattr(r.params, "design", "") == "file"
         }
-        digests = {}
-        for path in sorted(files):
-            try:
-                digests[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-            except OSError as exc:
-                raise ConfigError(f"graph_file {path!r} cannot be read ({exc.strerror})") from None
-        return digests
+        from ..nic.networks import read_graph_file
+
+        return {path: hashlib.sha256(read_graph_file(path)).hexdigest() for path in sorted(files)}
 
 
 def check_inputs(plan: Plan) -> None:
@@ -189,22 +186,35 @@ def read_sweep(
                 f"{where}: unknown key {key!r}: expected one of {', '.join(sorted(SWEEP_KEYS))}"
             )
     base_name = raw.get("base")
-    if base_name is not None and not isinstance(base_name, str):
+    if base_name is not None and not (isinstance(base_name, str) and base_name):
         raise ConfigError(f"{where}: base = {base_name!r} is not allowed: expected a config path")
-    fixed = dict(raw.get("params", {}))
+    fixed = raw.get("params", {})
+    if not isinstance(fixed, dict):
+        raise ConfigError(
+            f"{where}: params = {fixed!r} is not allowed: expected a table [params] of "
+            "parameter = value"
+        )
+    fixed = dict(fixed)
     if "model" in raw:
         fixed["model"] = raw["model"]
     if base_name:
         base_path = Path(base_name)
         if not base_path.is_absolute() and (path.parent / base_name).exists():
             base_path = path.parent / base_name
-        config = load_config(base_path, {**fixed, **(overrides or {})})
+        # The base on its own first, so that its mistakes name the sweep file and its key
+        # (the base may be shared by many sweeps); then with [params] and --set on top, whose
+        # mistakes are the sweep's.
+        load_config(base_path, name=f"{where}: base = {base_name!r}")
+        config = load_config(base_path, {**fixed, **(overrides or {})}, name=where)
     else:
         config = RunConfig(path.stem, _checked(where, {**fixed, **(overrides or {})}))
-    reps = check_run_key(
-        "replications", _first(replications, raw.get("replications"), config.replications)
-    )
-    seed = check_run_key("seed", _first(seed, raw.get("seed"), config.seed))
+    try:
+        reps = check_run_key(
+            "replications", _first(replications, raw.get("replications"), config.replications)
+        )
+        seed = check_run_key("seed", _first(seed, raw.get("seed"), config.seed))
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
     fields = fields_of(type(config.params))
     grid = raw.get("grid", {})
@@ -256,6 +266,9 @@ def load_sweep(
     return sweep_plan(points, sweep.base, sweep.name, sweep.seed, sweep.replications, sweep.raw)
 
 
+SAMPLE_KEYS = ("points", "ranges")
+
+
 def _sample_spec(
     sample: Any, where: str, fields: dict[str, Any] = FIELDS
 ) -> tuple[dict[str, tuple[float, float]], int | None]:
@@ -263,27 +276,57 @@ def _sample_spec(
         return {}, None
     if not isinstance(sample, dict) or "ranges" not in sample or "points" not in sample:
         raise ConfigError(f"{where}: [sample] needs points = N and [sample.ranges]")
+    for key in sample:
+        if key not in SAMPLE_KEYS:
+            raise ConfigError(
+                f"{where}: [sample] unknown key {key!r}: expected {' and '.join(SAMPLE_KEYS)}"
+            )
     n = sample["points"]
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ConfigError(
             f"{where}: sample.points = {n!r} is not allowed: expected an integer >= 1"
         )
+    if not isinstance(sample["ranges"], dict):
+        raise ConfigError(
+            f"{where}: sample.ranges = {sample['ranges']!r} is not allowed: expected a table "
+            "[sample.ranges] of parameter = [low, high]"
+        )
     ranges = {}
     for key, bounds in sample["ranges"].items():
         if key not in fields:
             raise ConfigError(f"{where}: [sample.ranges] unknown parameter {key!r}")
+        f = fields[key]
+        if f.type in ("bool", bool, "str", str):
+            raise ConfigError(
+                f"{where}: sample.ranges.{key} is not allowed: only numeric parameters can be "
+                f"sampled, and {key} is {allowed(f)}"
+            )
         ok = (
             isinstance(bounds, list)
             and len(bounds) == 2
-            and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+            and all(_in_range(key, b, fields) for b in bounds)
             and bounds[0] <= bounds[1]
         )
         if not ok:
             raise ConfigError(
                 f"{where}: sample.ranges.{key} = {bounds!r} is not allowed: "
-                "expected [low, high] with low <= high"
+                f"expected [low, high] with low <= high, each {allowed(f)}"
             )
         ranges[key] = (bounds[0], bounds[1])
     if not ranges:
         raise ConfigError(f"{where}: [sample.ranges] is empty: name at least one parameter")
     return ranges, n
+
+
+def _in_range(name: str, bound: Any, fields: dict[str, Any]) -> bool:
+    """Whether every value sampled up to ``bound`` is allowed for the parameter: a finite
+    number within its range (for an integer parameter, once rounded, as sampled values are)."""
+    if isinstance(bound, bool) or not isinstance(bound, int | float) or not math.isfinite(bound):
+        return False
+    if fields[name].type in ("int", int):
+        bound = round(bound)
+    try:
+        check_value(name, bound, fields)
+    except ConfigError:
+        return False
+    return True

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.params import ConfigError, fields_of
+from ..core.params import ConfigError, ModelParams, fields_of
 from .plans import Plan, SweepFile, sweep_plan
+from .registry import for_params
 
 METHODS = ("morris", "sobol")
 MORRIS_LEVELS = 4
@@ -119,6 +120,14 @@ def design(sweep: SweepFile, method: str) -> Design:
         {**sweep.raw, "method": method},
     )
     return Design(method, prob, x, plan)
+
+
+def check_output(base: ModelParams, metric: str) -> None:
+    """Refuse an output the model does not report, before the runs rather than after them
+    (a sensitivity experiment can take hours)."""
+    known = for_params(base).run_metrics
+    if metric not in known:
+        raise ConfigError(f"--output {metric!r} is not allowed: expected one of {', '.join(known)}")
 
 
 def outputs(runs: pd.DataFrame, d: Design, metric: str) -> np.ndarray:

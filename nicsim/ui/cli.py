@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import argparse
 import errno
+import ipaddress
 import json
 import os
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from ..core.params import ConfigError
 from ..lab.config import load_config, parse_overrides, to_toml
-from ..lab.evaluators import RunBreaksWorkers, RunResult, default_workers, evaluate
+from ..lab.evaluators import (
+    RunBreaksWorkers,
+    RunResult,
+    check_scheduler_address,
+    default_workers,
+    evaluate,
+)
 from ..lab.plans import Plan, check_inputs, load_sweep, read_sweep, replications_plan
 from ..lab.registry import NIC, REGISTRY, get_model
 from ..lab.store import RunStore
@@ -30,19 +38,40 @@ EXIT_INTERRUPTED = 130  # Ctrl-C: saved runs stay
 SUMMARY_METRICS = list(NIC.report_metrics)  # each model's are in nicsim.lab.registry
 
 
-def _int_at_least(low: int):
-    """An argparse type: an integer >= ``low``, with a message naming the bad value."""
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake on the command line is one line like every other mistake
+    (argparse's usage block before it would make two or more)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"nicsim: error: {message} (see {self.prog} --help)\n")
+
+
+def _int_at_least(low: int, high: int | None = None):
+    """An argparse type: an integer >= ``low`` (and <= ``high`` if given), with a message
+    naming the bad value."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if high is not None and not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{value} is not allowed: expected an integer in [{low}, {high}]"
+            )
         if value < low:
             raise argparse.ArgumentTypeError(f"{value} is not allowed: expected >= {low}")
         return value
 
     return parse
+
+
+def _scheduler(text: str) -> str:
+    """An argparse type: a Dask scheduler address, checked before anything is written."""
+    try:
+        return check_scheduler_address(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _set_option(p: argparse.ArgumentParser) -> None:
@@ -71,6 +100,7 @@ def _execution_options(p: argparse.ArgumentParser, default_w: int | None) -> Non
     )
     p.add_argument(
         "--scheduler",
+        type=_scheduler,
         metavar="ADDRESS",
         help="run on a Dask distributed scheduler, e.g. tcp://127.0.0.1:8786",
     )
@@ -86,9 +116,7 @@ def user_path(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="nicsim", description="Simulate networked improvement communities."
-    )
+    parser = _Parser(prog="nicsim", description="Simulate networked improvement communities.")
     from ..core.version import __version__
 
     parser.add_argument("--version", action="version", version=f"nicsim {__version__}")
@@ -120,7 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     app = sub.add_parser("app", help="serve the classroom page (needs the app extra)")
     app.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
-    app.add_argument("--port", type=_int_at_least(1), default=8765, help="port (%(default)s)")
+    app.add_argument(
+        "--port", type=_int_at_least(1, 65535), default=8765, help="port (%(default)s)"
+    )
     app.add_argument("--config", help="TOML config whose values the page starts from")
     anim = sub.add_parser("animate", help="render one run as an animated GIF for slides")
     anim.add_argument("config", help="TOML config, e.g. configs/default.toml")
@@ -158,8 +188,10 @@ def _positive_float(text: str) -> float:
 
 
 def serve_app(host: str, port: int, config: str | None) -> int:
-    """Check the config and the app extra, print the address, then become Solara's server.
+    """Check the config, the app extra and the address, print it, then become Solara's server.
 
+    Everything that can stop the page is checked before "serving" is printed, so a mistake
+    is one line here rather than a traceback in the page or after the promise of a page.
     A classroom page must make no call off the machine: Solara's telemetry and its check
     for a newer release are switched off (its browser assets come from solara-assets).
     """
@@ -167,7 +199,9 @@ def serve_app(host: str, port: int, config: str | None) -> int:
         os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", SOLARA_THEME_SHOW_BANNER="False"
     )
     if config:
-        load_config(config)  # a bad config is reported here, in one line, not in the page
+        from ..nic.networks import named_graph
+
+        named_graph(load_config(config).params)  # the graph file too, read as the page will
         env["NICSIM_APP_CONFIG"] = str(Path(config).resolve())
     try:
         import solara  # noqa: F401
@@ -177,6 +211,12 @@ def serve_app(host: str, port: int, config: str | None) -> int:
             f"the page needs the app extra ({exc.name} is missing): "
             'python3 -m pip install -e ".[app]"'
         ) from None
+    if not check_listen(host, port):
+        print(
+            f"nicsim app: warning: --host {host} is not a loopback address: the page will be "
+            "reachable from other machines on the network (use 127.0.0.1 to keep it on this one)",
+            file=sys.stderr,
+        )
     shown = f"[{host}]" if ":" in host else host
     print(f"nicsim app: serving the classroom page at http://{shown}:{port}/ (Ctrl+C stops it)")
     sys.stdout.flush()
@@ -184,6 +224,38 @@ def serve_app(host: str, port: int, config: str | None) -> int:
     args += ["--production", "--no-open", "--no-check-version", "--log-level", "warning"]
     os.execve(sys.executable, [sys.executable, *args], env)
     return 0  # not reached: the process is now the server
+
+
+def check_listen(host: str, port: int) -> bool:
+    """Refuse (one line) an address the page's server could not listen on; whether it is
+    loopback only, i.e. out of other machines' reach.
+
+    Each address ``host`` stands for is bound and released at once, as the server will bind
+    it (asyncio's ``create_server``: SO_REUSEADDR, IPv6 sockets IPv6-only), so a port in use
+    is found before "serving" is printed, not by the server after it.
+    """
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(f"--host {host!r} is not allowed: no such address ({reason})") from None
+    for family, kind, proto, _, address in found:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise ConfigError(
+                        f"--port {port} is not allowed: port {port} on {host} is in use by "
+                        "another program; choose another port with --port"
+                    ) from None
+                raise ConfigError(
+                    f"--host {host} --port {port}: cannot listen there ({exc.strerror})"
+                ) from None
+    return all(ipaddress.ip_address(a[4][0].partition("%")[0]).is_loopback for a in found)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,9 +285,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {out} ({cfg.params.steps + 1} frames, seed {seed})")
             return 0
         if args.command == "compare":
-            from ..analysis.report import write_comparison
+            from ..analysis.report import NotSaved, write_comparison
 
-            print(write_comparison(args.dir, args.by, args.reference), end="")
+            try:
+                print(write_comparison(args.dir, args.by, args.reference), end="")
+            except NotSaved as exc:
+                print(exc.text, end="")  # the comparison is still the answer asked for
+                raise
             return 0
         if args.command == "replicate":
             return replicate(args)
@@ -229,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             from ..lab import sensitivity
 
             sweep = read_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
+            sensitivity.check_output(sweep.base, args.output)  # before hours of runs, not after
             design = sensitivity.design(sweep, args.method)
 
             def analyse(out: Path) -> str:
@@ -247,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return execute(plan, args, report=summary)[0]
     except ConfigError as exc:
-        print(f"nicsim: error: {exc}", file=sys.stderr)
+        one_line = " ".join(str(exc).splitlines())  # a value may quote a line break
+        print(f"nicsim: error: {one_line}", file=sys.stderr)
         return EXIT_USAGE
 
 

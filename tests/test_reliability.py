@@ -21,7 +21,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from nicsim.lab.evaluators import RunBreaksWorkers, run_processes, simulate_and_free
-from nicsim.lab.plans import RunSpec
+from nicsim.lab.plans import RunSpec, read_sweep
 from nicsim.lab.store import MARKER, RunStore, shared_place, temporary
 from nicsim.nic.params import Params
 from nicsim.ui import cli, console
@@ -119,6 +119,18 @@ def test_a_sweep_name_cannot_leave_results(root, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "name = '../../../tmp/x' is not allowed" in err
     assert not (tmp_path / "results").exists()
+
+
+def test_a_sweep_named_sweep_toml_is_named_after_its_folder_from_inside_it(
+    root, tmp_path, monkeypatch
+):
+    """``nicsim sweep sweep.toml`` run from the experiment's own folder (the path has no
+    parent part) still names the experiment after that folder."""
+    folder = tmp_path / "my_experiment"
+    folder.mkdir()
+    (folder / "sweep.toml").write_text(f'base = "{root / "configs/default.toml"}"\n')
+    monkeypatch.chdir(folder)
+    assert read_sweep("sweep.toml").name == "my_experiment"
 
 
 # -- parts: a run's saved files are checked before they are trusted -------------------------

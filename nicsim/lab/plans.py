@@ -229,7 +229,7 @@ def read_sweep(
                 "non-empty list of values"
             )
     ranges, points = _sample_spec(raw.get("sample"), where, fields)
-    name = raw.get("name", path.stem if path.stem != "sweep" else path.parent.name)
+    name = raw.get("name", path.stem if path.stem != "sweep" else path.resolve().parent.name)
     if not (isinstance(name, str) and NAME.fullmatch(name)):
         # the name is the default results folder, results/<name>: it must stay inside
         raise ConfigError(

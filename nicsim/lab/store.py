@@ -34,6 +34,7 @@ import platform
 import re
 import sys
 import time
+from collections.abc import Container, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ OUTPUTS = ("runs.csv", "timeseries.parquet", "manifest.json", "plan.json", "para
 PARTS = ".runs"
 MARKER = ".nicsim"
 PART_NAME = re.compile(r"\d{7}\.(parquet|json)(\.tmp)?")
+MAX_RUNS = 10**7  # parts are named by run id in seven digits: ids 0 .. 9,999,999
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -103,7 +105,7 @@ def _checksum(row: dict[str, Any], series: bytes) -> str:
     return hashlib.sha256(text + b"\0" + series).hexdigest()
 
 
-def _read_part(path: Path, fingerprint: str, planned: set[int]) -> dict[str, Any] | None:
+def _read_part(path: Path, fingerprint: str, planned: Container[int]) -> dict[str, Any] | None:
     """The row of the part at ``path`` if it is a whole part of run ``NNNNNNN`` of the plan
     with ``fingerprint``, else None."""
     if not PART_NAME.fullmatch(path.name) or path.suffix != ".json":
@@ -228,10 +230,11 @@ class RunStore:
     # -- runs ---------------------------------------------------------------------------------
     def done(self) -> set[int]:
         """Ids of the runs whose parts are whole and belong to this plan (see :meth:`check`)."""
-        return set(self.valid_parts())
+        return {run_id for run_id, _ in self.valid_parts()}
 
-    def valid_parts(self) -> dict[int, dict[str, Any]]:
-        """run id -> ``runs.csv`` row of every part that belongs to this plan and is whole.
+    def valid_parts(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(run id, ``runs.csv`` row) of every part that belongs to this plan and is whole,
+        one at a time: resuming a sweep of a million runs holds their ids, not their rows.
 
         Each part names its plan's fingerprint and carries a checksum of its row and time
         series, so a part of another experiment, an edited or truncated one, or a stray
@@ -239,10 +242,9 @@ class RunStore:
         its run is run again.
         """
         if not self.parts.is_dir():
-            return {}
+            return
         fingerprint = self.plan.fingerprint()
-        planned = {r.run_id for r in self.plan.runs}
-        valid = {}
+        planned = range(len(self.plan.runs))  # run ids are 0 .. runs - 1
         for path in sorted(self.parts.iterdir()):
             if path.is_dir() or path.suffix == ".tmp":
                 continue
@@ -252,8 +254,7 @@ class RunStore:
             if row is None:
                 self.set_aside(path)
             else:
-                valid[row["run_id"]] = row
-        return valid
+                yield row["run_id"], row
 
     def set_aside(self, path: Path) -> None:
         """Move a part that cannot be trusted (and its time series) to ``.runs/damaged/``."""
@@ -276,13 +277,14 @@ class RunStore:
 
     # -- final tables -------------------------------------------------------------------------
     def finalize(self) -> int:
-        """Write runs.csv and timeseries.parquet from the parts, streaming, in run order."""
-        rows = self.valid_parts()
-        ids = sorted(rows)
+        """Write runs.csv and timeseries.parquet from the parts, streaming, in run order
+        (the rows are read again one at a time, so memory holds only the runs' ids)."""
+        ids = sorted(self.done())
+        rows = (json.loads((self.parts / f"{i:07d}.json").read_bytes())["row"] for i in ids)
         tmp_csv = self.root / "runs.csv.tmp"
         with open(tmp_csv, "w", newline="") as fh:
             writer = None
-            for row in (rows[i] for i in ids):
+            for row in rows:
                 if writer is None:
                     writer = csv.DictWriter(fh, fieldnames=list(row))
                     writer.writeheader()
@@ -309,7 +311,7 @@ class RunStore:
 
     def write_manifest(self, complete: bool, runs_done: int | None = None) -> None:
         plan = self.plan
-        seeds = sorted({r.seed for r in plan.runs})
+        seeds = plan.seeds
         manifest = {
             **versions(),
             "command": self.command,

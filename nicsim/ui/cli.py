@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from ..core.params import ConfigError
+from ..lab import budget
 from ..lab.config import load_config, parse_overrides
 from ..lab.evaluators import default_workers, evaluate
 from ..lab.plans import Plan, check_inputs, load_sweep, read_sweep, replications_plan
@@ -72,6 +73,15 @@ def _execution_options(p: argparse.ArgumentParser, default_w: int | None) -> Non
     p.add_argument(
         "--force", action="store_true", help="replace results of a different experiment in --out"
     )
+    _allow_large_option(p)
+
+
+def _allow_large_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run even when the estimated memory is more than half of this machine's",
+    )
 
 
 def user_path(text: str) -> str:
@@ -117,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
     app.add_argument("--port", type=_int_at_least(1), default=8765, help="port (%(default)s)")
     app.add_argument("--config", help="TOML config whose values the page starts from")
+    _allow_large_option(app)
     anim = sub.add_parser("animate", help="render one run as an animated GIF for slides")
     anim.add_argument("config", help="TOML config, e.g. configs/default.toml")
     anim.add_argument(
@@ -125,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     _set_option(anim)
     anim.add_argument("--seed", type=_int_at_least(0), help="seed (default: the config's)")
     anim.add_argument("--fps", type=_positive_float, default=4.0, help="frames (months) a second")
+    _allow_large_option(anim)
     from ..analysis.replications import STUDIES
 
     rep = sub.add_parser("replicate", help="run a published model's replication and report it")
@@ -152,7 +164,7 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def serve_app(host: str, port: int, config: str | None) -> int:
+def serve_app(host: str, port: int, config: str | None, allow_large: bool = False) -> int:
     """Check the config and the app extra, print the address, then become Solara's server.
 
     A classroom page must make no call off the machine: Solara's telemetry and its check
@@ -162,7 +174,8 @@ def serve_app(host: str, port: int, config: str | None) -> int:
         os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", SOLARA_THEME_SHOW_BANNER="False"
     )
     if config:
-        load_config(config)  # a bad config is reported here, in one line, not in the page
+        # a bad or too large config is reported here, in one line, not in the page
+        _warn(budget.check_run(load_config(config).params, allow_large))
         env["NICSIM_APP_CONFIG"] = str(Path(config).resolve())
     try:
         import solara  # noqa: F401
@@ -191,16 +204,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         if args.command == "app":
-            return serve_app(args.host, args.port, args.config)
+            return serve_app(args.host, args.port, args.config, args.allow_large)
         if args.command == "animate":
-            from .animate import render_gif
-
             cfg = load_config(args.config, parse_overrides(args.set))
             if Path(args.out).suffix.lower() != ".gif" or Path(args.out).is_dir():
                 raise ConfigError(
                     f"--out {args.out!r} is not allowed: expected a file name ending in .gif"
                 )
             seed = cfg.seed if args.seed is None else args.seed
+            _warn(budget.check_run(cfg.params, args.allow_large, frames=cfg.params.steps + 1))
+            from .animate import render_gif  # matplotlib: once the run is known to fit
+
             try:
                 out = render_gif(cfg.params, seed, args.out, fps=args.fps)
             except OSError as exc:
@@ -225,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
 
             sweep = read_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
             design = sensitivity.design(sweep, args.method)
+            guard(design.plan, args)
             code, out = execute(design.plan, args)
             if code == 0:
                 from ..analysis.report import write_sensitivity
@@ -233,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             return code
         else:
             plan = load_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
+        guard(plan, args)
         code, out = execute(plan, args)
         if code == 0:
             from ..analysis.report import summary_text
@@ -242,6 +258,21 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"nicsim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def guard(plan: Plan, args: argparse.Namespace) -> None:
+    """Refuse a plan that would need more memory than this machine has, before anything
+    is built or read (``nicsim.lab.budget``); print its warnings."""
+    from ..lab.store import MAX_RUNS
+
+    _warn(
+        budget.check(plan, args.workers, bool(args.scheduler), args.allow_large, max_runs=MAX_RUNS)
+    )
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        print(f"nicsim: warning: {line}", file=sys.stderr)
 
 
 def execute(plan: Plan, args: argparse.Namespace, by_seed: bool = False) -> tuple[int, Path]:
@@ -255,9 +286,7 @@ def execute(plan: Plan, args: argparse.Namespace, by_seed: bool = False) -> tupl
     out = Path(args.out) if args.out else Path("results") / plan.name
     store = RunStore(out)
     done = store.open(plan, force=args.force, command=["nicsim", *sys.argv[1:]])
-    todo = [r for r in plan.runs if r.run_id not in done]
-    if by_seed:
-        todo.sort(key=lambda r: (r.seed, r.run_id))
+    todo = plan.runs.missing(done, by_seed)  # made one at a time as they are handed out
     if store.damaged:
         print(
             f"set aside {len(store.damaged)} damaged or foreign run file(s) in "
@@ -304,10 +333,16 @@ def replicate(args: argparse.Namespace) -> int:
             f"{', '.join(study.sweeps)}"
         )
     root = Path(args.out) / study.name
-    for name in () if args.report_only else (args.only or study.sweeps):
-        plan = load_sweep(
+    names = () if args.report_only else (args.only or study.sweeps)
+    plans = {
+        name: load_sweep(
             folder / f"{name}.toml", parse_overrides(args.set), args.replications, args.seed
         )
+        for name in names
+    }
+    for plan in plans.values():  # every sweep's estimate before the first is run
+        guard(plan, args)
+    for name, plan in plans.items():
         if _complete(root / name, plan):
             # re-finalising would only rewrite the same tables and lose the manifest's times
             print(f"{name}: complete in {root / name}, not run again", file=sys.stderr)

@@ -1,12 +1,14 @@
 """nicsim never deletes or overwrites what it did not write, never writes outside the place
-the user named, lets one command at a time write a directory, and however a command is
-stopped (Ctrl-C, a full disk, a killed worker) keeps every saved run and says so in one line
-(a fault-injection audit's cases, each reproduced here)."""
+the user named, never starts what the machine cannot hold, lets one command at a time write
+a directory, and however a command is stopped (Ctrl-C, a full disk, a killed worker) keeps
+every saved run and says so in one line (a fault-injection audit's cases, each reproduced
+here)."""
 
 from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import json
 import os
 import re
@@ -340,6 +342,7 @@ def test_a_run_that_always_ends_its_worker_is_named_once_the_others_are_done():
 
 def test_the_command_names_a_run_that_never_finishes(root, tmp_path, monkeypatch, capsys):
     def crash(specs, on_result, **options) -> int:
+        specs = list(specs)  # the plan hands runs out one at a time
         on_result(simulate_and_free(specs[0]))
         raise RunBreaksWorkers(specs[1], 3)
 
@@ -482,3 +485,235 @@ def test_ctrl_c_while_the_command_starts_is_one_line(monkeypatch, capsys):
     assert one_line(capsys.readouterr().err) == (
         "interrupted: no run was under way; run the same command again"
     )
+
+
+# -- resource bombs: estimated and refused before anything is built ------------------------
+GB = 10**9
+
+
+@pytest.fixture
+def machine(monkeypatch):
+    """The budget sees a machine of 24 GB whatever runs the tests, and this process may
+    not grow by more than 1 GB: a bomb that got past the budget fails at once with
+    MemoryError rather than taking the machine down with it."""
+    import resource
+
+    from nicsim.lab import budget
+
+    monkeypatch.setattr(budget, "physical_memory", lambda: 24 * GB)
+    limits = resource.getrlimit(resource.RLIMIT_AS)
+    size = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+    hard = limits[1]
+    resource.setrlimit(resource.RLIMIT_AS, (min(size + GB, hard) if hard > 0 else size + GB, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, limits)
+
+
+def sweep_file(path, root, body: str) -> str:
+    """A sweep file around the default config (1 replication unless ``body`` says)."""
+    reps = "" if body.startswith(("seed", "replications")) else "replications = 1\n"
+    path.write_text(f'base = "{root / "configs/default.toml"}"\n{reps}{body}')
+    return str(path)
+
+
+def billion_point_grid(tmp_path, root) -> list[str]:
+    values = ", ".join(str(i / 1000) for i in range(1000))
+    grid = "".join(f"{axis} = [{values}]\n" for axis in ("h", "share_prob", "research_rate"))
+    return ["sweep", sweep_file(tmp_path / "grid.toml", root, f"[grid]\n{grid}")]
+
+
+def billion_samples(tmp_path, root) -> list[str]:
+    body = "[sample]\npoints = 1e9\n[sample.ranges]\nh = [0, 1]\n"
+    return ["sweep", sweep_file(tmp_path / "sample.toml", root, body)]
+
+
+def million_line_graph(tmp_path, root) -> list[str]:
+    graph = tmp_path / "big.csv"
+    graph.write_bytes(
+        b"source,target,source_kind,target_kind\n" + b"a,b,district,district\n" * 10**6
+    )
+    config = tmp_path / "big.toml"
+    config.write_text(f'design = "file"\ngraph_file = "{graph}"\n')
+    return ["run", str(config)]
+
+
+def default(*extra: str):
+    return lambda tmp_path, root: ["run", str(root / "configs/default.toml"), *extra]
+
+
+BOMBS = {
+    "partnerships": (default("--set", "partnerships=1e7"), "partnerships = 10000000 would need"),
+    "leaders": (
+        default("--set", "leaders_per_district=1e7"),
+        "leaders_per_district = 10000000 would need",
+    ),
+    "contexts": (default("--set", "n_contexts=1e12"), "n_contexts = 1000000000000 would need"),
+    "replications": (default("--set", "replications=1e9"), "(1,000,000,000 runs) is too many"),
+    "grid": (billion_point_grid, "1,000,000,000 runs (1,000,000,000 points x 1 replication)"),
+    "sample": (billion_samples, "1,000,000,000 runs (1,000,000,000 points x 1 replication)"),
+    "graph_file": (million_line_graph, "big.csv' (1000000 ties) would need"),
+    "animate": (
+        lambda tmp_path, root: [
+            "animate",
+            str(root / "configs/default.toml"),
+            "--set",
+            "partnerships=1e7",
+            "--out",
+            str(tmp_path / "a.gif"),
+        ],
+        "partnerships = 10000000 would need",
+    ),
+}
+
+
+@pytest.mark.parametrize("bomb", list(BOMBS))
+def test_a_resource_bomb_is_refused_in_one_line_before_memory_grows(
+    root, tmp_path, capsys, machine, bomb
+):
+    import tracemalloc
+
+    make, words = BOMBS[bomb]
+    args = make(tmp_path, root)
+    out = tmp_path / "out"
+    tracemalloc.start()
+    try:
+        code = main([*args, *(["--out", str(out)] if args[0] != "animate" else [])])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith("nicsim: error: ") and words in err, err
+    if "would need" in words:
+        assert "this machine has 24 GB of memory in all (use --allow-large" in err
+    assert peak < 16 * 2**20  # nothing was built: the estimate is arithmetic
+    assert not out.exists() and not (tmp_path / "a.gif").exists()
+
+
+def test_allow_large_runs_a_modestly_large_run_anyway(root, tmp_path, monkeypatch, capsys):
+    from nicsim.lab import budget
+    from nicsim.lab.config import load_config
+
+    params = load_config(root / "configs/default.toml", {"steps": 2, "partnerships": 2}).params
+    need = budget.run_need(params).memory
+    monkeypatch.setattr(budget, "physical_memory", lambda: int(1.5 * need))  # 2/3 of it
+    out = tmp_path / "r"
+    assert run(root, out) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "would need about" in err and "--allow-large" in err
+    assert not out.exists()
+    assert run(root, out, "--allow-large") == 0
+    err = capsys.readouterr().err
+    assert "nicsim: warning: " in err and "running it anyway (--allow-large)" in err
+    assert len(pd.read_csv(out / "runs.csv")) == 1
+
+
+def million_run_sweep(path, root) -> str:
+    """100 x 100 grid points x 10 sampled points x 10 replications."""
+    values = ", ".join(str(i / 100) for i in range(100))
+    body = (
+        f"seed = 7\nreplications = 10\n[params]\nsteps = 2\n[grid]\nh = [{values}]\n"
+        f"share_prob = [{values}]\n[sample]\npoints = 10\n[sample.ranges]\n"
+        "turnover_rate = [0.0, 0.4]\nmin_tests = [1, 5]\n"
+    )
+    return sweep_file(path, root, body)
+
+
+def eager_run(sweep, k: int) -> tuple:
+    """Run k as the plans of nicsim 0.4.0 listed it: every grid point (itertools.product)
+    with every Latin hypercube point, each with every replication."""
+    import itertools
+
+    import numpy as np
+
+    from nicsim.lab.config import from_dict
+
+    rng = np.random.default_rng(np.random.SeedSequence([sweep.seed, 0x5A11]))
+    sampled = [{} for _ in range(sweep.points)]
+    for name, (lo, hi) in sweep.ranges.items():
+        u = (rng.permutation(sweep.points) + rng.random(sweep.points)) / sweep.points
+        for row, v in zip(sampled, lo + u * (hi - lo), strict=True):
+            row[name] = int(round(v)) if name == "min_tests" else float(v)
+    point, r = divmod(k, sweep.replications)
+    g, s = divmod(point, sweep.points)
+    combo = next(itertools.islice(itertools.product(*sweep.grid.values()), g, None))
+    params = from_dict({**dict(zip(sweep.grid, combo, strict=True)), **sampled[s]}, sweep.base)
+    swept = {name: getattr(params, name) for name in [*sweep.grid, *sweep.ranges]}
+    return k, sweep.seed + r, r, params, swept
+
+
+def test_a_million_run_sweep_is_planned_at_once_in_little_memory(root, tmp_path):
+    import tracemalloc
+
+    from nicsim.lab.plans import load_sweep, read_sweep
+
+    path = million_run_sweep(tmp_path / "m.toml", root)
+    tracemalloc.start()
+    try:
+        plan = load_sweep(path)
+        runs = len(plan.runs)
+        fingerprint = plan.fingerprint()
+        picked = [plan.runs[k] for k in (0, 1, 9, 10, 12345, 543210, 999_999, -1)]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert runs == 10**6 and len(fingerprint) == 16
+    assert peak < 4 * 2**20
+    sweep = read_sweep(path)
+    for spec, k in zip(picked, (0, 1, 9, 10, 12345, 543210, 999_999, 999_999), strict=True):
+        got = (spec.run_id, spec.seed, spec.replication, spec.params, spec.swept)
+        assert got == eager_run(sweep, k)
+    assert plan.seeds == list(range(7, 17))
+
+
+def test_the_fingerprint_tells_every_other_experiment_apart(root, tmp_path):
+    """Worked out from the plan's description, not its runs; two plans whose runs are the
+    same but whose outputs are not (a swept column more) are two experiments."""
+    from nicsim.lab.plans import load_sweep
+
+    variants = {
+        "grid": '[grid]\ndesign = ["siloed", "hub"]\nh = [0.0, 0.5]\n',
+        "order": '[grid]\nh = [0.0, 0.5]\ndesign = ["siloed", "hub"]\n',
+        "values": '[grid]\ndesign = ["siloed", "hub"]\nh = [0.0, 0.6]\n',
+        "one more": '[grid]\ndesign = ["siloed", "hub"]\nh = [0.0, 0.5, 1.0]\n',
+        "seed": 'seed = 2\n[grid]\ndesign = ["siloed", "hub"]\nh = [0.0, 0.5]\n',
+        "fixed": '[params]\nsteps = 5\n[grid]\ndesign = ["siloed", "hub"]\nh = [0.0, 0.5]\n',
+        "own value of h": "[grid]\nh = [0.3]\n",  # the same runs as the next: h is the base's
+        "own design": '[grid]\ndesign = ["hub"]\n',
+        "sample": "[sample]\npoints = 4\n[sample.ranges]\nh = [0, 1]\n",
+        "points": "[sample]\npoints = 5\n[sample.ranges]\nh = [0, 1]\n",
+        "range": "[sample]\npoints = 4\n[sample.ranges]\nh = [0, 0.5]\n",
+    }
+    prints = {
+        name: load_sweep(sweep_file(tmp_path / f"{i}.toml", root, body)).fingerprint()
+        for i, (name, body) in enumerate(variants.items())
+    }
+    assert len(set(prints.values())) == len(prints), prints
+    again = load_sweep(sweep_file(tmp_path / "again.toml", root, variants["grid"]))
+    assert again.fingerprint() == prints["grid"]
+    reps = load_sweep(sweep_file(tmp_path / "again.toml", root, variants["grid"]), replications=2)
+    assert reps.fingerprint() != prints["grid"]
+
+
+def test_a_small_sweep_gives_the_runs_of_the_eager_plan(root, tmp_path, capsys):
+    """Ids, seeds, parameters and so outputs as before plans were made lazily: each run
+    of a sweep with a grid, a sample and replications equals the eager plan's, run alone."""
+    from nicsim.lab.evaluators import simulate
+    from nicsim.lab.plans import RunSpec, read_sweep
+
+    body = (
+        "seed = 4\nreplications = 2\n[params]\nsteps = 2\npartnerships = 2\n"
+        '[grid]\ndesign = ["siloed", "hub"]\n[sample]\npoints = 2\n[sample.ranges]\n'
+        "turnover_rate = [0.0, 0.4]\nmin_tests = [1, 5]\n"
+    )
+    path = sweep_file(tmp_path / "s.toml", root, body)
+    out = tmp_path / "out"
+    assert main(["sweep", path, "--workers", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    runs = pd.read_csv(out / "runs.csv")
+    sweep = read_sweep(path)
+    expected = pd.DataFrame([simulate(RunSpec(*eager_run(sweep, k))).row for k in range(8)])
+    expected = pd.read_csv(io.StringIO(expected.to_csv(index=False)))  # as runs.csv holds it
+    pd.testing.assert_frame_equal(runs, expected)

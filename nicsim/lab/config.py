@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from ..core.files import read_text_file
-from ..core.params import DEFAULT_MODEL, ConfigError, ModelParams, allowed, check_value, fields_of
+from ..core.params import (
+    DEFAULT_MODEL,
+    ConfigError,
+    ModelParams,
+    allowed,
+    as_integer,
+    check_value,
+    fields_of,
+)
 from ..nic.params import Params
 
 # Keys a config may hold beside the parameters: how many runs and from which seed.
@@ -75,11 +83,13 @@ def _suggest(name: str, known: list[str] | None = None) -> str:
 
 
 def check_run_key(name: str, value: Any) -> int:
+    """``replications`` or ``seed`` checked, read as every integer is (``1e3`` is 1000)."""
     lo, hi = RUN_KEYS[name]
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi and value > hi):
+    number = as_integer(value)
+    if number is None or number < lo or (hi and number > hi):
         allowed = f"an integer >= {lo}" if hi is None else f"an integer in [{lo}, {hi}]"
         raise ConfigError(f"{name} = {value!r} is not allowed: expected {allowed}")
-    return value
+    return number
 
 
 def from_dict(values: dict[str, Any], base: ModelParams | None = None) -> Any:

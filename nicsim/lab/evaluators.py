@@ -18,7 +18,7 @@ import signal
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
@@ -329,12 +329,15 @@ def _take(it: Iterator, n: int) -> list:
 
 
 def evaluate(
-    specs: list[RunSpec],
+    specs: Collection[RunSpec],
     workers: int = 1,
     scheduler: str | None = None,
     on_result: Callable[[RunResult], None] | None = None,
 ) -> int:
-    """Run ``specs`` on the chosen backend, handing each result to ``on_result``."""
+    """Run ``specs`` on the chosen backend, handing each result to ``on_result``.
+
+    ``specs`` needs only a length and an order (a plan's missing runs are made one at a
+    time as they are handed out, so a sweep of a million runs never lists them)."""
     if scheduler:
         results = run_dask(specs, scheduler)
     elif workers > 1 and len(specs) > 1:

@@ -49,7 +49,7 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,7 @@ ROW_GROUP = 65_536
 PART_NAME = re.compile(r"\d{7}\.(parquet|json)")
 # temporary(): NAME.PID-TOKEN.tmp; earlier nicsim wrote NAME.tmp
 TEMPORARY = re.compile(r"(?P<name>.+?)(\.(?P<pid>\d+)-[0-9a-f]{8})?\.tmp")
+MAX_RUNS = 10**7  # parts are named by run id in seven digits: ids 0 .. 9,999,999
 MANIFEST_EVERY = 10.0  # seconds between updates of manifest.json's runs_done during runs
 
 
@@ -183,7 +184,7 @@ def _checksum(row: dict[str, Any], series: bytes) -> str:
     return hashlib.sha256(text + b"\0" + series).hexdigest()
 
 
-def _read_part(path: Path, fingerprint: str, planned: set[int]) -> dict[str, Any] | None:
+def _read_part(path: Path, fingerprint: str, planned: Container[int]) -> dict[str, Any] | None:
     """The row of the part at ``path`` if it is a whole part of run ``NNNNNNN`` of the plan
     with ``fingerprint``, else None."""
     if not PART_NAME.fullmatch(path.name) or path.suffix != ".json":
@@ -281,7 +282,7 @@ class RunStore:
             "fingerprint": fingerprint,
             "inputs": plan.inputs,
             "base_seed": plan.seed,
-            "seeds": sorted({r.seed for r in plan.runs}),
+            "seeds": plan.seeds,
             "replications": plan.replications,
             "swept": list(plan.swept),
             "runs_planned": len(plan.runs),
@@ -401,7 +402,7 @@ class RunStore:
     # -- runs ---------------------------------------------------------------------------------
     def done(self) -> set[int]:
         """Ids of the runs whose parts are whole and belong to this plan (see :meth:`check`)."""
-        return set(self.valid_parts())
+        return {run_id for run_id, _ in self.valid_parts()}
 
     def saved(self) -> int:
         """How many runs of the plan are saved. Before :meth:`open` has counted them (a
@@ -409,10 +410,13 @@ class RunStore:
         any, since the lock may not be held yet."""
         if self._saved is not None:
             return len(self._saved)
-        return len(self.valid_parts(set_aside=False)) if hasattr(self, "plan") else 0
+        if not hasattr(self, "plan"):
+            return 0
+        return sum(1 for _ in self.valid_parts(set_aside=False))
 
-    def valid_parts(self, set_aside: bool = True) -> dict[int, dict[str, Any]]:
-        """run id -> ``runs.csv`` row of every part that belongs to this plan and is whole.
+    def valid_parts(self, set_aside: bool = True) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(run id, ``runs.csv`` row) of every part that belongs to this plan and is whole,
+        one at a time: resuming a sweep of a million runs holds their ids, not their rows.
 
         Each part names its plan's fingerprint and carries a checksum of its row and time
         series, so a part of another experiment, an edited or truncated one, or a stray
@@ -420,10 +424,9 @@ class RunStore:
         its run is run again.
         """
         if not self.parts.is_dir():
-            return {}
+            return
         fingerprint = self.plan.fingerprint()
-        planned = {r.run_id for r in self.plan.runs}
-        valid = {}
+        planned = range(len(self.plan.runs))  # run ids are 0 .. runs - 1
         for path in sorted(self.parts.iterdir()):
             if path.is_dir() or path.suffix == ".tmp":
                 continue
@@ -431,10 +434,9 @@ class RunStore:
                 continue  # judged with its row; without one, a run cut short (run again)
             row = _read_part(path, fingerprint, planned)
             if row is not None:
-                valid[row["run_id"]] = row
+                yield row["run_id"], row
             elif set_aside:
                 self.set_aside(path)
-        return valid
 
     def set_aside(self, path: Path) -> None:
         """Move a part that cannot be trusted (and its time series) to ``.runs/damaged/``."""
@@ -463,18 +465,19 @@ class RunStore:
 
     # -- final tables -------------------------------------------------------------------------
     def finalize(self) -> int:
-        """Write runs.csv and timeseries.parquet from the parts, streaming, in run order.
+        """Write runs.csv and timeseries.parquet from the parts, streaming, in run order
+        (the rows are read again one at a time, so memory holds only the runs' ids).
 
         The manifest is brought up to date first, so that it tells the truth about the
         saved runs even when the tables cannot be written (a full disk).
         """
-        rows = self.valid_parts()
-        ids = sorted(rows)
+        ids = sorted(self.done())
         self._saved, self.complete = set(ids), False
         self.write_manifest()
+        rows = (json.loads((self.parts / f"{i:07d}.json").read_bytes())["row"] for i in ids)
         with replacing(self.root / "runs.csv") as tmp, open(tmp, "w", newline="") as fh:
             writer = None
-            for row in (rows[i] for i in ids):
+            for row in rows:
                 if writer is None:
                     writer = csv.DictWriter(fh, fieldnames=list(row))
                     writer.writeheader()

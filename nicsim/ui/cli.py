@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..core.params import ConfigError
+from ..lab import budget
 from ..lab.config import load_config, parse_overrides, to_toml
 from ..lab.evaluators import (
     RunBreaksWorkers,
@@ -107,6 +108,15 @@ def _execution_options(p: argparse.ArgumentParser, default_w: int | None) -> Non
     p.add_argument(
         "--force", action="store_true", help="replace results of a different experiment in --out"
     )
+    _allow_large_option(p)
+
+
+def _allow_large_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run even when the estimated memory is more than half of this machine's",
+    )
 
 
 def user_path(text: str) -> str:
@@ -152,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=_int_at_least(1, 65535), default=8765, help="port (%(default)s)"
     )
     app.add_argument("--config", help="TOML config whose values the page starts from")
+    _allow_large_option(app)
     anim = sub.add_parser("animate", help="render one run as an animated GIF for slides")
     anim.add_argument("config", help="TOML config, e.g. configs/default.toml")
     anim.add_argument(
@@ -160,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     _set_option(anim)
     anim.add_argument("--seed", type=_int_at_least(0), help="seed (default: the config's)")
     anim.add_argument("--fps", type=_positive_float, default=4.0, help="frames (months) a second")
+    _allow_large_option(anim)
     from ..analysis.replications import STUDIES
 
     rep = sub.add_parser("replicate", help="run a published model's replication and report it")
@@ -187,7 +199,7 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def serve_app(host: str, port: int, config: str | None) -> int:
+def serve_app(host: str, port: int, config: str | None, allow_large: bool = False) -> int:
     """Check the config, the app extra and the address, print it, then become Solara's server.
 
     Everything that can stop the page is checked before "serving" is printed, so a mistake
@@ -201,7 +213,10 @@ def serve_app(host: str, port: int, config: str | None) -> int:
     if config:
         from ..nic.networks import named_graph
 
-        named_graph(load_config(config).params)  # the graph file too, read as the page will
+        # a bad or too large config is reported here, in one line, not in the page
+        params = load_config(config).params
+        _warn(budget.check_run(params, allow_large))
+        named_graph(params)  # the graph file too, read as the page will
         env["NICSIM_APP_CONFIG"] = str(Path(config).resolve())
     try:
         import solara  # noqa: F401
@@ -268,16 +283,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         if args.command == "app":
-            return serve_app(args.host, args.port, args.config)
+            return serve_app(args.host, args.port, args.config, args.allow_large)
         if args.command == "animate":
-            from .animate import render_gif
-
             cfg = load_config(args.config, parse_overrides(args.set))
             if Path(args.out).suffix.lower() != ".gif" or Path(args.out).is_dir():
                 raise ConfigError(
                     f"--out {args.out!r} is not allowed: expected a file name ending in .gif"
                 )
             seed = cfg.seed if args.seed is None else args.seed
+            _warn(budget.check_run(cfg.params, args.allow_large, frames=cfg.params.steps + 1))
+            from .animate import render_gif  # matplotlib: once the run is known to fit
+
             try:
                 out = render_gif(cfg.params, seed, args.out, fps=args.fps)
             except OSError as exc:
@@ -307,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
             sweep = read_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
             sensitivity.check_output(sweep.base, args.output)  # before hours of runs, not after
             design = sensitivity.design(sweep, args.method)
+            guard(design.plan, args)
 
             def analyse(out: Path) -> str:
                 from ..analysis.report import write_sensitivity
@@ -316,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             return execute(design.plan, args, report=analyse)[0]
         else:
             plan = load_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
+        guard(plan, args)
 
         def summary(out: Path) -> str:
             from ..analysis.report import summary_text
@@ -327,6 +345,21 @@ def main(argv: list[str] | None = None) -> int:
         one_line = " ".join(str(exc).splitlines())  # a value may quote a line break
         print(f"nicsim: error: {one_line}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def guard(plan: Plan, args: argparse.Namespace) -> None:
+    """Refuse a plan that would need more memory than this machine has, before anything
+    is built or read (``nicsim.lab.budget``); print its warnings."""
+    from ..lab.store import MAX_RUNS
+
+    _warn(
+        budget.check(plan, args.workers, bool(args.scheduler), args.allow_large, max_runs=MAX_RUNS)
+    )
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        print(f"nicsim: warning: {line}", file=sys.stderr)
 
 
 def execute(
@@ -410,9 +443,7 @@ def _run_missing(
 ) -> None:
     """Run the plan's runs that ``store`` does not hold yet, saving each as it ends."""
     out = store.root
-    todo = [r for r in plan.runs if r.run_id not in done]
-    if by_seed:
-        todo.sort(key=lambda r: (r.seed, r.run_id))
+    todo = plan.runs.missing(done, by_seed)  # made one at a time as they are handed out
     if store.damaged:
         print(
             f"set aside {len(store.damaged)} damaged or foreign run file(s) in "
@@ -494,10 +525,16 @@ def replicate(args: argparse.Namespace) -> int:
             f"{', '.join(study.sweeps)}"
         )
     root = Path(args.out) / study.name
-    for name in () if args.report_only else (args.only or study.sweeps):
-        plan = load_sweep(
+    names = () if args.report_only else (args.only or study.sweeps)
+    plans = {
+        name: load_sweep(
             folder / f"{name}.toml", parse_overrides(args.set), args.replications, args.seed
         )
+        for name in names
+    }
+    for plan in plans.values():  # every sweep's estimate before the first is run
+        guard(plan, args)
+    for name, plan in plans.items():
         if _complete(root / name, plan):
             # re-finalising would only rewrite the same tables and lose the manifest's times
             print(f"{name}: complete in {root / name}, not run again", file=sys.stderr)

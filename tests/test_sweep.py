@@ -1,10 +1,6 @@
 """Sweeps: grid expansion and seeds, identical results on every backend, crash and resume."""
 
 import gc
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -119,50 +115,6 @@ def test_serial_processes_and_dask_give_identical_results(tmp_path, root, capsys
             tmp_path / "serial" / "timeseries.parquet"
         ).read_bytes()
     capsys.readouterr()
-
-
-KILL_SEED = 20261129  # the kill moments are random but the same in every run of the suite
-
-
-def test_sweep_killed_at_random_moments_then_resumed_equals_an_uninterrupted_sweep(tmp_path, root):
-    """SIGKILL a sweep twice, each time at a random moment (maybe while it starts, maybe
-    while a run is being saved); its workers stop with it; the same command then finishes
-    it with every run once and the outputs of a sweep never interrupted."""
-    import psutil
-
-    sweep = write_sweep(tmp_path / "s.toml", root, replications=6)
-    out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "nicsim.ui.cli", "sweep", str(sweep), "--workers", "2"]
-    cmd += ["--out", str(out), "--set", "steps=12"]
-    parts = out / ".runs"
-    rng = np.random.default_rng(KILL_SEED)
-    # first while it starts (reading, planning, starting workers), then while it runs
-    for while_running in (False, True):
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        while while_running and not list(parts.glob("*.json")) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(rng.uniform(0.0, 1.0) if while_running else rng.uniform(0.3, 2.0))
-        workers = psutil.Process(proc.pid).children(recursive=True)
-        proc.send_signal(signal.SIGKILL)  # the sweep only, as `kill -9 PID` would
-        proc.wait()
-        gone, alive = psutil.wait_procs(workers, timeout=10)
-        assert not alive, "workers of a killed sweep must not keep running"
-    done = len(list(parts.glob("*.json")))
-    assert 1 <= done < 24, "the sweep should have been killed part way"
-    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"{done} of 24 runs already done" in resumed.stderr
-    # uninterrupted, in this process and serially (every backend gives the same results)
-    whole = ["sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / "whole")]
-    assert main([*whole, "--set", "steps=12"]) == 0
-    a, b = sorted_runs(out), sorted_runs(tmp_path / "whole")
-    assert a["run_id"].tolist() == list(range(24))  # none lost, none duplicated
-    pd.testing.assert_frame_equal(a, b)
-    ts_a = pd.read_parquet(out / "timeseries.parquet")
-    ts_b = pd.read_parquet(tmp_path / "whole" / "timeseries.parquet")
-    pd.testing.assert_frame_equal(ts_a, ts_b)
-    assert not list(out.rglob("*.tmp")), "a killed sweep's temporary files are cleaned up"
 
 
 def test_changed_sweep_file_is_refused_unless_forced(tmp_path, root, capsys):

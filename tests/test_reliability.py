@@ -1,16 +1,36 @@
-"""nicsim never deletes or overwrites what it did not write, and never writes outside the
-place the user named (a fault-injection audit's cases, each reproduced here)."""
+"""nicsim never deletes or overwrites what it did not write, never writes outside the place
+the user named, never starts what the machine cannot hold, lets one command at a time write
+a directory, and however a command is stopped (Ctrl-C, a full disk, a killed worker) keeps
+every saved run and says so in one line (a fault-injection audit's cases, each reproduced
+here)."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from functools import partial
 from pathlib import Path
 
+import crashing_runs
+import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
+from test_sweep import sorted_runs, write_sweep
 
-from nicsim.lab.store import MARKER, shared_place
+from nicsim.lab.evaluators import RunBreaksWorkers, run_processes, simulate_and_free
+from nicsim.lab.plans import RunSpec, read_sweep
+from nicsim.lab.store import MARKER, RunStore, shared_place, temporary
+from nicsim.nic.params import Params
+from nicsim.ui import cli, console
 from nicsim.ui.cli import main
 
 SHORT = ["--set", "steps=2", "--set", "partnerships=2", "--replications", "1"]
@@ -105,6 +125,18 @@ def test_a_sweep_name_cannot_leave_results(root, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "name = '../../../tmp/x' is not allowed" in err
     assert not (tmp_path / "results").exists()
+
+
+def test_a_sweep_named_sweep_toml_is_named_after_its_folder_from_inside_it(
+    root, tmp_path, monkeypatch
+):
+    """``nicsim sweep sweep.toml`` run from the experiment's own folder (the path has no
+    parent part) still names the experiment after that folder."""
+    folder = tmp_path / "my_experiment"
+    folder.mkdir()
+    (folder / "sweep.toml").write_text(f'base = "{root / "configs/default.toml"}"\n')
+    monkeypatch.chdir(folder)
+    assert read_sweep("sweep.toml").name == "my_experiment"
 
 
 # -- parts: a run's saved files are checked before they are trusted -------------------------
@@ -202,3 +234,535 @@ def test_a_run_is_defined_by_the_content_of_the_files_it_reads(root, tmp_path, c
     assert "different experiment" in capsys.readouterr().err
     assert main([*args, str(out), "--force"]) == 0
     assert (out / "runs.csv").read_text() != first
+
+
+# -- one command at a time, and every way a command can be stopped ---------------------------
+PROGRESS = re.compile(r"\S+: \d+/\d+ \(\d+%\)")  # a progress line in a log
+
+
+def one_line(err: str) -> str:
+    """The one line a command ended with, beside the progress lines of a log."""
+    lines = [line for line in err.splitlines() if line and not PROGRESS.match(line)]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def temporary_files(out: Path) -> list[str]:
+    return sorted(p.name for p in out.rglob("*.tmp"))
+
+
+def test_a_second_command_is_refused_while_one_holds_the_directory(root, tmp_path, capsys):
+    """Another command (or a --force) on a directory in use is refused at once, in one line,
+    touching nothing; the lock dies with its holder, even one killed with SIGKILL."""
+    out = tmp_path / "r"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from nicsim.lab.store import RunStore\n"
+            "RunStore(sys.argv[1]).claim(); print('held', flush=True); sys.stdin.read()",
+            str(out),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        before = sorted(p.name for p in out.rglob("*"))
+        assert run(root, out, "--force") == 2
+        line = one_line(capsys.readouterr().err)
+        assert line == (
+            f"nicsim: error: {out} is in use by another nicsim command (pid {holder.pid}); "
+            "wait for it to finish or use another --out"
+        )
+        assert sorted(p.name for p in out.rglob("*")) == before
+    finally:
+        holder.kill()
+        holder.wait()
+    with RunStore(out) as store:
+        store.claim()  # the lock died with its holder
+
+
+def test_temporary_files_are_unique_and_leftovers_of_the_dead_are_removed(tmp_path):
+    path = tmp_path / "r" / "timeseries.parquet"
+    names = {temporary(path).name for _ in range(3)}
+    assert len(names) == 3  # two writers in one process never share one either
+    assert all(n.startswith(f"timeseries.parquet.{os.getpid()}-") for n in names)
+    assert all(n.endswith(".tmp") for n in names)
+    out = tmp_path / "r"
+    with RunStore(out) as store:
+        store.claim()
+    (out / ".runs").mkdir()
+    (out / "figures").mkdir()
+    dead, alive = 99_999_999, os.getppid()  # above any pid_max; the process that ran pytest
+    left = [
+        out / f"runs.csv.{dead}-0123abcd.tmp",
+        out / ".runs" / f"0000003.parquet.{dead}-0123abcd.tmp",
+        out / "figures" / f"outcome.png.{dead}-0123abcd.tmp",
+        out / "timeseries.parquet.tmp",  # as earlier versions named it
+    ]
+    kept = [out / f"comparison.md.{alive}-0123abcd.tmp", out / "notes.tmp", out / "a.tmp.txt"]
+    for file in left + kept:
+        file.write_bytes(b"x")
+    with RunStore(out) as store:
+        store.claim()
+        store.remove_leftovers()
+    assert [f.exists() for f in left + kept] == [False] * len(left) + [True] * len(kept)
+
+
+def results_of(results) -> dict[int, tuple]:
+    """Run id -> (row, time series) of each result; a run returned twice fails."""
+    seen: dict[int, tuple] = {}
+    for result in results:
+        assert result.run_id not in seen, f"run {result.run_id} returned twice"
+        seen[result.run_id] = (result.row, result.timeseries.to_dict("list"))
+    return seen
+
+
+SPECS = [RunSpec(i, 10 + i, i, Params()) for i in range(6)]
+
+
+def test_a_killed_worker_costs_only_the_runs_it_had_in_hand(tmp_path):
+    """SIGKILL a worker mid-sweep: a new pool runs what was cut short, and the results are
+    those of an uninterrupted sweep, every run once."""
+    marker = tmp_path / "run 2 was killed"
+    killed = partial(crashing_runs.killed_once, run_id=2, marker=marker)
+    results = results_of(run_processes(SPECS, 2, run=killed))
+    assert marker.exists()
+    assert results == results_of(crashing_runs.quick(s) for s in SPECS)
+
+
+def test_a_run_that_always_ends_its_worker_is_named_once_the_others_are_done():
+    always = partial(crashing_runs.always_killed, run_id=5)
+    seen = []
+    with pytest.raises(RunBreaksWorkers) as failed:
+        for result in run_processes(SPECS, 1, run=always, max_breaks=2):
+            seen.append(result.run_id)
+    assert (failed.value.spec.run_id, failed.value.times, failed.value.others) == (5, 2, 0)
+    assert sorted(seen) == [0, 1, 2, 3, 4]
+
+
+def test_the_command_names_a_run_that_never_finishes(root, tmp_path, monkeypatch, capsys):
+    def crash(specs, on_result, **options) -> int:
+        specs = list(specs)  # the plan hands runs out one at a time
+        on_result(simulate_and_free(specs[0]))
+        raise RunBreaksWorkers(specs[1], 3)
+
+    monkeypatch.setattr(cli, "evaluate", crash)
+    out = tmp_path / "r"
+    assert run(root, out, "--replications", "3") == cli.EXIT_FAILED == 1
+    assert one_line(capsys.readouterr().err) == (
+        "nicsim: error: run 1 (seed = 2) ended its worker process 3 times (a crash in native "
+        "code, or more memory than the machine has?): it will never finish; 1 of 3 runs are "
+        f"saved in {out}"
+    )
+    assert json.loads((out / "manifest.json").read_text())["runs_done"] == 1
+
+
+@pytest.fixture
+def quick_figures(monkeypatch):
+    """Figures are written as in use (under a temporary name, then renamed into place), but
+    their pixels are not drawn: that is most of a small command's time, and no part of what
+    these tests check."""
+    monkeypatch.setattr(Figure, "tight_layout", lambda self, **kwargs: None)
+    monkeypatch.setattr(
+        Figure, "savefig", lambda self, path, **kwargs: Path(path).write_bytes(b"PNG")
+    )
+
+
+def fail_at(monkeypatch, names: tuple[str, ...], error: BaseException, after: str = "") -> None:
+    """Make renaming a file of one of ``names`` into place fail with ``error`` (once a file
+    named ``after`` has been renamed into place): as a Ctrl-C or a full disk at that moment."""
+    replace = os.replace
+    armed = [not after]
+
+    def failing(src, dst, *args, **kwargs):
+        if armed[0] and Path(dst).name in names:
+            raise error
+        replace(src, dst, *args, **kwargs)
+        armed[0] = armed[0] or Path(dst).name == after
+
+    monkeypatch.setattr(os, "replace", failing)
+
+
+FULL = OSError(errno.ENOSPC, "No space left on device")
+NO_TABLES = (
+    "nicsim: error: all 2 runs are saved in {out}/.runs, but the final tables could not be "
+    "written (No space left on device); run the same command again when there is space"
+)
+
+
+@pytest.mark.parametrize(
+    ("names", "error", "code", "words"),
+    [
+        (
+            ("params.toml",),
+            KeyboardInterrupt(),
+            130,
+            "interrupted: 0 of 2 runs are saved in {out}; run the same command again to finish "
+            "the rest",
+        ),
+        (
+            ("runs.csv",),
+            KeyboardInterrupt(),
+            130,
+            "interrupted: 2 of 2 runs are saved in {out}; run the same command again to finish "
+            "the rest",
+        ),
+        (
+            ("0000001.json",),
+            FULL,
+            1,
+            "nicsim: error: cannot write in {out} (No space left on device); 1 of 2 runs are "
+            "saved; run the same command again when there is space",
+        ),
+        (("timeseries.parquet",), FULL, 1, NO_TABLES),
+        (
+            ("runs.csv", "manifest.json"),
+            FULL,
+            1,
+            NO_TABLES + " (manifest.json could not be updated: No space left on device)",
+        ),
+        (
+            ("outcome.png",),
+            KeyboardInterrupt(),
+            130,
+            "interrupted: 2 of 2 runs are saved in {out}; run the same command again for the "
+            "summary and figures",
+        ),
+        (
+            ("outcome.png",),
+            FULL,
+            0,
+            "nicsim: warning: the results in {out} are complete, but the summary and figures "
+            "could not be written (No space left on device)",
+        ),
+    ],
+    ids=[
+        "ctrl-c-start",
+        "ctrl-c-tables",
+        "full-runs",
+        "full-tables",
+        "full-manifest",
+        "ctrl-c-fig",
+        "full-fig",
+    ],
+)
+def test_stopped_at_any_moment_one_line_no_temporary_file_and_a_true_manifest(
+    root, tmp_path, monkeypatch, capsys, names, error, code, words, quick_figures
+):
+    """A Ctrl-C or a full disk while starting, saving a run, writing the final tables or
+    drawing the figures: one line, no traceback, no temporary file, a manifest that tells
+    the truth (or a line that says it could not), and the same command finishes."""
+    out = tmp_path / "r"
+    with monkeypatch.context() as fault:
+        # manifest.json is written as the command starts, too: fail it only at the end
+        fail_at(fault, names, error, after="0000001.json" if "manifest.json" in names else "")
+        assert run(root, out, "--replications", "2") == code
+    assert one_line(capsys.readouterr().err).strip() == words.format(out=out)
+    assert temporary_files(out) == []
+    saved = len(parts(out))
+    if "manifest.json" not in names and (out / "manifest.json").exists():
+        # it tells the truth about the saved runs, however the command ended
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["runs_done"] == saved
+        assert manifest["complete"] == (names == ("outcome.png",))
+    if names != ("outcome.png",):  # (else the results are complete already)
+        assert run(root, out, "--replications", "2") == 0
+        assert json.loads((out / "manifest.json").read_text())["complete"]
+        assert temporary_files(out) == []
+        capsys.readouterr()
+
+
+def test_ctrl_c_while_the_command_starts_is_one_line(monkeypatch, capsys):
+    """Before any directory is open: while importing, parsing or reading the input."""
+
+    def interrupted(argv=None) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "main", interrupted)
+    with pytest.raises(SystemExit) as ended:
+        console.entry()
+    assert ended.value.code == 130
+    assert one_line(capsys.readouterr().err) == (
+        "interrupted: no run was under way; run the same command again"
+    )
+
+
+# -- resource bombs: estimated and refused before anything is built ------------------------
+GB = 10**9
+
+
+@pytest.fixture
+def machine(monkeypatch):
+    """The budget sees a machine of 24 GB whatever runs the tests, and this process may
+    not grow by more than 1 GB: a bomb that got past the budget fails at once with
+    MemoryError rather than taking the machine down with it."""
+    import resource
+
+    from nicsim.lab import budget
+
+    monkeypatch.setattr(budget, "physical_memory", lambda: 24 * GB)
+    limits = resource.getrlimit(resource.RLIMIT_AS)
+    size = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+    hard = limits[1]
+    resource.setrlimit(resource.RLIMIT_AS, (min(size + GB, hard) if hard > 0 else size + GB, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, limits)
+
+
+def sweep_file(path, root, body: str) -> str:
+    """A sweep file around the default config (1 replication unless ``body`` says)."""
+    reps = "" if body.startswith(("seed", "replications")) else "replications = 1\n"
+    path.write_text(f'base = "{root / "configs/default.toml"}"\n{reps}{body}')
+    return str(path)
+
+
+def billion_point_grid(tmp_path, root) -> list[str]:
+    values = ", ".join(str(i / 1000) for i in range(1000))
+    grid = "".join(f"{axis} = [{values}]\n" for axis in ("h", "share_prob", "research_rate"))
+    return ["sweep", sweep_file(tmp_path / "grid.toml", root, f"[grid]\n{grid}")]
+
+
+def billion_samples(tmp_path, root) -> list[str]:
+    body = "[sample]\npoints = 1e9\n[sample.ranges]\nh = [0, 1]\n"
+    return ["sweep", sweep_file(tmp_path / "sample.toml", root, body)]
+
+
+def million_line_graph(tmp_path, root) -> list[str]:
+    graph = tmp_path / "big.csv"
+    graph.write_bytes(
+        b"source,target,source_kind,target_kind\n" + b"a,b,district,district\n" * 10**6
+    )
+    config = tmp_path / "big.toml"
+    config.write_text(f'design = "file"\ngraph_file = "{graph}"\n')
+    return ["run", str(config)]
+
+
+def default(*extra: str):
+    return lambda tmp_path, root: ["run", str(root / "configs/default.toml"), *extra]
+
+
+BOMBS = {
+    "partnerships": (default("--set", "partnerships=1e7"), "partnerships = 10000000 would need"),
+    "leaders": (
+        default("--set", "leaders_per_district=1e7"),
+        "leaders_per_district = 10000000 would need",
+    ),
+    "contexts": (default("--set", "n_contexts=1e12"), "n_contexts = 1000000000000 would need"),
+    "replications": (default("--set", "replications=1e9"), "(1,000,000,000 runs) is too many"),
+    "grid": (billion_point_grid, "1,000,000,000 runs (1,000,000,000 points x 1 replication)"),
+    "sample": (billion_samples, "1,000,000,000 runs (1,000,000,000 points x 1 replication)"),
+    "graph_file": (million_line_graph, "big.csv' (1000000 ties) would need"),
+    "animate": (
+        lambda tmp_path, root: [
+            "animate",
+            str(root / "configs/default.toml"),
+            "--set",
+            "partnerships=1e7",
+            "--out",
+            str(tmp_path / "a.gif"),
+        ],
+        "partnerships = 10000000 would need",
+    ),
+}
+
+
+@pytest.mark.parametrize("bomb", list(BOMBS))
+def test_a_resource_bomb_is_refused_in_one_line_before_memory_grows(
+    root, tmp_path, capsys, machine, bomb
+):
+    import tracemalloc
+
+    make, words = BOMBS[bomb]
+    args = make(tmp_path, root)
+    out = tmp_path / "out"
+    tracemalloc.start()
+    try:
+        code = main([*args, *(["--out", str(out)] if args[0] != "animate" else [])])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith("nicsim: error: ") and words in err, err
+    if "would need" in words:
+        assert "this machine has 24 GB of memory in all (use --allow-large" in err
+    assert peak < 16 * 2**20  # nothing was built: the estimate is arithmetic
+    assert not out.exists() and not (tmp_path / "a.gif").exists()
+
+
+def test_allow_large_runs_a_modestly_large_run_anyway(root, tmp_path, monkeypatch, capsys):
+    from nicsim.lab import budget
+    from nicsim.lab.config import load_config
+
+    params = load_config(root / "configs/default.toml", {"steps": 2, "partnerships": 2}).params
+    need = budget.run_need(params).memory
+    monkeypatch.setattr(budget, "physical_memory", lambda: int(1.5 * need))  # 2/3 of it
+    out = tmp_path / "r"
+    assert run(root, out) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "would need about" in err and "--allow-large" in err
+    assert not out.exists()
+    assert run(root, out, "--allow-large") == 0
+    err = capsys.readouterr().err
+    assert "nicsim: warning: " in err and "running it anyway (--allow-large)" in err
+    assert len(pd.read_csv(out / "runs.csv")) == 1
+
+
+def million_run_sweep(path, root) -> str:
+    """100 x 100 grid points x 10 sampled points x 10 replications."""
+    values = ", ".join(str(i / 100) for i in range(100))
+    body = (
+        f"seed = 7\nreplications = 10\n[params]\nsteps = 2\n[grid]\nh = [{values}]\n"
+        f"share_prob = [{values}]\n[sample]\npoints = 10\n[sample.ranges]\n"
+        "turnover_rate = [0.0, 0.4]\nmin_tests = [1, 5]\n"
+    )
+    return sweep_file(path, root, body)
+
+
+def eager_run(sweep, k: int) -> tuple:
+    """Run k as the plans of nicsim 0.4.0 listed it: every grid point (itertools.product)
+    with every Latin hypercube point, each with every replication."""
+    import itertools
+
+    import numpy as np
+
+    from nicsim.lab.config import from_dict
+
+    rng = np.random.default_rng(np.random.SeedSequence([sweep.seed, 0x5A11]))
+    sampled = [{} for _ in range(sweep.points)]
+    for name, (lo, hi) in sweep.ranges.items():
+        u = (rng.permutation(sweep.points) + rng.random(sweep.points)) / sweep.points
+        for row, v in zip(sampled, lo + u * (hi - lo), strict=True):
+            row[name] = int(round(v)) if name == "min_tests" else float(v)
+    point, r = divmod(k, sweep.replications)
+    g, s = divmod(point, sweep.points)
+    combo = next(itertools.islice(itertools.product(*sweep.grid.values()), g, None))
+    params = from_dict({**dict(zip(sweep.grid, combo, strict=True)), **sampled[s]}, sweep.base)
+    swept = {name: getattr(params, name) for name in [*sweep.grid, *sweep.ranges]}
+    return k, sweep.seed + r, r, params, swept
+
+
+def test_a_million_run_sweep_is_planned_at_once_in_little_memory(root, tmp_path):
+    import tracemalloc
+
+    from nicsim.lab.plans import load_sweep, read_sweep
+
+    path = million_run_sweep(tmp_path / "m.toml", root)
+    tracemalloc.start()
+    try:
+        plan = load_sweep(path)
+        runs = len(plan.runs)
+        fingerprint = plan.fingerprint()
+        picked = [plan.runs[k] for k in (0, 1, 9, 10, 12345, 543210, 999_999, -1)]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert runs == 10**6 and len(fingerprint) == 16
+    assert peak < 4 * 2**20
+    sweep = read_sweep(path)
+    for spec, k in zip(picked, (0, 1, 9, 10, 12345, 543210, 999_999, 999_999), strict=True):
+        got = (spec.run_id, spec.seed, spec.replication, spec.params, spec.swept)
+        assert got == eager_run(sweep, k)
+    assert plan.seeds == list(range(7, 17))
+
+
+def test_the_fingerprint_tells_every_other_experiment_apart(root, tmp_path):
+    """Worked out from the plan's description, not its runs; two plans whose runs are the
+    same but whose outputs are not (a swept column more) are two experiments."""
+    from nicsim.lab.plans import load_sweep
+
+    variants = {
+        "grid": '[grid]\ndesign = ["siloed", "hub"]\nh = [0.0, 0.5]\n',
+        "order": '[grid]\nh = [0.0, 0.5]\ndesign = ["siloed", "hub"]\n',
+        "values": '[grid]\ndesign = ["siloed", "hub"]\nh = [0.0, 0.6]\n',
+        "one more": '[grid]\ndesign = ["siloed", "hub"]\nh = [0.0, 0.5, 1.0]\n',
+        "seed": 'seed = 2\n[grid]\ndesign = ["siloed", "hub"]\nh = [0.0, 0.5]\n',
+        "fixed": '[params]\nsteps = 5\n[grid]\ndesign = ["siloed", "hub"]\nh = [0.0, 0.5]\n',
+        "own value of h": "[grid]\nh = [0.3]\n",  # the same runs as the next: h is the base's
+        "own design": '[grid]\ndesign = ["hub"]\n',
+        "sample": "[sample]\npoints = 4\n[sample.ranges]\nh = [0, 1]\n",
+        "points": "[sample]\npoints = 5\n[sample.ranges]\nh = [0, 1]\n",
+        "range": "[sample]\npoints = 4\n[sample.ranges]\nh = [0, 0.5]\n",
+    }
+    prints = {
+        name: load_sweep(sweep_file(tmp_path / f"{i}.toml", root, body)).fingerprint()
+        for i, (name, body) in enumerate(variants.items())
+    }
+    assert len(set(prints.values())) == len(prints), prints
+    again = load_sweep(sweep_file(tmp_path / "again.toml", root, variants["grid"]))
+    assert again.fingerprint() == prints["grid"]
+    reps = load_sweep(sweep_file(tmp_path / "again.toml", root, variants["grid"]), replications=2)
+    assert reps.fingerprint() != prints["grid"]
+
+
+def test_a_small_sweep_gives_the_runs_of_the_eager_plan(root, tmp_path, capsys):
+    """Ids, seeds, parameters and so outputs as before plans were made lazily: each run
+    of a sweep with a grid, a sample and replications equals the eager plan's, run alone."""
+    from nicsim.lab.evaluators import simulate
+    from nicsim.lab.plans import RunSpec, read_sweep
+
+    body = (
+        "seed = 4\nreplications = 2\n[params]\nsteps = 2\npartnerships = 2\n"
+        '[grid]\ndesign = ["siloed", "hub"]\n[sample]\npoints = 2\n[sample.ranges]\n'
+        "turnover_rate = [0.0, 0.4]\nmin_tests = [1, 5]\n"
+    )
+    path = sweep_file(tmp_path / "s.toml", root, body)
+    out = tmp_path / "out"
+    assert main(["sweep", path, "--workers", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    runs = pd.read_csv(out / "runs.csv")
+    sweep = read_sweep(path)
+    expected = pd.DataFrame([simulate(RunSpec(*eager_run(sweep, k))).row for k in range(8)])
+    expected = pd.read_csv(io.StringIO(expected.to_csv(index=False)))  # as runs.csv holds it
+    pd.testing.assert_frame_equal(runs, expected)
+
+
+# -- a sweep killed at random moments ---------------------------------------------------------
+KILL_SEED = 20261129  # the kill moments are random but the same in every run of the suite
+
+
+def test_sweep_killed_at_random_moments_then_resumed_equals_an_uninterrupted_sweep(tmp_path, root):
+    """SIGKILL a sweep twice, each time at a random moment (maybe while it starts, maybe
+    while a run is being saved); its workers stop with it; the same command then finishes
+    it with every run once and the outputs of a sweep never interrupted."""
+    import psutil
+
+    sweep = write_sweep(tmp_path / "s.toml", root, replications=6)
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "nicsim.ui.cli", "sweep", str(sweep), "--workers", "2"]
+    cmd += ["--out", str(out), "--set", "steps=12"]
+    parts = out / ".runs"
+    rng = np.random.default_rng(KILL_SEED)
+    # first while it starts (reading, planning, starting workers), then while it runs
+    for while_running in (False, True):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while while_running and not list(parts.glob("*.json")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 1.0) if while_running else rng.uniform(0.3, 2.0))
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGKILL)  # the sweep only, as `kill -9 PID` would
+        proc.wait()
+        gone, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive, "workers of a killed sweep must not keep running"
+    done = len(list(parts.glob("*.json")))
+    assert 1 <= done < 24, "the sweep should have been killed part way"
+    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{done} of 24 runs already done" in resumed.stderr
+    # uninterrupted, in this process and serially (every backend gives the same results)
+    whole = ["sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / "whole")]
+    assert main([*whole, "--set", "steps=12"]) == 0
+    a, b = sorted_runs(out), sorted_runs(tmp_path / "whole")
+    assert a["run_id"].tolist() == list(range(24))  # none lost, none duplicated
+    pd.testing.assert_frame_equal(a, b)
+    ts_a = pd.read_parquet(out / "timeseries.parquet")
+    ts_b = pd.read_parquet(tmp_path / "whole" / "timeseries.parquet")
+    pd.testing.assert_frame_equal(ts_a, ts_b)
+    assert not list(out.rglob("*.tmp")), "a killed sweep's temporary files are cleaned up"

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from ..lab.store import replacing
 from .compare import band
 
 
@@ -95,11 +96,16 @@ def final_distribution(
 
 
 def _save(fig, path: str | Path) -> Path:
+    """Write ``fig`` to ``path`` whole or not at all: a full disk or a Ctrl-C while it is
+    written leaves the earlier figure, not a truncated one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        fig.tight_layout()
+        with replacing(path) as tmp:
+            fig.savefig(tmp, dpi=120, format=path.suffix.lstrip(".") or None)
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -38,6 +38,15 @@ HOW_TO_READ = (
 )
 
 
+class NotSaved(ConfigError):
+    """The comparison was made but cannot be saved in the results directory (read-only, full):
+    ``text`` holds it, so the command line can still print it."""
+
+    def __init__(self, message: str, text: str) -> None:
+        super().__init__(message)
+        self.text = text
+
+
 def write_comparison(
     directory: str | Path,
     by: str | None,
@@ -51,12 +60,20 @@ def write_comparison(
     group; ``metrics`` default to the report metrics of the model that made the runs (the
     ``model`` column of runs.csv; none means the NIC model). A missing directory, an
     unknown column or value is a ConfigError naming what is allowed, so the command line can
-    report it in one line.
+    report it in one line. A directory that cannot be written (read-only results, a full
+    disk) raises :class:`NotSaved` with the Markdown (without figures) in it: the comparison
+    needs only to read, so the answer is not lost for want of a place to keep it.
     """
     root = Path(directory)
     runs, swept = _read_runs(root)
     spec = _model_of(runs)
     metrics = list(spec.report_metrics) if metrics is None else metrics
+    missing = [m for m in metrics if m not in runs.columns]
+    if missing:
+        raise ConfigError(
+            f"{root / 'runs.csv'} has no column {', '.join(missing)}: expected the runs.csv of "
+            f"a nicsim run or sweep of model {spec.name!r}"
+        )
     by = _choose_by(root, runs, by, swept)
     if not pd.api.types.is_numeric_dtype(runs[by]) or runs[by].isna().all():
         runs[by] = runs[by].fillna("")  # empty CSV cells of a text parameter, e.g. graph_file
@@ -68,19 +85,30 @@ def write_comparison(
         paired = paired_differences(runs, by, ref, pair_on, metrics, order)
     except ValueError as exc:
         raise ConfigError(f"{root}: {exc}") from None
-    figures = _draw_figures(root, runs, by, order, spec)
-    text = comparison_markdown(
-        summary,
-        paired,
-        experiment=_experiment_name(root),
-        by=by,
-        reference=ref,
-        order=order,
-        n_runs=len(runs),
-        pair_on=pair_on,
-        figures=figures,
-    )
-    write_text(root / "comparison.md", text)
+
+    def markdown(figures: Sequence[Path]) -> str:
+        return comparison_markdown(
+            summary,
+            paired,
+            experiment=_experiment_name(root),
+            by=by,
+            reference=ref,
+            order=order,
+            n_runs=len(runs),
+            pair_on=pair_on,
+            figures=figures,
+        )
+
+    try:
+        text = markdown(_draw_figures(root, runs, by, order, spec))
+        write_text(root / "comparison.md", text)
+    except OSError as exc:
+        reason = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+        raise NotSaved(
+            f"{root}: comparison.md and figures cannot be saved there ({reason}); the "
+            "comparison is printed above only",
+            markdown(()),
+        ) from None
     return text
 
 

@@ -76,6 +76,22 @@ def allowed(f: dataclasses.Field) -> str:
     return kind
 
 
+def as_integer(value: Any) -> int | None:
+    """``value`` as an integer if it is one, else None.
+
+    TOML reads ``1e7`` as a float, so a float without a fraction counts as the integer it
+    names: every integer a config holds (a parameter, ``replications``, ``seed``, ``[sample]
+    points``) is read this one way. A bool is not an integer, nor is a float with a fraction.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def check_value(name: str, value: Any, fields: dict[str, dataclasses.Field]) -> Any:
     """Type- and range-check one parameter of ``fields``, returning it in its canonical type."""
     f = fields[name]
@@ -94,10 +110,9 @@ def check_value(name: str, value: Any, fields: dict[str, dataclasses.Field]) -> 
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise bad
     if f.type in ("int", int):
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise bad
-            value = int(value)
+        value = as_integer(value)
+        if value is None:
+            raise bad
     else:
         value = float(value)
         if not math.isfinite(value):

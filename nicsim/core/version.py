@@ -1,3 +1,3 @@
 """nicsim's version: part of every plan's fingerprint and every manifest."""
 
-__version__ = "0.4.0"
+__version__ = "0.4.1"

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.params import DEFAULT_MODEL, ConfigError, ModelParams, allowed, check_value, fields_of
+from ..core.files import read_text_file
+from ..core.params import (
+    DEFAULT_MODEL,
+    ConfigError,
+    ModelParams,
+    allowed,
+    as_integer,
+    check_value,
+    fields_of,
+)
 from ..nic.params import Params
 
 # Keys a config may hold beside the parameters: how many runs and from which seed.
@@ -41,16 +50,27 @@ def parse_value(name: str, text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise ConfigError(f"--set {name}: the value is nested too deeply") from None
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """Turn ``["key=value", ...]`` into a dict, naming any malformed item."""
+    """Turn ``["key=value", ...]`` into a dict, naming any malformed item.
+
+    One item sets one key: a line break inside it (``$'steps=3\\nh=0.5'``) would otherwise
+    be read as TOML that sets the first key and silently drops the rest.
+    """
     out: dict[str, Any] = {}
     for item in items:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key:
             raise ConfigError(f"--set {item!r} is malformed: expected KEY=VALUE")
+        if any(brk in item.strip() for brk in "\r\n"):
+            raise ConfigError(
+                f"--set {item!r} is not allowed: it has a line break; expected one KEY=VALUE "
+                "per --set"
+            )
         out[key] = parse_value(key, text.strip())
     return out
 
@@ -63,11 +83,13 @@ def _suggest(name: str, known: list[str] | None = None) -> str:
 
 
 def check_run_key(name: str, value: Any) -> int:
+    """``replications`` or ``seed`` checked, read as every integer is (``1e3`` is 1000)."""
     lo, hi = RUN_KEYS[name]
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi and value > hi):
+    number = as_integer(value)
+    if number is None or number < lo or (hi and number > hi):
         allowed = f"an integer >= {lo}" if hi is None else f"an integer in [{lo}, {hi}]"
         raise ConfigError(f"{name} = {value!r} is not allowed: expected {allowed}")
-    return value
+    return number
 
 
 def from_dict(values: dict[str, Any], base: ModelParams | None = None) -> Any:
@@ -106,41 +128,47 @@ class RunConfig:
     seed: int = 1
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
+def read_toml(path: str | Path, name: str | None = None) -> dict[str, Any]:
+    """The table of a TOML file; any reason it cannot be read is one line naming the file.
+
+    ``name`` is how messages name the file (default: its path).
+    """
+    name = name or str(path)
+    text = read_text_file(path, "a TOML file", name)
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, expected a TOML file") from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raise ConfigError(f"{name}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib recurses once per level of [[[...]]] or {a = {...}}
+        raise ConfigError(f"{name}: not valid TOML (nested too deeply)") from None
 
 
-def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
+def load_config(
+    path: str | Path, overrides: dict[str, Any] | None = None, name: str | None = None
+) -> RunConfig:
     """Read a TOML config (flat keys), apply ``--set`` overrides and validate the result.
 
     A relative ``graph_file`` is resolved against the config's own folder, so a config and
-    its network file can travel together.
+    its network file can travel together. Every message names the file as ``name`` (default:
+    its path), so a sweep can say which of its keys named the config.
     """
     path = Path(path)
-    raw = read_toml(path)
+    name = name or str(path)
+    raw = read_toml(path, name)
     for key, value in raw.items():
         if isinstance(value, dict):
-            raise ConfigError(f"{path}: table [{key}] is not allowed: configs use flat keys")
+            raise ConfigError(f"{name}: table [{key}] is not allowed: configs use flat keys")
     raw.update(overrides or {})
-    run = {k: check_run_key(k, raw.pop(k)) for k in list(raw) if k in RUN_KEYS}
     graph = raw.get("graph_file")
     if isinstance(graph, str) and graph and "graph_file" not in (overrides or {}):
         candidate = path.parent / graph
         if not Path(graph).is_absolute() and candidate.exists():
             raw["graph_file"] = str(candidate)
     try:
+        run = {k: check_run_key(k, raw.pop(k)) for k in list(raw) if k in RUN_KEYS}
         params = from_dict(raw)
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        raise ConfigError(f"{name}: {exc}") from None
     return RunConfig(name=path.stem, params=params, **run)
 
 

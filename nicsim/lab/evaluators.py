@@ -3,7 +3,9 @@
 Every evaluator calls the same :func:`simulate` and hands each result to a callback as
 soon as it completes, so results are stored durably one by one and never pile up in
 memory. The number of runs in flight is bounded for the same reason. Because a run is a
-pure function of its spec, every backend gives bit-identical results.
+pure function of its spec, every backend gives bit-identical results, and a run cut short
+can simply be run again: a lost local worker costs the runs it had in hand, as a lost Dask
+worker does (:func:`run_processes`).
 """
 
 from __future__ import annotations
@@ -11,15 +13,21 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
+import re
+import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from ..core.params import ConfigError
 from .plans import RunSpec
 from .registry import for_params
 
@@ -115,9 +123,69 @@ def run_serial(specs: Iterable[RunSpec]) -> Iterator[RunResult]:
             gc.unfreeze()
 
 
-def run_processes(specs: Iterable[RunSpec], workers: int) -> Iterator[RunResult]:
-    """Local worker processes; at most ``2 * workers`` runs are queued at any time."""
+MAX_BREAKS = 3  # a run that ends its worker this often will never finish
+
+
+class RunBreaksWorkers(RuntimeError):
+    """A run ended its worker process every time it was tried (a crash in native code, or
+    more memory than the machine has): running it again will not help. ``others`` more
+    runs did the same."""
+
+    def __init__(self, spec: RunSpec, times: int, others: int = 0) -> None:
+        super().__init__(f"run {spec.run_id} ended its worker process {times} times")
+        self.spec, self.times, self.others = spec, times, others
+
+
+def run_processes(
+    specs: Iterable[RunSpec],
+    workers: int,
+    run: Callable[[RunSpec], RunResult] = simulate_and_free,
+    max_breaks: int = MAX_BREAKS,
+) -> Iterator[RunResult]:
+    """Local worker processes; at most ``2 * workers`` runs are queued at any time.
+
+    A worker that dies (killed, out of memory, a crash in native code) breaks the whole
+    pool and every run in flight with it. A new pool takes over and the runs cut short are
+    run again, one at a time, so that a run which breaks the pool while alone is known for
+    certain to be the one that does; one that has broken it ``max_breaks`` times is given
+    up, and once every other run is done :class:`RunBreaksWorkers` names it rather than
+    try forever. ``run`` (a module-level function, as workers import it) is
+    :func:`simulate_and_free` but in tests.
+    """
     pending = iter(specs)
+    alone: deque[RunSpec] = deque()  # runs cut short by a broken pool, to run one at a time
+    breaks: Counter[int] = Counter()
+    given_up: list[RunSpec] = []
+    while True:
+        in_flight: dict[Future, RunSpec] = {}
+        yield from _until_broken(pending, alone, in_flight, workers, run)
+        if not in_flight:
+            break
+        # The pool broke, and shutting it down has settled every future: some finished first.
+        cut_short = []
+        for future, spec in sorted(in_flight.items(), key=lambda item: item[1].run_id):
+            if _broke(future) or not future.done():
+                cut_short.append(spec)
+                breaks[spec.run_id] += 1
+            else:
+                yield future.result()
+        if len(in_flight) == 1 and cut_short and breaks[cut_short[0].run_id] >= max_breaks:
+            given_up.append(cut_short.pop())
+        alone.extend(cut_short)  # a run that broke the pool alone goes after the others
+    if given_up:
+        first = given_up[0]
+        raise RunBreaksWorkers(first, breaks[first.run_id], len(given_up) - 1)
+
+
+def _until_broken(
+    pending: Iterator[RunSpec],
+    alone: deque[RunSpec],
+    in_flight: dict[Future, RunSpec],
+    workers: int,
+    run: Callable[[RunSpec], RunResult],
+) -> Iterator[RunResult]:
+    """Run specs on one pool of ``workers`` processes until every run is done (then
+    ``in_flight`` is left empty) or the pool breaks (then it holds the runs in flight)."""
     ctx = mp.get_context("spawn")  # no inherited threads or state: the same on every OS
     with ProcessPoolExecutor(
         max_workers=workers,
@@ -125,21 +193,106 @@ def run_processes(specs: Iterable[RunSpec], workers: int) -> Iterator[RunResult]
         initializer=_start_worker,
         initargs=(os.getpid(),),
     ) as pool:
-        running = set()
         try:
             while True:
-                running.update(
-                    pool.submit(simulate_and_free, s)
-                    for s in _take(pending, 2 * workers - len(running))
-                )
-                if not running:
+                if alone:
+                    batch = [alone.popleft()] if not in_flight else []
+                else:
+                    batch = _take(pending, 2 * workers - len(in_flight))
+                for spec in batch:
+                    in_flight[_submit(pool, run, spec)] = spec
+                if not in_flight:
                     return
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: f.result().run_id):
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                if any(_broke(f) for f in done):
+                    return
+                for future in sorted(done, key=lambda f: in_flight[f].run_id):
+                    del in_flight[future]
                     yield future.result()
-        finally:
-            for future in running:
-                future.cancel()
+        except BaseException:
+            # Ctrl-C, or the caller has stopped taking results (its store cannot write):
+            # the runs in flight would not be saved, so end the workers now rather than
+            # wait for them to finish.
+            _end_workers(pool)
+            raise
+
+
+def _broke(future: Future) -> bool:
+    """Whether ``future``'s run was cut short by its pool breaking."""
+    return (
+        future.done()
+        and not future.cancelled()
+        and isinstance(future.exception(), BrokenProcessPool)
+    )
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop ``pool`` at once: cancel what is queued and terminate its workers.
+
+    ``shutdown`` alone would wait for every run in flight; Python 3.14's
+    ``terminate_workers`` does this, earlier versions only through ``_processes``.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with suppress(OSError, ValueError):
+            process.terminate()
+
+
+def _submit(
+    pool: ProcessPoolExecutor, run: Callable[[RunSpec], RunResult], spec: RunSpec
+) -> Future:
+    """``pool.submit(run, spec)``; on a pool already broken, a future that says so."""
+    try:
+        with _sigint_blocked():
+            return pool.submit(run, spec)
+    except BrokenProcessPool as exc:
+        future: Future = Future()
+        future.set_exception(exc)
+        return future
+
+
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Hold back Ctrl-C (SIGINT) meanwhile; it arrives as soon as the block ends.
+
+    Workers start inside ``submit`` and inherit the signal mask: started in this block,
+    they never see a Ctrl-C, which reaches the sweep alone (it ends them, see
+    :func:`_end_workers`) instead of printing a traceback from each worker.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+# [SCHEME://]HOST:PORT, the host a name, an IPv4 address or an IPv6 one in brackets
+_ADDRESS = re.compile(
+    r"(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+)"
+    r":(?P<port>[0-9]{1,5})"
+)
+
+
+def check_scheduler_address(text: str) -> str:
+    """``text`` if it is a Dask scheduler address, ``[SCHEME://]HOST:PORT``; else a ConfigError.
+
+    Checked on the command line, before a results directory is made: Dask's ``Client``
+    finds a malformed address only when the sweep connects, with a traceback, and an
+    unreachable one only after its timeout.
+    """
+    found = _ADDRESS.fullmatch(text)
+    scheme = (found and found["scheme"]) or "tcp"
+    if not found or scheme not in DASK_SCHEMES or not 1 <= int(found["port"]) <= 65535:
+        raise ConfigError(
+            f"{text!r} is not allowed: expected a Dask scheduler address SCHEME://HOST:PORT "
+            f"(scheme {', '.join(DASK_SCHEMES)}; port 1 to 65535), e.g. tcp://127.0.0.1:8786"
+        )
+    return text
 
 
 def run_dask(
@@ -176,12 +329,15 @@ def _take(it: Iterator, n: int) -> list:
 
 
 def evaluate(
-    specs: list[RunSpec],
+    specs: Collection[RunSpec],
     workers: int = 1,
     scheduler: str | None = None,
     on_result: Callable[[RunResult], None] | None = None,
 ) -> int:
-    """Run ``specs`` on the chosen backend, handing each result to ``on_result``."""
+    """Run ``specs`` on the chosen backend, handing each result to ``on_result``.
+
+    ``specs`` needs only a length and an order (a plan's missing runs are made one at a
+    time as they are handed out, so a sweep of a million runs never lists them)."""
     if scheduler:
         results = run_dask(specs, scheduler)
     elif workers > 1 and len(specs) > 1:
@@ -189,8 +345,13 @@ def evaluate(
     else:
         results = run_serial(specs)
     count = 0
-    for result in results:
-        if on_result is not None:
-            on_result(result)
-        count += 1
+    try:
+        for result in results:
+            if on_result is not None:
+                on_result(result)
+            count += 1
+    finally:
+        # When on_result fails (a full disk) or a Ctrl-C arrives, stop the backend now (local
+        # workers are ended), not whenever the exception that holds it is freed.
+        results.close()
     return count

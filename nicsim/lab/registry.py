@@ -43,6 +43,8 @@ class ModelSpec:
     factory: Callable[[Any, int], SimModel]
     timeseries: Callable[[Any], dict[str, np.ndarray]]
     summary: Callable[[dict[str, np.ndarray], Any], dict[str, Any]]
+    # the columns ``summary`` adds to each runs.csv row, known before any run
+    run_metrics: tuple[str, ...]
     # final metrics the run/sweep summary and `nicsim compare` tabulate
     report_metrics: tuple[str, ...]
     # time-series panels of the summary figures: (metric, axis label, file slug); the first
@@ -76,6 +78,7 @@ NIC = ModelSpec(
     factory=_nic,
     timeseries=metrics.timeseries,
     summary=_nic_summary,
+    run_metrics=metrics.RUN_METRICS,
     report_metrics=(
         "mean_outcome",
         "min_outcome",
@@ -99,6 +102,7 @@ MARCH = ModelSpec(
     factory=_march,
     timeseries=march_metrics.timeseries,
     summary=march_metrics.run_summary,
+    run_metrics=march_metrics.RUN_METRICS,
     report_metrics=march_metrics.REPORT_METRICS,
     panels=(
         ("code_knowledge", "Code knowledge", "code"),

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.params import ConfigError, fields_of
-from .plans import Plan, SweepFile, sweep_plan
+from ..core.params import ConfigError, ModelParams, fields_of
+from .plans import Plan, Points, SweepFile
+from .registry import for_params
 
 METHODS = ("morris", "sobol")
 MORRIS_LEVELS = 4
@@ -32,18 +33,27 @@ def problem(ranges: dict[str, tuple[float, float]]) -> dict[str, Any]:
 
 def sample(prob: dict[str, Any], method: str, n: int, seed: int) -> np.ndarray:
     """Morris trajectories (n of them) or a Saltelli/Sobol sample with base size n."""
+    rows(method, n, prob["num_vars"])  # checks the method and n
     if method == "morris":
         from SALib.sample import morris
 
         return morris.sample(prob, n, num_levels=MORRIS_LEVELS, seed=seed)
-    if method == "sobol":
-        from SALib.sample import sobol
+    from SALib.sample import sobol
 
+    return sobol.sample(prob, n, calc_second_order=False, seed=seed)
+
+
+def rows(method: str, n: int, dims: int) -> int:
+    """How many points :func:`sample` gives, without drawing them: n trajectories of
+    dims + 1 points (Morris), or n x (dims + 2) (Saltelli, first and total order)."""
+    if method == "morris":
+        return n * (dims + 1)
+    if method == "sobol":
         if n & (n - 1):
             raise ConfigError(
                 f"sample.points = {n} is not allowed for sobol: expected a power of 2"
             )
-        return sobol.sample(prob, n, calc_second_order=False, seed=seed)
+        return n * (dims + 2)
     raise ConfigError(f"--method {method!r} is not allowed: expected one of {', '.join(METHODS)}")
 
 
@@ -82,17 +92,23 @@ def analyze(
 
 @dataclass(frozen=True)
 class Design:
-    """A sensitivity experiment: the problem, the unrounded sample and its run plan."""
+    """A sensitivity experiment: the problem and its run plan, whose points are the
+    sample's rows."""
 
     method: str
     problem: dict[str, Any]
-    x: np.ndarray
     plan: Plan
+
+    @property
+    def x(self) -> np.ndarray:
+        """The unrounded sample (drawn on first use, after the budget is checked)."""
+        return self.plan.points.sample
 
 
 def design(sweep: SweepFile, method: str) -> Design:
-    """Sample the sweep's ranges and turn the points into a run plan (R replications each).
+    """Turn the sweep's ranges into a run plan of the sampled points (R replications each).
 
+    The sample is drawn when first needed, so what it would need is estimated first.
     Integer parameters are rounded when run; the analysis uses the unrounded sample so that
     Morris steps keep their size.
     """
@@ -101,24 +117,32 @@ def design(sweep: SweepFile, method: str) -> Design:
     if sweep.grid:
         raise ConfigError("sensitivity samples [sample.ranges] only: remove [grid]")
     prob = problem(sweep.ranges)
-    x = sample(prob, method, sweep.points, sweep.seed)
-    fields = fields_of(type(sweep.base))
-    points = []
-    for row in x:
-        point = {}
-        for name, value in zip(prob["names"], row, strict=True):
-            integer = fields[name].type in ("int", int)
-            point[name] = int(round(value)) if integer else float(value)
-        points.append(point)
-    plan = sweep_plan(
-        points,
-        sweep.base,
+    n, seed = sweep.points, sweep.seed
+    points = Points(
+        {},
+        sweep.ranges,
+        rows(method, n, len(sweep.ranges)),
+        lambda: sample(prob, method, n, seed),
+        fields_of(type(sweep.base)),
+    )
+    plan = Plan(
         f"{sweep.name}-{method}",
+        sweep.base,
+        points,
         sweep.seed,
         sweep.replications,
         {**sweep.raw, "method": method},
     )
-    return Design(method, prob, x, plan)
+    plan.check()
+    return Design(method, prob, plan)
+
+
+def check_output(base: ModelParams, metric: str) -> None:
+    """Refuse an output the model does not report, before the runs rather than after them
+    (a sensitivity experiment can take hours)."""
+    known = for_params(base).run_metrics
+    if metric not in known:
+        raise ConfigError(f"--output {metric!r} is not allowed: expected one of {', '.join(known)}")
 
 
 def outputs(runs: pd.DataFrame, d: Design, metric: str) -> np.ndarray:

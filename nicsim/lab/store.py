@@ -9,10 +9,24 @@ Layout of a results directory (README.md, "Outputs")::
     timeseries.parquet   one row per run and step   (written last, atomically)
     .runs/NNNNNNN.parquet, .runs/NNNNNNN.json   one pair per finished run
     .nicsim              the marker: written first, it says nicsim made this directory
+    .nicsim.lock         the lock: held by the one command writing here
 
 nicsim writes only into a directory that is new or empty, or that its marker (or, for
 results made before 0.4, its ``plan.json``) shows it made; and it only ever deletes or
 replaces the files listed above. A user's own files beside them are never touched.
+
+One command at a time: :meth:`RunStore.claim` takes an exclusive ``flock`` on
+``.nicsim.lock`` before anything is read or written, and the command holds it until it
+ends (a second ``nicsim run`` or ``--force`` on the same directory would otherwise mix two
+experiments' files). The kernel releases the lock when its process ends, however it ends,
+so a ``kill -9`` never leaves the directory locked. With Dask the lock is the client's: it
+is the only process that writes here, workers only compute. A second command is refused
+at once, naming the holder's pid, rather than kept waiting without a word.
+
+Every file is written under a temporary name of its own (the writer's pid and a random
+token: :func:`temporary`), fsynced and renamed into place; a failure or Ctrl-C removes the
+temporary file, and leftovers of a process that was killed are removed when the directory
+is next opened (see :meth:`RunStore.remove_leftovers`).
 
 A run counts as done when its ``.json`` part exists, names this plan's fingerprint and
 matches its checksum (of the row and the time series); the part is written after the time
@@ -32,10 +46,18 @@ import math
 import os
 import platform
 import re
+import secrets
 import sys
 import time
+from collections.abc import Container, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock, so no lock
+    fcntl = None  # type: ignore[assignment]
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -48,19 +70,50 @@ from .plans import Plan
 OUTPUTS = ("runs.csv", "timeseries.parquet", "manifest.json", "plan.json", "params.toml")
 PARTS = ".runs"
 MARKER = ".nicsim"
+LOCK = ".nicsim.lock"
 # Rows of timeseries.parquet written together: a row group per run made the file of a
 # 400-run sweep 3.5 times as large (2.1 MB, not 0.6 MB) and slower to read.
 ROW_GROUP = 65_536
-PART_NAME = re.compile(r"\d{7}\.(parquet|json)(\.tmp)?")
+PART_NAME = re.compile(r"\d{7}\.(parquet|json)")
+# temporary(): NAME.PID-TOKEN.tmp; earlier nicsim wrote NAME.tmp
+TEMPORARY = re.compile(r"(?P<name>.+?)(\.(?P<pid>\d+)-[0-9a-f]{8})?\.tmp")
+MAX_RUNS = 10**7  # parts are named by run id in seven digits: ids 0 .. 9,999,999
+MANIFEST_EVERY = 10.0  # seconds between updates of manifest.json's runs_done during runs
+
+
+def temporary(path: Path) -> Path:
+    """A name beside ``path`` to write it under, unique to this process and this write.
+
+    Two processes writing the same file (two commands on one directory, or ``compare``
+    beside a sweep) never write into each other's temporary file, and the pid in the name
+    tells a later command whether its writer is still running (:meth:`RunStore.remove_leftovers`).
+    """
+    return path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """Yield a temporary name to write ``path`` under; rename it into place when the block
+    ends, or remove it when the block fails or is interrupted.
+
+    So a reader sees the old file or the whole new one, and a full disk or a Ctrl-C leaves
+    no half-written file, under either name (the caller fsyncs what must survive a crash).
+    """
+    tmp = temporary(path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
+    with replacing(path) as tmp, open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -101,12 +154,37 @@ def shared_place(path: Path) -> str | None:
     return None
 
 
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` is running on this machine. This process counts as not: it
+    has no write under way when it asks (:meth:`RunStore.remove_leftovers`)."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
+def _left_over(name: str) -> bool:
+    """Whether ``name`` is a temporary file of nicsim's whose writer has gone."""
+    match = TEMPORARY.fullmatch(name)
+    if match is None:
+        return False
+    if match["pid"] is not None:
+        return not _running(int(match["pid"]))
+    old = match["name"]
+    return old in OUTPUTS or old == MARKER or PART_NAME.fullmatch(old) is not None
+
+
 def _checksum(row: dict[str, Any], series: bytes) -> str:
     text = json.dumps(row, sort_keys=True).encode()
     return hashlib.sha256(text + b"\0" + series).hexdigest()
 
 
-def _read_part(path: Path, fingerprint: str, planned: set[int]) -> dict[str, Any] | None:
+def _read_part(path: Path, fingerprint: str, planned: Container[int]) -> dict[str, Any] | None:
     """The row of the part at ``path`` if it is a whole part of run ``NNNNNNN`` of the plan
     with ``fingerprint``, else None."""
     if not PART_NAME.fullmatch(path.name) or path.suffix != ".json":
@@ -126,17 +204,34 @@ def _read_part(path: Path, fingerprint: str, planned: set[int]) -> dict[str, Any
 
 
 class RunStore:
-    """A results directory that takes runs one at a time and survives being killed."""
+    """A results directory that takes runs one at a time and survives being killed.
+
+    Use it as a context manager (or call :meth:`close`): the directory stays locked from
+    :meth:`open` until then, so that no other command writes here meanwhile.
+    """
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.parts = self.root / PARTS
         self.damaged: list[str] = []  # parts set aside as untrustworthy, by file name
+        self.complete = False  # final tables written from every planned run
+        self._lock: int | None = None  # the lock file's descriptor while this store holds it
+        self._saved: set[int] | None = None  # ids of the saved runs, once opened
+        self._about: dict[str, Any] = {}  # what manifest.json says of the experiment
+        self._manifest_due = 0.0
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- opening -----------------------------------------------------------------------------
     def open(self, plan: Plan, force: bool = False, command: list[str] | None = None) -> set[int]:
-        """Prepare the directory for ``plan``; return the ids of runs already done."""
+        """Lock the directory and prepare it for ``plan``; return the ids of runs already done."""
+        self.plan = plan
         self.claim()
+        self.remove_leftovers()
         fingerprint = plan.fingerprint()
         existing = self._read_json("plan.json")
         if existing is not None and existing.get("fingerprint") != fingerprint:
@@ -163,10 +258,8 @@ class RunStore:
             raise ConfigError(
                 f"output directory {self.root} is not writable ({exc.strerror})"
             ) from None
-        self.plan = plan
         done = self.done()
-        self.started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        self.command = command or sys.argv
+        self._saved = set(done)
         # Outputs of an earlier complete run would be stale once more runs arrive.
         if len(done) < len(plan.runs):
             for name in ("runs.csv", "timeseries.parquet"):
@@ -182,15 +275,31 @@ class RunStore:
             "source": plan.source,
         }
         _atomic_write(self.root / "plan.json", json.dumps(desc, indent=2, default=str).encode())
-        self.write_manifest(complete=False, runs_done=len(done))
+        self._about = {
+            **versions(),
+            "command": command or sys.argv,
+            "experiment": plan.name,
+            "fingerprint": fingerprint,
+            "inputs": plan.inputs,
+            "base_seed": plan.seed,
+            "seeds": plan.seeds,
+            "replications": plan.replications,
+            "swept": list(plan.swept),
+            "runs_planned": len(plan.runs),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        self.write_manifest()
         return done
 
     def claim(self) -> None:
-        """Make sure nicsim may write here: the directory is new or empty (then it is marked
-        as nicsim's before anything else is written), or nicsim made it.
+        """Make sure nicsim may write here, and lock the directory for this command: the
+        directory is new or empty (then it is marked as nicsim's before anything else is
+        written), or nicsim made it.
 
         A directory of a user's own files is refused whatever the options, so no command
-        can delete or overwrite what nicsim did not write.
+        can delete or overwrite what nicsim did not write; nicsim does not even put its lock
+        file there. Whether the directory is nicsim's is checked again once the lock is held,
+        when no other nicsim command can be changing it.
         """
         root = self.root
         if root.exists() and not root.is_dir():
@@ -198,19 +307,81 @@ class RunStore:
         shared = shared_place(root)
         if shared:
             raise ConfigError(f"output directory {root} is {shared}: choose a folder of its own")
+        self._check_made_by_nicsim()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            self._take_lock()
+            self._check_made_by_nicsim()
+            if not (root / MARKER).is_file():
+                _atomic_write(root / MARKER, b"made by nicsim: a results directory\n")
+        except OSError as exc:
+            self.close()
+            raise ConfigError(f"output directory {root} is not writable ({exc.strerror})") from None
+        except BaseException:
+            self.close()
+            raise
+
+    def _check_made_by_nicsim(self) -> None:
+        root = self.root
         if (root / MARKER).is_file():
             return
         made_before_markers = "fingerprint" in (self._read_json("plan.json") or {})
-        if root.is_dir() and any(root.iterdir()) and not made_before_markers:
+        if (
+            root.is_dir()
+            and any(p.name != LOCK for p in root.iterdir())
+            and not made_before_markers
+        ):
             raise ConfigError(
                 f"output directory {root} is not empty and was not made by nicsim: nicsim "
                 "writes only into a new or empty directory, or one it made (choose another --out)"
             )
+
+    def _take_lock(self) -> None:
+        """Hold an exclusive ``flock`` on the lock file, or refuse at once naming its holder.
+
+        The lock file is never deleted or replaced (``--force`` keeps it): a lock is on a
+        file, and a new file of the same name would let two commands each hold one.
+        """
+        if fcntl is None or self._lock is not None:
+            return
+        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            root.mkdir(parents=True, exist_ok=True)
-            _atomic_write(root / MARKER, b"made by nicsim: a results directory\n")
-        except OSError as exc:
-            raise ConfigError(f"output directory {root} is not writable ({exc.strerror})") from None
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            os.close(fd)
+            pid = f" (pid {holder})" if holder.isdigit() else ""
+            raise ConfigError(
+                f"{self.root} is in use by another nicsim command{pid}; wait for it to finish "
+                "or use another --out"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        self._lock = fd
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+
+    def close(self) -> None:
+        """Let other commands write here again (the kernel also does when the process ends)."""
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def remove_leftovers(self) -> None:
+        """Remove the temporary files that writers killed mid-write left (``kill -9`` and
+        power cuts skip every clean-up): in the directory, ``.runs/`` and ``figures/``.
+
+        Only nicsim's own temporary names count (:func:`temporary`), and only those whose
+        writer is no longer running: a ``nicsim compare`` may be writing its report beside
+        us, since it does not take the lock. Names of earlier versions (``runs.csv.tmp``
+        and the like) carry no pid; they are removed under the lock.
+        """
+        for folder in (self.root, self.parts, self.root / "figures"):
+            if folder.is_dir():
+                for path in folder.iterdir():
+                    if _left_over(path.name) and not path.is_dir():
+                        path.unlink(missing_ok=True)
 
     def clear(self) -> None:
         """Remove the results of another experiment: only files nicsim writes (its outputs
@@ -231,10 +402,21 @@ class RunStore:
     # -- runs ---------------------------------------------------------------------------------
     def done(self) -> set[int]:
         """Ids of the runs whose parts are whole and belong to this plan (see :meth:`check`)."""
-        return set(self.valid_parts())
+        return {run_id for run_id, _ in self.valid_parts()}
 
-    def valid_parts(self) -> dict[int, dict[str, Any]]:
-        """run id -> ``runs.csv`` row of every part that belongs to this plan and is whole.
+    def saved(self) -> int:
+        """How many runs of the plan are saved. Before :meth:`open` has counted them (a
+        command interrupted while starting), the parts on disk are judged without moving
+        any, since the lock may not be held yet."""
+        if self._saved is not None:
+            return len(self._saved)
+        if not hasattr(self, "plan"):
+            return 0
+        return sum(1 for _ in self.valid_parts(set_aside=False))
+
+    def valid_parts(self, set_aside: bool = True) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(run id, ``runs.csv`` row) of every part that belongs to this plan and is whole,
+        one at a time: resuming a sweep of a million runs holds their ids, not their rows.
 
         Each part names its plan's fingerprint and carries a checksum of its row and time
         series, so a part of another experiment, an edited or truncated one, or a stray
@@ -242,21 +424,19 @@ class RunStore:
         its run is run again.
         """
         if not self.parts.is_dir():
-            return {}
+            return
         fingerprint = self.plan.fingerprint()
-        planned = {r.run_id for r in self.plan.runs}
-        valid = {}
+        planned = range(len(self.plan.runs))  # run ids are 0 .. runs - 1
         for path in sorted(self.parts.iterdir()):
             if path.is_dir() or path.suffix == ".tmp":
                 continue
             if PART_NAME.fullmatch(path.name) and path.suffix == ".parquet":
                 continue  # judged with its row; without one, a run cut short (run again)
             row = _read_part(path, fingerprint, planned)
-            if row is None:
+            if row is not None:
+                yield row["run_id"], row
+            elif set_aside:
                 self.set_aside(path)
-            else:
-                valid[row["run_id"]] = row
-        return valid
 
     def set_aside(self, path: Path) -> None:
         """Move a part that cannot be trusted (and its time series) to ``.runs/damaged/``."""
@@ -268,6 +448,8 @@ class RunStore:
         self.damaged.append(path.name)
 
     def save(self, result: RunResult) -> None:
+        """Save one finished run; every ``MANIFEST_EVERY`` seconds also tell manifest.json,
+        so that it is never far behind even when the command is killed."""
         stem = self.parts / f"{result.run_id:07d}"
         sink = pa.BufferOutputStream()
         pq.write_table(pa.Table.from_pandas(result.timeseries, preserve_index=False), sink)
@@ -276,63 +458,68 @@ class RunStore:
         row = {k: _json_value(v) for k, v in result.row.items()}
         part = {"plan": self.plan.fingerprint(), "checksum": _checksum(row, series), "row": row}
         _atomic_write(stem.with_suffix(".json"), json.dumps(part).encode())
+        if self._saved is not None:
+            self._saved.add(result.run_id)
+        if time.monotonic() >= self._manifest_due:
+            self.write_manifest()
 
     # -- final tables -------------------------------------------------------------------------
     def finalize(self) -> int:
-        """Write runs.csv and timeseries.parquet from the parts, streaming, in run order."""
-        rows = self.valid_parts()
-        ids = sorted(rows)
-        tmp_csv = self.root / "runs.csv.tmp"
-        with open(tmp_csv, "w", newline="") as fh:
+        """Write runs.csv and timeseries.parquet from the parts, streaming, in run order
+        (the rows are read again one at a time, so memory holds only the runs' ids).
+
+        The manifest is brought up to date first, so that it tells the truth about the
+        saved runs even when the tables cannot be written (a full disk).
+        """
+        ids = sorted(self.done())
+        self._saved, self.complete = set(ids), False
+        self.write_manifest()
+        rows = (json.loads((self.parts / f"{i:07d}.json").read_bytes())["row"] for i in ids)
+        with replacing(self.root / "runs.csv") as tmp, open(tmp, "w", newline="") as fh:
             writer = None
-            for row in (rows[i] for i in ids):
+            for row in rows:
                 if writer is None:
                     writer = csv.DictWriter(fh, fieldnames=list(row))
                     writer.writeheader()
                 writer.writerow({k: "" if v is None else v for k, v in row.items()})
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp_csv, self.root / "runs.csv")
-
-        tmp_pq = self.root / "timeseries.parquet.tmp"
-        writer = None
-        batch: list[pa.Table] = []
-        try:
-            for run_id in ids:
-                table = pq.read_table(self.parts / f"{run_id:07d}.parquet")
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp_pq, table.schema)
-                batch.append(table.cast(writer.schema))
-                if sum(len(t) for t in batch) >= ROW_GROUP:
-                    writer.write_table(pa.concat_tables(batch))
-                    batch = []
-            if batch:
-                writer.write_table(pa.concat_tables(batch))
-        finally:
-            if writer is not None:
-                writer.close()
-        if writer is not None:
-            os.replace(tmp_pq, self.root / "timeseries.parquet")
-        self.write_manifest(complete=len(ids) == len(self.plan.runs), runs_done=len(ids))
+        if ids:
+            with replacing(self.root / "timeseries.parquet") as tmp:
+                series = None
+                batch: list[pa.Table] = []
+                try:
+                    for run_id in ids:
+                        table = pq.read_table(self.parts / f"{run_id:07d}.parquet")
+                        if series is None:
+                            series = pq.ParquetWriter(tmp, table.schema)
+                        batch.append(table.cast(series.schema))
+                        if sum(len(t) for t in batch) >= ROW_GROUP:
+                            series.write_table(pa.concat_tables(batch))
+                            batch = []
+                    if batch:
+                        series.write_table(pa.concat_tables(batch))
+                finally:
+                    if series is not None:
+                        series.close()
+        self.complete = len(ids) == len(self.plan.runs)
+        self.write_manifest()
         return len(ids)
 
-    def write_manifest(self, complete: bool, runs_done: int | None = None) -> None:
-        plan = self.plan
-        seeds = sorted({r.seed for r in plan.runs})
+    def write_manifest(self) -> None:
+        """Write manifest.json: the experiment, and the truth about its runs: how many are
+        saved, and ``complete`` once the final tables hold every planned run. (Nothing
+        before :meth:`open` has described the experiment.)"""
+        if not self._about:
+            return
+        about = dict(self._about)
+        started = about.pop("started")
         manifest = {
-            **versions(),
-            "command": self.command,
-            "experiment": plan.name,
-            "fingerprint": plan.fingerprint(),
-            "inputs": plan.inputs,
-            "base_seed": plan.seed,
-            "seeds": seeds,
-            "replications": plan.replications,
-            "swept": list(plan.swept),
-            "runs_planned": len(plan.runs),
-            "runs_done": len(self.done()) if runs_done is None else runs_done,
-            "complete": complete,
-            "started": self.started,
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z") if complete else None,
+            **about,
+            "runs_done": self.saved(),
+            "complete": self.complete,
+            "started": started,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z") if self.complete else None,
         }
         _atomic_write(self.root / "manifest.json", json.dumps(manifest, indent=2).encode())
+        self._manifest_due = time.monotonic() + MANIFEST_EVERY

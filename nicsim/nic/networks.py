@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import itertools
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
+from ..core.files import decode_text, read_file_bytes
 from ..core.params import ConfigError
 from .params import Params
 
@@ -262,6 +264,15 @@ def from_file(p: Params, rng: np.random.Generator) -> nx.Graph:
     return load_graph(p.graph_file)
 
 
+GRAPH_FILE = "a GraphML, GEXF or CSV file"
+
+
+def read_graph_file(path: str | Path) -> bytes:
+    """The bytes of a user's graph file, or a GraphFileError naming it (missing, a folder,
+    a device such as /dev/zero, which would never end, or empty)."""
+    return read_file_bytes(path, GRAPH_FILE, f"graph file {path}", GraphFileError)
+
+
 def load_graph(path: str | Path) -> nx.Graph:
     """Read a user's network (GraphML, GEXF or CSV edge list) and normalise it.
 
@@ -269,15 +280,14 @@ def load_graph(path: str | Path) -> nx.Graph:
     ``target_kind`` columns (CSV). Anything missing or unknown is a :class:`GraphFileError`.
     """
     path = Path(path)
-    if not path.is_file():
-        raise GraphFileError(f"graph file {path}: no such file")
+    data = read_graph_file(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        raw = _read_csv(path)
+        raw = _read_csv(path, decode_text(data, GRAPH_FILE, f"graph file {path}", GraphFileError))
     elif suffix in (".graphml", ".xml", ".gexf"):
         reader = nx.read_gexf if suffix == ".gexf" else nx.read_graphml
         try:
-            raw = nx.Graph(reader(path))
+            raw = nx.Graph(reader(io.BytesIO(data)))
         except Exception as exc:  # networkx raises many types on malformed XML
             raise GraphFileError(f"graph file {path}: cannot be read ({exc})") from None
     else:
@@ -287,9 +297,16 @@ def load_graph(path: str | Path) -> nx.Graph:
     return normalise(raw, str(path))
 
 
-def _read_csv(path: Path) -> nx.Graph:
+def named_graph(p: Params) -> nx.Graph | None:
+    """The network in the parameters' ``graph_file`` whatever the design, or None if none is
+    named: the page offers the "file" design whenever a config names a file, so it reads
+    the file when it opens (and ``nicsim app`` checks it before serving)."""
+    return load_graph(p.graph_file) if p.graph_file else None
+
+
+def _read_csv(path: Path, text: str) -> nx.Graph:
     g = nx.Graph()
-    with path.open(newline="", encoding="utf-8-sig") as fh:  # utf-8-sig: Excel's BOM
+    with io.StringIO(text, newline="") as fh:
         reader = csv.DictReader(fh)
         cols = reader.fieldnames or []
         missing = [c for c in ("source", "target") if c not in cols]

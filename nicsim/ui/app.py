@@ -43,6 +43,7 @@ from ..lab.config import check_run_key, from_dict, load_config
 from ..nic.landscape import OUTCOME_LABELS
 from ..nic.metrics import idea_label
 from ..nic.model import NICModel
+from ..nic.networks import named_graph
 from ..nic.params import FIELDS, Params
 from .netview import CMAP, NORMS, Trace, draw_network, draw_outcome, legend_handles
 
@@ -84,14 +85,20 @@ CONFIG_ENV = "NICSIM_APP_CONFIG"  # `nicsim app --config FILE` hands the file ov
 
 
 def base_settings() -> dict[str, Any]:
-    """The page's starting settings: defaults, or the config named by ``nicsim app --config``."""
+    """The page's starting settings: defaults, or the config named by ``nicsim app --config``.
+
+    A network file the config names is read here, once: Reset and the presets build their
+    runs from this graph, so a file edited or removed while the page is open cannot break a
+    lesson (restart ``nicsim app`` to load an edited file).
+    """
     path = os.environ.get(CONFIG_ENV)
     params, seed = (Params(), 1)
     if path:
         cfg = load_config(path)
         params, seed = cfg.params, cfg.seed
     values = {name: getattr(params, name) for name in CONTROLS}
-    return {**values, "seed": seed, "compare": NO_COMPARE, "_base": params}
+    graph = named_graph(params)
+    return {**values, "seed": seed, "compare": NO_COMPARE, "_base": params, "_graph": graph}
 
 
 def design_choices(base: Params) -> list[str]:
@@ -149,12 +156,15 @@ class ClassroomModel(NICModel):
         values = dict(settings) if settings is not None else base_settings()
         params = settings_params(values)
         seed = check_run_key("seed", values.get("seed", 1))
-        super().__init__(params, seed)
+        graph = values.get("_graph")  # the file design's network, read when the page opened
+        super().__init__(params, seed, graph if params.design == "file" else None)
         self.settings = values
         compare = values.get("compare", NO_COMPARE)
         self.traces = [Trace(self, f"A: {params.design}")]
         if compare != NO_COMPARE:
-            twin = NICModel(params.replace(design=compare), seed)
+            twin = NICModel(
+                params.replace(design=compare), seed, graph if compare == "file" else None
+            )
             self.traces.append(Trace(twin, f"B: {compare}"))
         self.running = self.steps < params.steps
 
@@ -401,13 +411,33 @@ def SettingsCard(
         )
 
 
+def open_page() -> tuple[dict[str, Any], ClassroomModel] | str:
+    """The page's starting settings and first run, or why the page cannot open, in one line
+    (a bad config or network file: ``nicsim app`` checks both, but the file may have changed
+    since, or the page may be served some other way)."""
+    try:
+        base = base_settings()
+        return base, ClassroomModel(base)
+    except ConfigError as exc:
+        return str(exc)
+
+
 @solara.component
 def Page() -> None:
-    """The classroom page: SolaraViz with the settings card beside Mesa's controls."""
-    base = solara.use_memo(base_settings, [])
+    """The classroom page, or the one-line reason it cannot open (never a traceback)."""
+    opened = solara.use_memo(open_page, [])
+    if isinstance(opened, str):
+        solara.Error(f"nicsim: error: {opened}")
+    else:
+        ClassroomPage(*opened)
+
+
+@solara.component
+def ClassroomPage(base: dict[str, Any], first: ClassroomModel) -> None:
+    """SolaraViz with the settings card beside Mesa's controls."""
     settings = solara.use_reactive(dict(base))
     live = solara.use_memo(lambda: LiveSettings(settings), [])
-    model = solara.use_memo(lambda: solara.reactive(ClassroomModel(live)), [])
+    model = solara.use_memo(lambda: solara.reactive(first), [])
     SolaraViz(
         model,
         components=COMPONENTS,

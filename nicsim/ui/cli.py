@@ -1,43 +1,78 @@
 """The ``nicsim`` command: run, sweep, compare, sensitivity, replicate, params, app, animate.
 
-A user's mistake ends with one line on stderr naming what is wrong and exit status 2;
-an interrupted run or sweep keeps every finished run and says how to resume.
+A user's mistake ends with one line on stderr naming what is wrong and exit status 2; a
+run or sweep that is interrupted (130) or cannot finish (a full disk, a run that ends its
+worker every time: 1) keeps every finished run and says in one line how to resume
+(:func:`execute`).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import ipaddress
 import json
 import os
+import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from ..core.params import ConfigError
-from ..lab.config import load_config, parse_overrides
-from ..lab.evaluators import default_workers, evaluate
+from ..lab import budget
+from ..lab.config import load_config, parse_overrides, to_toml
+from ..lab.evaluators import (
+    RunBreaksWorkers,
+    RunResult,
+    check_scheduler_address,
+    default_workers,
+    evaluate,
+)
 from ..lab.plans import Plan, check_inputs, load_sweep, read_sweep, replications_plan
 from ..lab.registry import NIC, REGISTRY, get_model
 from ..lab.store import RunStore
 from .progress import Progress
 
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_FAILED = 1  # could not finish (a full disk, a run that crashes): saved runs stay
+EXIT_USAGE = 2  # the user's input is wrong
+EXIT_INTERRUPTED = 130  # Ctrl-C: saved runs stay
 SUMMARY_METRICS = list(NIC.report_metrics)  # each model's are in nicsim.lab.registry
 
 
-def _int_at_least(low: int):
-    """An argparse type: an integer >= ``low``, with a message naming the bad value."""
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake on the command line is one line like every other mistake
+    (argparse's usage block before it would make two or more)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"nicsim: error: {message} (see {self.prog} --help)\n")
+
+
+def _int_at_least(low: int, high: int | None = None):
+    """An argparse type: an integer >= ``low`` (and <= ``high`` if given), with a message
+    naming the bad value."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if high is not None and not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{value} is not allowed: expected an integer in [{low}, {high}]"
+            )
         if value < low:
             raise argparse.ArgumentTypeError(f"{value} is not allowed: expected >= {low}")
         return value
 
     return parse
+
+
+def _scheduler(text: str) -> str:
+    """An argparse type: a Dask scheduler address, checked before anything is written."""
+    try:
+        return check_scheduler_address(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _set_option(p: argparse.ArgumentParser) -> None:
@@ -66,11 +101,21 @@ def _execution_options(p: argparse.ArgumentParser, default_w: int | None) -> Non
     )
     p.add_argument(
         "--scheduler",
+        type=_scheduler,
         metavar="ADDRESS",
         help="run on a Dask distributed scheduler, e.g. tcp://127.0.0.1:8786",
     )
     p.add_argument(
         "--force", action="store_true", help="replace results of a different experiment in --out"
+    )
+    _allow_large_option(p)
+
+
+def _allow_large_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run even when the estimated memory is more than half of this machine's",
     )
 
 
@@ -81,9 +126,7 @@ def user_path(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="nicsim", description="Simulate networked improvement communities."
-    )
+    parser = _Parser(prog="nicsim", description="Simulate networked improvement communities.")
     from ..core.version import __version__
 
     parser.add_argument("--version", action="version", version=f"nicsim {__version__}")
@@ -115,8 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     app = sub.add_parser("app", help="serve the classroom page (needs the app extra)")
     app.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
-    app.add_argument("--port", type=_int_at_least(1), default=8765, help="port (%(default)s)")
+    app.add_argument(
+        "--port", type=_int_at_least(1, 65535), default=8765, help="port (%(default)s)"
+    )
     app.add_argument("--config", help="TOML config whose values the page starts from")
+    _allow_large_option(app)
     anim = sub.add_parser("animate", help="render one run as an animated GIF for slides")
     anim.add_argument("config", help="TOML config, e.g. configs/default.toml")
     anim.add_argument(
@@ -125,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     _set_option(anim)
     anim.add_argument("--seed", type=_int_at_least(0), help="seed (default: the config's)")
     anim.add_argument("--fps", type=_positive_float, default=4.0, help="frames (months) a second")
+    _allow_large_option(anim)
     from ..analysis.replications import STUDIES
 
     rep = sub.add_parser("replicate", help="run a published model's replication and report it")
@@ -152,9 +199,11 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def serve_app(host: str, port: int, config: str | None) -> int:
-    """Check the config and the app extra, print the address, then become Solara's server.
+def serve_app(host: str, port: int, config: str | None, allow_large: bool = False) -> int:
+    """Check the config, the app extra and the address, print it, then become Solara's server.
 
+    Everything that can stop the page is checked before "serving" is printed, so a mistake
+    is one line here rather than a traceback in the page or after the promise of a page.
     A classroom page must make no call off the machine: Solara's telemetry and its check
     for a newer release are switched off (its browser assets come from solara-assets).
     """
@@ -162,7 +211,12 @@ def serve_app(host: str, port: int, config: str | None) -> int:
         os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", SOLARA_THEME_SHOW_BANNER="False"
     )
     if config:
-        load_config(config)  # a bad config is reported here, in one line, not in the page
+        from ..nic.networks import named_graph
+
+        # a bad or too large config is reported here, in one line, not in the page
+        params = load_config(config).params
+        _warn(budget.check_run(params, allow_large))
+        named_graph(params)  # the graph file too, read as the page will
         env["NICSIM_APP_CONFIG"] = str(Path(config).resolve())
     try:
         import solara  # noqa: F401
@@ -172,6 +226,12 @@ def serve_app(host: str, port: int, config: str | None) -> int:
             f"the page needs the app extra ({exc.name} is missing): "
             'python3 -m pip install -e ".[app]"'
         ) from None
+    if not check_listen(host, port):
+        print(
+            f"nicsim app: warning: --host {host} is not a loopback address: the page will be "
+            "reachable from other machines on the network (use 127.0.0.1 to keep it on this one)",
+            file=sys.stderr,
+        )
     shown = f"[{host}]" if ":" in host else host
     print(f"nicsim app: serving the classroom page at http://{shown}:{port}/ (Ctrl+C stops it)")
     sys.stdout.flush()
@@ -179,6 +239,38 @@ def serve_app(host: str, port: int, config: str | None) -> int:
     args += ["--production", "--no-open", "--no-check-version", "--log-level", "warning"]
     os.execve(sys.executable, [sys.executable, *args], env)
     return 0  # not reached: the process is now the server
+
+
+def check_listen(host: str, port: int) -> bool:
+    """Refuse (one line) an address the page's server could not listen on; whether it is
+    loopback only, i.e. out of other machines' reach.
+
+    Each address ``host`` stands for is bound and released at once, as the server will bind
+    it (asyncio's ``create_server``: SO_REUSEADDR, IPv6 sockets IPv6-only), so a port in use
+    is found before "serving" is printed, not by the server after it.
+    """
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(f"--host {host!r} is not allowed: no such address ({reason})") from None
+    for family, kind, proto, _, address in found:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise ConfigError(
+                        f"--port {port} is not allowed: port {port} on {host} is in use by "
+                        "another program; choose another port with --port"
+                    ) from None
+                raise ConfigError(
+                    f"--host {host} --port {port}: cannot listen there ({exc.strerror})"
+                ) from None
+    return all(ipaddress.ip_address(a[4][0].partition("%")[0]).is_loopback for a in found)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,16 +283,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         if args.command == "app":
-            return serve_app(args.host, args.port, args.config)
+            return serve_app(args.host, args.port, args.config, args.allow_large)
         if args.command == "animate":
-            from .animate import render_gif
-
             cfg = load_config(args.config, parse_overrides(args.set))
             if Path(args.out).suffix.lower() != ".gif" or Path(args.out).is_dir():
                 raise ConfigError(
                     f"--out {args.out!r} is not allowed: expected a file name ending in .gif"
                 )
             seed = cfg.seed if args.seed is None else args.seed
+            _warn(budget.check_run(cfg.params, args.allow_large, frames=cfg.params.steps + 1))
+            from .animate import render_gif  # matplotlib: once the run is known to fit
+
             try:
                 out = render_gif(cfg.params, seed, args.out, fps=args.fps)
             except OSError as exc:
@@ -208,9 +301,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {out} ({cfg.params.steps + 1} frames, seed {seed})")
             return 0
         if args.command == "compare":
-            from ..analysis.report import write_comparison
+            from ..analysis.report import NotSaved, write_comparison
 
-            print(write_comparison(args.dir, args.by, args.reference), end="")
+            try:
+                print(write_comparison(args.dir, args.by, args.reference), end="")
+            except NotSaved as exc:
+                print(exc.text, end="")  # the comparison is still the answer asked for
+                raise
             return 0
         if args.command == "replicate":
             return replicate(args)
@@ -224,40 +321,129 @@ def main(argv: list[str] | None = None) -> int:
             from ..lab import sensitivity
 
             sweep = read_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
+            sensitivity.check_output(sweep.base, args.output)  # before hours of runs, not after
             design = sensitivity.design(sweep, args.method)
-            code, out = execute(design.plan, args)
-            if code == 0:
+            guard(design.plan, args)
+
+            def analyse(out: Path) -> str:
                 from ..analysis.report import write_sensitivity
 
-                print(write_sensitivity(out, design, args.output))
-            return code
+                return write_sensitivity(out, design, args.output)
+
+            return execute(design.plan, args, report=analyse)[0]
         else:
             plan = load_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
-        code, out = execute(plan, args)
-        if code == 0:
+        guard(plan, args)
+
+        def summary(out: Path) -> str:
             from ..analysis.report import summary_text
 
-            print(summary_text(out, plan))
-        return code
+            return summary_text(out, plan)
+
+        return execute(plan, args, report=summary)[0]
     except ConfigError as exc:
-        print(f"nicsim: error: {exc}", file=sys.stderr)
+        one_line = " ".join(str(exc).splitlines())  # a value may quote a line break
+        print(f"nicsim: error: {one_line}", file=sys.stderr)
         return EXIT_USAGE
 
 
-def execute(plan: Plan, args: argparse.Namespace, by_seed: bool = False) -> tuple[int, Path]:
-    """Run what is missing from the plan's directory, then write the final tables.
+def guard(plan: Plan, args: argparse.Namespace) -> None:
+    """Refuse a plan that would need more memory than this machine has, before anything
+    is built or read (``nicsim.lab.budget``); print its warnings."""
+    from ..lab.store import MAX_RUNS
+
+    _warn(
+        budget.check(plan, args.workers, bool(args.scheduler), args.allow_large, max_runs=MAX_RUNS)
+    )
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        print(f"nicsim: warning: {line}", file=sys.stderr)
+
+
+def execute(
+    plan: Plan,
+    args: argparse.Namespace,
+    by_seed: bool = False,
+    report: Callable[[Path], str] | None = None,
+) -> tuple[int, Path]:
+    """Run what is missing from the plan's directory, write the final tables, then print
+    ``report(out)`` (the summary, which draws the figures), all with the directory locked.
 
     ``by_seed`` hands the runs out seed by seed (all grid points of replication 0, then 1,
     ...), so a worker's next run usually shares its landscape with the last one and finds it
     in the model's one-landscape cache. Results are the same in any order.
+
+    Whatever stops the command early, it ends with one line saying how many runs are saved
+    (they all stay) and what to do, never a traceback, and manifest.json says the same:
+    Ctrl-C at any moment, exit 130; a write that fails (a full disk) before the final
+    tables are complete, or a run that ends its worker process every time, exit 1. Once the
+    tables are complete the results are, so a failed summary or figure is a warning.
     """
     check_inputs(plan)
     out = Path(args.out) if args.out else default_out(plan)
-    store = RunStore(out)
-    done = store.open(plan, force=args.force, command=["nicsim", *sys.argv[1:]])
-    todo = [r for r in plan.runs if r.run_id not in done]
-    if by_seed:
-        todo.sort(key=lambda r: (r.seed, r.run_id))
+    total = len(plan.runs)
+    with RunStore(out) as store:
+        try:
+            try:
+                done = store.open(plan, force=args.force, command=["nicsim", *sys.argv[1:]])
+            except OSError as exc:
+                raise _NotWritten(exc) from None
+            _run_missing(plan, args, store, done, by_seed)
+            try:
+                store.finalize()
+            except OSError as exc:
+                return _failed(
+                    store,
+                    f"{_saved(store, total)} in {out / '.runs'}, but the final tables could "
+                    f"not be written ({_reason(exc)}); run the same command again {_when(exc)}",
+                )
+            if report is not None:
+                try:
+                    text = report(out)
+                except OSError as exc:
+                    print(
+                        f"nicsim: warning: the results in {out} are complete, but the summary "
+                        f"and figures could not be written ({_reason(exc)})",
+                        file=sys.stderr,
+                    )
+                else:
+                    print(text)
+            return 0, out
+        except KeyboardInterrupt:
+            then = "for the summary and figures" if store.complete else "to finish the rest"
+            print(
+                f"\ninterrupted: {store.saved()} of {total} runs are saved in {out}; run the "
+                f"same command again {then}{_record(store)}",
+                file=sys.stderr,
+            )
+            return EXIT_INTERRUPTED, out
+        except _NotWritten as failed:
+            exc = failed.args[0]
+            return _failed(
+                store,
+                f"cannot write in {out} ({_reason(exc)}); {_saved(store, total)}; run the "
+                f"same command again {_when(exc)}",
+            )
+        except RunBreaksWorkers as exc:
+            spec = exc.spec
+            about = to_toml({"seed": spec.seed, **spec.swept}).strip().replace("\n", ", ")
+            others = f" (and {exc.others} other runs)" if exc.others else ""
+            return _failed(
+                store,
+                f"run {spec.run_id} ({about}){others} ended its worker process {exc.times} times "
+                "(a crash in native code, or more memory than the machine has?): it will never "
+                f"finish; {_saved(store, total)} in {out}",
+            )
+
+
+def _run_missing(
+    plan: Plan, args: argparse.Namespace, store: RunStore, done: set[int], by_seed: bool
+) -> None:
+    """Run the plan's runs that ``store`` does not hold yet, saving each as it ends."""
+    out = store.root
+    todo = plan.runs.missing(done, by_seed)  # made one at a time as they are handed out
     if store.damaged:
         print(
             f"set aside {len(store.damaged)} damaged or foreign run file(s) in "
@@ -268,27 +454,56 @@ def execute(plan: Plan, args: argparse.Namespace, by_seed: bool = False) -> tupl
         print(f"resuming {out}: {len(done)} of {len(plan.runs)} runs already done", file=sys.stderr)
     progress = Progress(len(plan.runs), len(done), label=plan.name)
 
-    def save(result) -> None:
-        store.save(result)
+    def save(result: RunResult) -> None:
+        try:
+            store.save(result)
+        except OSError as exc:
+            raise _NotWritten(exc) from None
         progress.update()
 
     try:
         evaluate(todo, workers=args.workers, scheduler=args.scheduler, on_result=save)
-    except KeyboardInterrupt:
-        progress.close()
-        n = len(store.done())
-        store.write_manifest(complete=False, runs_done=n)
-        print(
-            f"\ninterrupted: {n} of {len(plan.runs)} runs are saved in {out}; run the same "
-            "command again to finish the rest",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED, out
     except OSError as exc:
+        _record(store)
         raise ConfigError(f"cannot reach the scheduler or write results: {exc}") from None
-    progress.close()
-    store.finalize()
-    return 0, out
+    finally:
+        progress.close()
+
+
+class _NotWritten(Exception):
+    """A write into the results directory failed (args[0]: the OSError), as opposed to an
+    OSError of the scheduler's connection or of a run."""
+
+
+def _failed(store: RunStore, message: str) -> tuple[int, Path]:
+    """End the command with one line (and the manifest brought up to date): status 1."""
+    print(f"nicsim: error: {message}{_record(store)}", file=sys.stderr)
+    return EXIT_FAILED, store.root
+
+
+def _record(store: RunStore) -> str:
+    """Bring manifest.json up to date with the runs saved; '' or a clause saying it could
+    not be (so the line printed never leaves a stale manifest unmentioned)."""
+    if store.complete:
+        return ""  # already true, with its finishing time
+    try:
+        store.write_manifest()
+    except OSError as exc:
+        return f" (manifest.json could not be updated: {_reason(exc)})"
+    return ""
+
+
+def _saved(store: RunStore, total: int) -> str:
+    n = store.saved()
+    return f"all {n} runs are saved" if n == total else f"{n} of {total} runs are saved"
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _when(exc: OSError) -> str:
+    return "when there is space" if exc.errno == errno.ENOSPC else "once it can write there"
 
 
 def default_out(plan: Plan) -> Path:
@@ -310,10 +525,16 @@ def replicate(args: argparse.Namespace) -> int:
             f"{', '.join(study.sweeps)}"
         )
     root = Path(args.out) / study.name
-    for name in () if args.report_only else (args.only or study.sweeps):
-        plan = load_sweep(
+    names = () if args.report_only else (args.only or study.sweeps)
+    plans = {
+        name: load_sweep(
             folder / f"{name}.toml", parse_overrides(args.set), args.replications, args.seed
         )
+        for name in names
+    }
+    for plan in plans.values():  # every sweep's estimate before the first is run
+        guard(plan, args)
+    for name, plan in plans.items():
         if _complete(root / name, plan):
             # re-finalising would only rewrite the same tables and lose the manifest's times
             print(f"{name}: complete in {root / name}, not run again", file=sys.stderr)
@@ -338,16 +559,5 @@ def _complete(out: Path, plan: Plan) -> bool:
     return made == plan.fingerprint() and manifest.get("complete") is True
 
 
-def entry() -> None:
-    """The console command: `nicsim ... | head` ends quietly when head closes the pipe."""
-    try:
-        code = main()
-        sys.stdout.flush()
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 0
-    sys.exit(code)
-
-
-if __name__ == "__main__":
-    entry()
+if __name__ == "__main__":  # the installed command is nicsim.ui.console:entry
+    sys.exit(main())

@@ -171,3 +171,27 @@ def test_each_run_frees_its_model_so_memory_does_not_grow_with_runs(tmp_path, ro
     before = _live_models()  # models other tests still hold
     simulate_and_free(plan.runs[0])  # what a worker process runs
     assert _live_models() == before
+
+
+def test_files_a_sweep_names_are_found_beside_it_from_any_folder(tmp_path, root, monkeypatch):
+    """A relative graph_file in a sweep's [params] or [grid] means the file beside the sweep,
+    as in a config, so an experiment's folder can be run from anywhere."""
+    folder = tmp_path / "experiment"
+    folder.mkdir()
+    for name in ("a.csv", "b.csv"):
+        (folder / name).write_text("source,target\n1,2\n2,3\n3,1\n")
+    (folder / "params.toml").write_text(
+        f'base = "{root / "configs/default.toml"}"\n[params]\ndesign = "file"\n'
+        'graph_file = "a.csv"\n'
+    )
+    (folder / "grid.toml").write_text(
+        f'base = "{root / "configs/default.toml"}"\n[params]\ndesign = "file"\n'
+        'graph_file = "a.csv"\n[grid]\ngraph_file = ["a.csv", "b.csv"]\n'
+    )
+    monkeypatch.chdir(tmp_path)  # not the sweep's folder
+    fixed = load_sweep("experiment/params.toml")
+    assert fixed.runs[0].params.graph_file == str(Path("experiment") / "a.csv")
+    grid = load_sweep("experiment/grid.toml")
+    assert sorted({r.params.graph_file for r in grid.runs}) == [
+        str(Path("experiment") / name) for name in ("a.csv", "b.csv")
+    ]

@@ -143,6 +143,16 @@ def read_toml(path: str | Path, name: str | None = None) -> dict[str, Any]:
         raise ConfigError(f"{name}: not valid TOML (nested too deeply)") from None
 
 
+def beside(file: Path, name: str) -> str:
+    """A relative path written in ``file`` as its author meant it: beside that file when it
+    exists there (so a config, a sweep and the files they name can travel together), else
+    as written, from the current folder."""
+    candidate = file.parent / name
+    if name and not Path(name).is_absolute() and candidate.exists():
+        return str(candidate)
+    return name
+
+
 def load_config(
     path: str | Path, overrides: dict[str, Any] | None = None, name: str | None = None
 ) -> RunConfig:
@@ -160,10 +170,8 @@ def load_config(
             raise ConfigError(f"{name}: table [{key}] is not allowed: configs use flat keys")
     raw.update(overrides or {})
     graph = raw.get("graph_file")
-    if isinstance(graph, str) and graph and "graph_file" not in (overrides or {}):
-        candidate = path.parent / graph
-        if not Path(graph).is_absolute() and candidate.exists():
-            raw["graph_file"] = str(candidate)
+    if isinstance(graph, str) and "graph_file" not in (overrides or {}):
+        raw["graph_file"] = beside(path, graph)
     try:
         run = {k: check_run_key(k, raw.pop(k)) for k in list(raw) if k in RUN_KEYS}
         params = from_dict(raw)

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..core.params import ConfigError, ModelParams, allowed, as_integer, check_value, fields_of
 from ..nic.params import FIELDS
-from .config import RunConfig, check_run_key, from_dict, read_toml
+from .config import RunConfig, beside, check_run_key, from_dict, read_toml
 
 # Grids of up to this many points have every point checked when planned (about 0.15 ms
 # each); a larger grid has its corners checked (:meth:`Points.corners`), and any other
@@ -433,10 +433,10 @@ def read_sweep(
     fixed = dict(fixed)
     if "model" in raw:
         fixed["model"] = raw["model"]
+    if isinstance(fixed.get("graph_file"), str):
+        fixed["graph_file"] = beside(path, fixed["graph_file"])
     if base_name:
-        base_path = Path(base_name)
-        if not base_path.is_absolute() and (path.parent / base_name).exists():
-            base_path = path.parent / base_name
+        base_path = Path(beside(path, base_name))
         # The base on its own first, so that its mistakes name the sweep file and its key
         # (the base may be shared by many sweeps); then with [params] and --set on top, whose
         # mistakes are the sweep's.
@@ -464,6 +464,13 @@ def read_sweep(
                 f"{where}: [grid] {key} = {values!r} is not allowed: expected a "
                 "non-empty list of values"
             )
+    if "graph_file" in grid:  # each network of the grid, found beside the sweep as in [params]
+        grid = {
+            **grid,
+            "graph_file": [
+                beside(path, g) if isinstance(g, str) else g for g in grid["graph_file"]
+            ],
+        }
     ranges, points = _sample_spec(raw.get("sample"), where, fields)
     name = raw.get("name", path.stem if path.stem != "sweep" else path.resolve().parent.name)
     if not (isinstance(name, str) and NAME.fullmatch(name)):

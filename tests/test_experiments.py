@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 
 from nicsim.analysis.report import write_comparison
-from nicsim.lab.plans import load_sweep
 from nicsim.lab.sensitivity import design
 from nicsim.lab.store import MARKER
+from nicsim.lab.sweeps import load_sweep
 from nicsim.ui.cli import build_parser, default_out
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +78,7 @@ def test_readme_commands_work_as_written_in_a_fresh_clone(name, monkeypatch):
 
 
 def design_plan(args):
-    from nicsim.lab.plans import read_sweep
+    from nicsim.lab.sweeps import read_sweep
 
     return design(read_sweep(args.sweep), args.method).plan
 

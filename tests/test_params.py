@@ -112,7 +112,7 @@ def test_config_errors_name_the_file(tmp_path):
 
 def test_shipped_configs_are_valid(root):
     """Every config under configs/ loads; sweep files there (replications) plan."""
-    from nicsim.lab.plans import load_sweep
+    from nicsim.lab.sweeps import load_sweep
 
     for path in sorted((root / "configs").rglob("*.toml")):
         raw = read_toml(path)

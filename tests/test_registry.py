@@ -5,8 +5,8 @@ import pytest
 
 from nicsim.core.params import ConfigError, fields_of
 from nicsim.lab.config import load_config, parse_overrides
-from nicsim.lab.plans import load_sweep
 from nicsim.lab.registry import REGISTRY, for_params, get_model
+from nicsim.lab.sweeps import load_sweep
 from nicsim.march import MarchParams
 from nicsim.march.metrics import RUN_METRICS, STEP_METRICS
 from nicsim.nic.params import Params

@@ -27,8 +27,9 @@ from matplotlib.figure import Figure
 from test_sweep import sorted_runs, write_sweep
 
 from nicsim.lab.evaluators import RunBreaksWorkers, run_processes, simulate_and_free
-from nicsim.lab.plans import RunSpec, read_sweep
+from nicsim.lab.plans import RunSpec
 from nicsim.lab.store import MARKER, RunStore, shared_place, temporary
+from nicsim.lab.sweeps import read_sweep
 from nicsim.nic.params import Params
 from nicsim.ui import cli, console
 from nicsim.ui.cli import main
@@ -651,7 +652,7 @@ def eager_run(sweep, k: int) -> tuple:
 def test_a_million_run_sweep_is_planned_at_once_in_little_memory(root, tmp_path):
     import tracemalloc
 
-    from nicsim.lab.plans import load_sweep, read_sweep
+    from nicsim.lab.sweeps import load_sweep, read_sweep
 
     path = million_run_sweep(tmp_path / "m.toml", root)
     tracemalloc.start()
@@ -675,7 +676,7 @@ def test_a_million_run_sweep_is_planned_at_once_in_little_memory(root, tmp_path)
 def test_the_fingerprint_tells_every_other_experiment_apart(root, tmp_path):
     """Worked out from the plan's description, not its runs; two plans whose runs are the
     same but whose outputs are not (a swept column more) are two experiments."""
-    from nicsim.lab.plans import load_sweep
+    from nicsim.lab.sweeps import load_sweep
 
     variants = {
         "grid": '[grid]\ndesign = ["siloed", "hub"]\nh = [0.0, 0.5]\n',
@@ -705,7 +706,8 @@ def test_a_small_sweep_gives_the_runs_of_the_eager_plan(root, tmp_path, capsys):
     """Ids, seeds, parameters and so outputs as before plans were made lazily: each run
     of a sweep with a grid, a sample and replications equals the eager plan's, run alone."""
     from nicsim.lab.evaluators import simulate
-    from nicsim.lab.plans import RunSpec, read_sweep
+    from nicsim.lab.plans import RunSpec
+    from nicsim.lab.sweeps import read_sweep
 
     body = (
         "seed = 4\nreplications = 2\n[params]\nsteps = 2\npartnerships = 2\n"

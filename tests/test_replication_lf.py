@@ -19,7 +19,7 @@ import pytest
 from nicsim.analysis.compare import at_steps, head_to_head
 from nicsim.analysis.replications import LF_SWEEPS
 from nicsim.lab.config import load_config
-from nicsim.lab.plans import load_sweep
+from nicsim.lab.sweeps import load_sweep
 from nicsim.nic.model import NICModel
 from nicsim.nic.params import Params
 from nicsim.ui.cli import main

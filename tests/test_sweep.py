@@ -9,7 +9,8 @@ import pytest
 
 from nicsim.core.params import ConfigError
 from nicsim.lab.evaluators import evaluate, simulate_and_free
-from nicsim.lab.plans import grid_points, latin_hypercube, load_sweep
+from nicsim.lab.plans import grid_points, latin_hypercube
+from nicsim.lab.sweeps import load_sweep
 from nicsim.ui.cli import main
 
 FAST = {"steps": 3, "partnerships": 2, "n_components": 8, "k": 2}

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ..core.params import ConfigError, ModelParams, fields_of
-from .plans import Plan, Points, SweepFile
+from .plans import Plan, Points
 from .registry import for_params
+from .sweeps import SweepFile
 
 METHODS = ("morris", "sobol")
 MORRIS_LEVELS = 4

@@ -234,20 +234,20 @@ class RunStore:
         self.remove_leftovers()
         fingerprint = plan.fingerprint()
         existing = self._read_json("plan.json")
+        other = None  # what the directory holds instead of this plan's results, if anything
         if existing is not None and existing.get("fingerprint") != fingerprint:
-            if not force:
-                raise ConfigError(
-                    f"{self.root} holds results of a different experiment "
-                    f"({existing.get('name')}, {existing.get('runs')} runs): use --force to "
-                    "replace them, or --out to write elsewhere"
-                )
-            self.clear()
+            other = (
+                f"results of a different experiment ({existing.get('name')}, "
+                f"{existing.get('runs')} runs)"
+            )
         elif existing is None and any((self.root / f).exists() for f in OUTPUTS[:2]):
-            if not force:
-                raise ConfigError(
-                    f"{self.root} holds results not made by this command: use "
-                    "--force to replace them, or --out to write elsewhere"
-                )
+            other = "results not made by this command"
+        if other and not force:
+            raise ConfigError(
+                f"{self.root} holds {other}: use --force to replace them, or --out to write "
+                "elsewhere"
+            )
+        if other:
             self.clear()
         try:
             self.parts.mkdir(parents=True, exist_ok=True)

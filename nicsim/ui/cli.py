@@ -28,9 +28,10 @@ from ..lab.evaluators import (
     default_workers,
     evaluate,
 )
-from ..lab.plans import Plan, check_inputs, load_sweep, read_sweep, replications_plan
+from ..lab.plans import Plan, check_inputs, replications_plan
 from ..lab.registry import NIC, REGISTRY, get_model
 from ..lab.store import RunStore
+from ..lab.sweeps import load_sweep, read_sweep
 from .progress import Progress
 
 EXIT_FAILED = 1  # could not finish (a full disk, a run that crashes): saved runs stay

@@ -16,6 +16,7 @@ import numpy as np
 from mesa.discrete_space import CellAgent, FixedAgent
 
 from .ideas import NO_EVIDENCE, ChangeIdea, Evidence, hub_rank
+from .knowledge import graduate, learn_at_convening
 from .networks import random_cross_pairs
 
 Key = tuple[int, int]  # an idea's key: (mask, values)
@@ -28,7 +29,7 @@ class Trial:
     thousands of these.
     """
 
-    __slots__ = ("idea", "leaders", "gains", "tests", "status", "total", "unsent", "shared")
+    __slots__ = ("idea", "leaders", "gains", "tests", "status", "total", "unsent", "shared", "base")
 
     def __init__(self, idea: ChangeIdea) -> None:
         self.idea = idea
@@ -42,6 +43,8 @@ class Trial:
         self.total = 0.0
         self.unsent: list[int] = []  # once adopted: the ties it has still to cross
         self.shared = NO_EVIDENCE  # once adopted: the evidence it travels with
+        # the practice its tests were run in: a change of practice clears the tests
+        self.base = -1
 
     def __repr__(self) -> str:
         return f"Trial({self.idea!r}, {self.results!r}, {self.status!r})"
@@ -155,8 +158,8 @@ class District(Organisation):
         self._pending: dict[Key, tuple[ChangeIdea, Evidence]] = {}
         self._pending_practice = -1
         self._variations: dict[Key, ChangeIdea] = {}  # made once: the same few recur
-        # this month's test slots, kept until a leader leaves or joins: working them out
-        # every month cost 6% of a run's time
+        # the test slots of a month of full capacity, kept until a leader leaves or
+        # joins: working them out every month cost 6% of a run's time
         self._slots: tuple[list[int], list[int]] | None = None
 
     @property
@@ -203,9 +206,13 @@ class District(Organisation):
             self._pending[key] = (idea, strongest(by_sender.values()))
 
     # -- own tests ----------------------------------------------------------------------
-    def test_slots(self, per_leader: int) -> tuple[list[int], list[int]]:
-        """This month's test slots: the leader id and skill post of each, a leader's
-        ``per_leader`` tests together, leaders in the order they joined."""
+    def test_slots(self, per_leader: int, capacity: list[int] | None = None):
+        """This month's test slots: the leader id and post of each, a leader's tests
+        together, leaders in the order they joined. Each leader has ``per_leader`` slots,
+        or, given ``capacity`` (tests by post this month), its capacity."""
+        if capacity is not None:
+            slots = [x for x in self.leaders for _ in range(capacity[x.post])]
+            return [x.unique_id for x in slots], [x.post for x in slots]
         if self._slots is None:
             slots = [leader for leader in self.leaders for _ in range(per_leader)]
             self._slots = [x.unique_id for x in slots], [x.post for x in slots]
@@ -244,10 +251,11 @@ class District(Organisation):
     ) -> None:
         """Study: file this month's results. ``runs`` are (idea, tests) in the order the
         slots ran them; ``leader_ids`` and ``gains`` have one entry per slot."""
-        first = 0
+        first, practice = 0, self.practice
         for idea, tests in runs:
             last = first + tests
             trial = self.testing.get(idea.key) or self.start_trial(idea)
+            trial.base = practice
             total = trial.add(leader_ids[first:last], gains[first:last])
             self.model.pool.change(trial.idea, tests, total)
             first = last
@@ -340,12 +348,15 @@ class Leader(CellAgent):
         self.model.skill[self.post] = value
 
     def leave(self) -> Leader:
-        """Leave the district; a novice takes the post. Returns the replacement."""
-        district = self.district
+        """Leave the district, taking what this leader knew: its belief, its tests of
+        ideas not yet adopted and the personal ties it formed. A new leader takes the
+        post (:func:`~nicsim.nic.knowledge.graduate`). Returns the replacement."""
+        model, district = self.model, self.district
         district.forget_tests_of(self.unique_id)
+        model.forget_leader(self)
         district.part(self)
         self.remove()
-        return Leader(self.model, district, self.model.p.novice_skill, self.post)
+        return Leader(model, district, graduate(model, self.post, district.node), self.post)
 
 
 class University(Organisation):
@@ -399,10 +410,12 @@ class Hub(Organisation):
         different partnerships meet."""
         p = self.model.p
         passing = self.pool().passing(p.min_tests, p.adoption_threshold)
-        for idea, evidence in heapq.nsmallest(p.hub_broadcast, passing, key=hub_rank):
+        broadcast = heapq.nsmallest(p.hub_broadcast, passing, key=hub_rank)
+        for idea, evidence in broadcast:
             idea = idea._replace(origin="hub", source=self.node)
             for district in self.members:
                 district.receive(idea, evidence, self.node)
+        learn_at_convening(self.model, broadcast, self.members)
         self.form_ties()
 
     def form_ties(self) -> None:
@@ -414,6 +427,7 @@ class Hub(Organisation):
             a, b = self.members[a].node, self.members[b].node
             if not m.graph.has_edge(a, b):
                 m.add_tie(a, b, "cross")
+                m.make_personal(a, b)
 
 
 def running_sum(gains: list[float]) -> float:
@@ -443,8 +457,9 @@ def coach(p, skill: np.ndarray, posts: np.ndarray) -> None:
     skill[posts] += p.training_rate * (1 - skill[posts])
 
 
-def learn_by_doing(p, skill: np.ndarray, tests: int) -> None:
-    """Skill grows with practice: each test closes ``learning_by_doing`` of the gap to 1."""
+def learn_by_doing(p, skill: np.ndarray, tests) -> None:
+    """Skill grows with practice: each test closes ``learning_by_doing`` of the gap to 1
+    (``tests``: one count for everyone, or a count per post)."""
     np.subtract(1, skill, out=skill)  # in place: 1 - (1 - skill) * (1 - rate) ** tests
-    skill *= (1 - p.learning_by_doing) ** tests
+    skill *= (1 - p.learning_by_doing) ** np.asarray(tests, dtype=np.float64)
     np.subtract(1, skill, out=skill)

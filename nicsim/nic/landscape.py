@@ -352,6 +352,29 @@ class ContextLandscape:
         """The outcome of the best practice in any context: 100 (percent) or 1 (power)."""
         return 100.0 if self.units == "percent" else 1.0
 
+    @property
+    def percent_scale(self) -> np.ndarray:
+        """Each context's outcome points per unit of fitness, 100 / (max_c - mean_c): a
+        change of F by dF moves the percent outcome by this times dF."""
+        span = self.max_fitness - self.mean_fitness
+        return 100.0 / np.where(span > 0, span, 1.0)
+
+    def local_deps(self, contexts: np.ndarray) -> np.ndarray:
+        """Dependency structures (..., N, K+1) of the local landscapes of ``contexts``."""
+        return self._deps[np.asarray(contexts, dtype=np.int64)]
+
+    def local_tables(self, contexts: np.ndarray) -> np.ndarray:
+        """The local contribution tables of ``contexts``, each flattened to N * T."""
+        return self._tables.reshape(self.n_contexts, -1)[np.asarray(contexts, dtype=np.int64)]
+
+    def shared_belief_fitness(self, tables: np.ndarray, codes, rows) -> np.ndarray:
+        """S(x) with the contribution tables ``tables[rows]`` (flattened (rows, N * T)) in
+        place of S's own, summed in S's order: the same numbers as :meth:`shared_fitness`
+        when a row holds S's table exactly."""
+        u = tables.shape[0]
+        deps = np.broadcast_to(self.shared.deps, (u, *self.shared.deps.shape))
+        return evaluate(deps, tables.reshape(u, self.n, -1), codes, rows)
+
     def shared_fitness(self, codes: np.ndarray) -> np.ndarray:
         """S(x): what research knows, the general problem without local context."""
         if self._shared_table is not None:

@@ -12,8 +12,10 @@ from collections import Counter
 import mesa
 import numpy as np
 
+from . import judgment
 from .agents import District, Key, learn_by_doing, noise_sd
 from .ideas import ChangeIdea, Evidence
+from .knowledge import learn_from_tests, research_fitness
 from .landscape import bits_to_codes
 
 BIT = np.int64(1) << np.arange(62, dtype=np.int64)  # BIT[i]: the code of component i alone
@@ -24,11 +26,12 @@ LOCAL_TRIES = 4  # draws for a local variation not tried yet before re-testing a
 
 
 def research(model: mesa.Model) -> None:
-    """Universities offer partners the best of a few 2-3 component changes, judged on S.
+    """Universities offer partners the best of a few 2-3 component changes, judged on
+    their belief about S (the shared landscape itself when ``research_quality`` is 1).
 
-    Research knows the general problem (the shared landscape) and the district's current
-    practice, not its local context, so what it offers can fail locally when h is high.
-    Every partnership's offers are drawn and judged together, in one batch.
+    Research knows the general problem and the district's current practice, not its local
+    context, so what it offers can fail locally when h is high. Every partnership's offers
+    are drawn and judged together, in one batch.
     """
     p, month = model.p, model.month
     nodes, sources = model.research_pairs
@@ -58,7 +61,8 @@ def research(model: mesa.Model) -> None:
     np.add.reduce(bits, axis=-1, out=masks[:, 1:])
     takers = nodes[offering]
     x = model.practice[takers]
-    best = model.landscape.shared_fitness(x[:, None] ^ masks).argmax(axis=1).tolist()
+    rows = model.partner_of[takers][:, None]  # the offering university's belief
+    best = research_fitness(model, x[:, None] ^ masks, rows).argmax(axis=1).tolist()
     masks, practices = masks.tolist(), x.tolist()  # read out as lists: a few offers a month
     takers, offerers = takers.tolist(), sources[offering].tolist()
     for i, j in enumerate(best):
@@ -75,10 +79,18 @@ class TestPlan:
     them, so the leaders of a district share one cycle rather than each starting their own.
     """
 
-    def __init__(self, district: District, practice: int, per_leader: int, need: int) -> None:
+    def __init__(
+        self,
+        district: District,
+        practice: int,
+        per_leader: int,
+        need: int,
+        capacity: list[int] | None = None,
+    ) -> None:
         self.district = district
         self.practice = practice  # the start-of-month practice every test is run against
-        self.leader_ids, self.posts = district.test_slots(per_leader)  # of each test, in order
+        # the leader and post of each test, in order
+        self.leader_ids, self.posts = district.test_slots(per_leader, capacity)
         self.need = need
         self.runs: list[tuple[ChangeIdea, int]] = []
         self.left = len(self.leader_ids)  # slots not yet planned
@@ -101,6 +113,12 @@ class TestPlan:
         """How many tests are planned."""
         return len(self.leader_ids) - self.left
 
+    def close(self) -> None:
+        """Free the slots nothing was planned for (the last ones: slots fill in order)."""
+        if self.left:
+            self.leader_ids, self.posts = self.leader_ids[: self.size], self.posts[: self.size]
+            self.left = 0
+
     def first_test_of(self, idea: ChangeIdea) -> int:
         """Where in the month's batch ``idea``'s first test is."""
         first = self.first
@@ -121,17 +139,9 @@ def plan_tests(plan: TestPlan, flips: list[list[int]]) -> TestPlan:
     4. local variations: flip one component, preferring one not tried yet (``flips``
        holds LOCAL_TRIES pre-drawn components for each variation).
     """
-    district, practice, need = plan.district, plan.practice, plan.need
-    unfinished = [
-        (trial.tests, key, trial.idea)
-        for key, trial in district.testing.items()
-        if trial.tests < need and trial.idea.apply(practice) != practice
-    ]
-    for done, _, idea in sorted(unfinished, reverse=True):
-        if not plan.left:
-            return plan
-        plan.add(idea, need - done)
-
+    district, practice = plan.district, plan.practice
+    if not finish_cycles(plan):
+        return plan
     threshold = district.model.p.adoption_threshold
     promising = [
         item for item in district.pending_at(practice).values() if item[1].mean_gain > threshold
@@ -156,6 +166,22 @@ def plan_tests(plan: TestPlan, flips: list[list[int]]) -> TestPlan:
                 break
         plan.add(idea)  # if every try was tried before, the last one is tried again
     return plan
+
+
+def finish_cycles(plan: TestPlan) -> bool:
+    """Ideas under test (from earlier months) that still need tests to reach
+    ``min_tests``, the most advanced first; whether slots are left."""
+    district, practice, need = plan.district, plan.practice, plan.need
+    unfinished = [
+        (trial.tests, key, trial.idea)
+        for key, trial in district.testing.items()
+        if trial.tests < need and trial.idea.apply(practice) != practice
+    ]
+    for done, _, idea in sorted(unfinished, reverse=True):
+        if not plan.left:
+            return False
+        plan.add(idea, need - done)
+    return plan.left > 0
 
 
 def _pending_rank(item: tuple[ChangeIdea, Evidence]) -> tuple:
@@ -189,9 +215,25 @@ def pdsa(model: mesa.Model) -> None:
     share_adopted(model)
 
 
-def plan_month(model: mesa.Model) -> list[TestPlan]:
-    """Every district's plan, in node order, each placed in the month's batch of tests."""
+def month_capacity(model: mesa.Model) -> list[int] | None:
+    """Tests each post runs this month: tests_per_leader (c0 + (1 - c0) skill), c0 =
+    ``novice_capacity``, rounded down or up at random with the chance of its fraction
+    (keyed by month and post), so the mean is exact. None: everyone at full capacity."""
     p = model.p
+    if p.novice_capacity >= 1:
+        return None
+    expected = p.tests_per_leader * (p.novice_capacity + (1 - p.novice_capacity) * model.skill)
+    whole = np.floor(expected)
+    up = model.keyed["capacity"].uniform(model.month, model.posts) < expected - whole
+    return (whole + up).astype(np.int64).tolist()
+
+
+def plan_month(model: mesa.Model) -> list[TestPlan]:
+    """Every district's plan, in node order, each placed in the month's batch of tests:
+    model 1's fixed order of preference (:func:`plan_tests`) or the leaders' judgment
+    (``nicsim.nic.judgment``)."""
+    p = model.p
+    capacity = month_capacity(model)
     # the components each possible local variation may flip, drawn up front for everyone
     slots = p.tests_per_leader * p.leaders_per_district
     flips = (
@@ -206,14 +248,28 @@ def plan_month(model: mesa.Model) -> list[TestPlan]:
         .tolist()
     )
     practices = model.practice.tolist()
-    plans = []
+    plans = [
+        TestPlan(d, practices[d.node], p.tests_per_leader, p.min_tests, capacity)
+        for d in model.districts
+    ]
+    if model.beliefs is None:
+        for plan, tries in zip(plans, flips, strict=True):
+            plan_tests(plan, tries)
+    else:
+        options = [
+            judgment.candidates(plan, tries) if finish_cycles(plan) else []
+            for plan, tries in zip(plans, flips, strict=True)
+        ]
+        score = judgment.scores(model, plans, options)
+        first = 0
+        for plan, choices in zip(plans, options, strict=True):
+            judgment.fill(plan, choices, score[first : first + len(choices)])
+            first += len(choices)
     first = 0
-    for district, tries in zip(model.districts, flips, strict=True):
-        plan = TestPlan(district, practices[district.node], p.tests_per_leader, p.min_tests)
-        plan_tests(plan, tries)
+    for plan in plans:
+        plan.close()
         plan.first = first
         first += plan.size
-        plans.append(plan)
     return plans
 
 
@@ -234,13 +290,15 @@ def run_tests(model: mesa.Model, plans: list[TestPlan]) -> tuple[list, list, lis
     posts = np.array(posts)
     nodes = posts // p.leaders_per_district  # each post is held in one district
     true, before = model.score(tested, nodes), model.outcome[nodes]
-    # a leader's tests of a month are consecutive (``District.test_slots``) and every
-    # district has a whole number of them, so a test's slot of its post is its index mod
-    # tests_per_leader: the noise of (month, post, slot) is the same whatever else happens
-    slot = np.arange(posts.size) % p.tests_per_leader
-    noise = model.keyed["noise"].normal(model.month, posts, slot) * noise_sd(p, model.skill[posts])
-    observed = true - before + noise
-    learn_by_doing(p, model.skill, p.tests_per_leader)
+    # a leader's tests of a month are consecutive (``District.test_slots``): a test's slot
+    # of its post is its place in that run, so the noise of (month, post, slot) is the
+    # same whatever else happens
+    starts = np.flatnonzero(np.r_[True, posts[1:] != posts[:-1]])
+    slot = np.arange(posts.size) - np.repeat(starts, np.diff(np.r_[starts, posts.size]))
+    sd = noise_sd(p, model.skill[posts])
+    observed = true - before + model.keyed["noise"].normal(model.month, posts, slot) * sd
+    learn_from_tests(model, nodes, posts, tested, observed, sd)
+    learn_by_doing(p, model.skill, np.bincount(posts, minlength=model.skill.size))
     return true.tolist(), before.tolist(), observed.tolist()
 
 

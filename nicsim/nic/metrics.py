@@ -67,6 +67,47 @@ tests_run = count("tests_run")
 ideas_adopted = count("ideas_adopted")
 false_adoptions = count("false_adoptions")
 leader_departures = count("leader_departures")
+personal_ties_formed = count("personal_ties_formed")
+
+
+def knowledge_lost(model: mesa.Model) -> float:
+    """Information leavers took with them this step: sum of log(v0 / v) over their belief
+    entries (docs/ODD.md, "Turnover")."""
+    return float(model.counts["knowledge_lost"])
+
+
+def personal_ties(model: mesa.Model) -> int:
+    """Ties formed at convenings still alive (each ends when one of its leaders leaves)."""
+    return len(model.personal)
+
+
+def leader_belief_error(model: mesa.Model) -> float:
+    """Mean over leaders of the root mean square error of their belief about the tables
+    (S and their district's L); NaN when leaders hold no beliefs (``judgment = "model1"``).
+    0.289 (= sqrt(1/12)) is the prior's."""
+    beliefs = model.beliefs
+    if beliefs is None:
+        return float("nan")
+    land = model.landscape
+    contexts = model.context[model.posts // model.p.leaders_per_district]
+    truth = np.concatenate(
+        [
+            np.broadcast_to(land.shared.table.ravel(), (contexts.size, land.shared.table.size)),
+            land.local_tables(contexts),
+        ],
+        axis=1,
+    )
+    return _mean(beliefs.error(model.posts, truth))
+
+
+def university_belief_error(model: mesa.Model) -> float:
+    """Mean over universities of the root mean square error of their belief about S: the
+    "program design" a university brings (0 for an oracle); NaN without universities."""
+    beliefs = model.research_beliefs
+    if beliefs is None:
+        return float("nan")
+    rows = np.arange(beliefs.mean.shape[0])
+    return _mean(beliefs.error(rows, model.landscape.shared.table.ravel()))
 
 
 def mean_skill(model: mesa.Model) -> float:
@@ -101,10 +142,22 @@ STEP_REPORTERS = {
         mean_skill,
         leader_departures,
         ideas_in_circulation,
+        leader_belief_error,
+        university_belief_error,
+        personal_ties,
+        personal_ties_formed,
+        knowledge_lost,
     )
 }
 STEP_METRICS = tuple(STEP_REPORTERS)
-COUNT_METRICS = ("tests_run", "ideas_adopted", "false_adoptions", "leader_departures")
+COUNT_METRICS = (
+    "tests_run",
+    "ideas_adopted",
+    "false_adoptions",
+    "leader_departures",
+    "personal_ties_formed",
+    "knowledge_lost",
+)
 RUN_METRICS = (*STEP_METRICS, *(f"total_{m}" for m in COUNT_METRICS), "steps_to_target")
 
 
@@ -114,7 +167,12 @@ def steps_to_target(mean_outcomes: np.ndarray, target: float) -> int | None:
     return int(hit[0]) if hit.size else None
 
 
-INTEGER_METRICS = ("unique_practices", *COUNT_METRICS, "ideas_in_circulation")
+INTEGER_METRICS = (
+    "unique_practices",
+    *(m for m in COUNT_METRICS if m != "knowledge_lost"),
+    "ideas_in_circulation",
+    "personal_ties",
+)
 
 
 class Recorder:
@@ -165,7 +223,8 @@ def run_summary(series: dict[str, np.ndarray], target: float) -> dict[str, Any]:
     """Final value of every metric, run totals of the counts, and steps to target."""
     out: dict[str, Any] = {name: series[name][-1].item() for name in STEP_METRICS}
     for name in COUNT_METRICS:
-        out[f"total_{name}"] = int(series[name].sum())
+        total = series[name].sum().item()
+        out[f"total_{name}"] = int(total) if name in INTEGER_METRICS else total
     out["steps_to_target"] = steps_to_target(series["mean_outcome"], target)
     return out
 

@@ -27,6 +27,8 @@ from ..core.release import forget_model
 from ..core.streams import spawn_streams
 from ..nic import metrics
 from .agents import District, Hub, Leader, Pool, Trial, University, coach
+from .beliefs import Beliefs
+from .knowledge import research_prior
 from .landscape import ContextLandscape
 from .learning import RULES, research
 from .networks import build_graph, district_nodes, nodes_of, normalise
@@ -43,6 +45,11 @@ KEYED = {
     "research_offers": "(month, district, university): whether the university offers",
     "research_ideas": "(month, district, university, candidate, draw): a candidate's components",
     "share": "(month, sender, receiver, idea mask, idea values): whether an idea crosses a tie",
+    "capacity": "(month, post): the stochastic rounding of the post's tests this month",
+    "judgment": "(month, post, idea mask, idea values): the leader's error judging the idea",
+    "research_prior": "(partnership, entry): a university's prior error on a table entry",
+    "preparation": "(month, post, entry): whether a graduate brings the university's entry",
+    "tie_leaders": "(month, district, other district): who holds a tie formed at a convening",
 }
 
 
@@ -205,6 +212,7 @@ class NICModel(mesa.Model):
             ]
             self.hubs.append(Hub(self, v, members))
         self.agent_at.update({a.node: a for a in (*self.universities, *self.hubs)})
+        self.knowledge_setup()
         # every coached post, when no leader has two coaches: coaching in one array update
         coached = np.concatenate([u.posts for u in self.universities] or [np.empty(0, int)])
         self.coached = coached if np.unique(coached).size == coached.size else None
@@ -225,6 +233,30 @@ class NICModel(mesa.Model):
 
         self.datacollector = metrics.Recorder(metrics.STEP_REPORTERS, p.steps)
         self.datacollector.collect(self)
+
+    def knowledge_setup(self) -> None:
+        """Who holds beliefs (docs/ODD.md, "Beliefs"): leaders when they judge ideas by
+        belief, universities always (an oracle's never moves)."""
+        p, n = self.p, len(self.districts)
+        self.partner_of = np.full(n, -1, dtype=np.int64)  # each district's university row
+        for row, university in enumerate(self.universities):
+            self.partner_of[[d.node for d in university.partners]] = row
+        self.scale = self.landscape.percent_scale[self.context]
+        judging = p.learning == "pdsa" and p.judgment == "belief" and p.leaders_per_district > 0
+        self.beliefs = Beliefs(self.skill.size, 2, p.n_components, p.k) if judging else None
+        self.research_beliefs = None
+        if self.universities:
+            keys = [self.graph.nodes[u.node]["partnership"] for u in self.universities]
+            self.research_beliefs = research_prior(
+                p, self.landscape, keys, self.keyed["research_prior"]
+            )
+        self.research_learns = (
+            bool(self.universities) and p.research_quality < 1 and p.learning == "pdsa"
+        )
+        # ties formed at convenings: (a, b) -> (leader holding it at a, at b), and each
+        # leader's ties, so a leaver's end with it
+        self.personal: dict[tuple[int, int], tuple[int, int]] = {}
+        self.ties_of: dict[int, list[tuple[int, int]]] = {}
 
     # -- the environment --------------------------------------------------------------------
     @property
@@ -261,6 +293,38 @@ class NICModel(mesa.Model):
                 self.agent_at[x].new_tie(y)
         self._neighbours = None
         self._neighbour_arrays = None
+
+    def make_personal(self, a: int, b: int) -> None:
+        """A tie just formed at a convening is held by one leader of each district, drawn
+        by a keyed draw; it ends when either leaves (``convening_ties = "personal"``)."""
+        if self.p.convening_ties != "personal" or not self.p.leaders_per_district:
+            return
+        pick = self.keyed["tie_leaders"].integers(
+            self.p.leaders_per_district, self.month, np.array([a, b]), np.array([b, a])
+        )
+        holders = tuple(
+            self.agent_at[x].leaders[j].unique_id
+            for x, j in zip((a, b), pick.tolist(), strict=True)
+        )
+        self.personal[(a, b)] = holders
+        for holder in holders:
+            self.ties_of.setdefault(holder, []).append((a, b))
+        self.counts["personal_ties_formed"] += 1
+
+    def forget_leader(self, leader: Leader) -> None:
+        """A leaver's knowledge is lost (counted) and its personal ties end."""
+        if self.beliefs is not None:
+            self.counts["knowledge_lost"] += self.beliefs.knowledge(leader.post)
+        for a, b in self.ties_of.pop(leader.unique_id, []):
+            if self.personal.pop((a, b), None) is None:
+                continue  # already ended with the other leader
+            self.space.remove_connection(self.space[a], self.space[b])  # and the graph edge
+            for x, y in ((a, b), (b, a)):
+                for trial in self.agent_at[x].adopted.values():
+                    if y in trial.unsent:
+                        trial.unsent.remove(y)
+            self._neighbours = None
+            self._neighbour_arrays = None
 
     def convening(self) -> bool:
         """Whether the hub convenes at the end of the current step."""

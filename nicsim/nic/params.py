@@ -25,6 +25,8 @@ DESIGNS = (
     "file",
 )
 LEARNING_RULES = ("pdsa", "copy_best", "conformity")
+JUDGMENTS = ("belief", "model1")
+CONVENING_TIES = ("personal", "institutional")
 
 # Calibrated defaults (docs/ODD.md, "Outcome units and measurement"; experiments/calibration/):
 # a novice's single test has a signal-to-noise ratio near 1 on the true gains of one-component
@@ -81,8 +83,38 @@ class Params(ModelParams):
     training_rate: float = param(
         0.03, "monthly skill gain from university coaching (of 1 - skill)", 0, 1
     )
+    research_quality: float = param(
+        0.5,
+        "how well a university knows the shared problem: 1 = exactly (model 1's oracle), "
+        "0 = no better than the prior",
+        0.0,
+        1.0,
+    )
+    preparation: float = param(
+        0.3,
+        "a leader hired in a partner district brings this share of the skill headroom "
+        "above novice_skill and of its university's belief",
+        0.0,
+        1.0,
+    )
     # -- leaders and PDSA --
-    tests_per_leader: int = param(1, "PDSA tests each leader runs a month", 0, None)
+    tests_per_leader: int = param(1, "PDSA tests a fully skilled leader runs a month", 0, None)
+    novice_capacity: float = param(
+        0.5, "share of tests_per_leader a leader of skill 0 runs (rising to 1 at full skill)", 0, 1
+    )
+    judgment: str = param(
+        "belief",
+        "how leaders pick what to test: belief (rank candidates by predicted gain plus "
+        "judgment noise) or model1 (model 1's fixed order)",
+        choices=JUDGMENTS,
+    )
+    judgment_noise: float = param(
+        30.0,
+        "sd of a novice's error in judging an idea's gain (outcome units), shrinking to 0 "
+        "at full skill",
+        0.0,
+        None,
+    )
     learning_by_doing: float = param(0.02, "skill gain per test (of 1 - skill)", 0.0, 1.0)
     turnover_rate: float = param(0.19, "annual chance a leader leaves", 0.0, 1.0)
     measurement_noise: float = param(
@@ -102,6 +134,12 @@ class Params(ModelParams):
     hub_broadcast: int = param(3, "best-evidenced ideas the hub broadcasts at a convening", 0, None)
     tie_formation: float = param(
         0.01, "chance two districts of different partnerships tie at a convening", 0, 1
+    )
+    convening_ties: str = param(
+        "personal",
+        "personal: a tie formed at a convening ends when either of its two leaders leaves; "
+        "institutional: it lasts (model 1)",
+        choices=CONVENING_TIES,
     )
     # -- network design --
     design: str = param("hub", "network design", choices=DESIGNS)
@@ -152,6 +190,19 @@ def validate(p: Params) -> None:
             f"target = {p.target!r} is not allowed: expected a number {span} with "
             f"outcome_units = {p.outcome_units!r}"
         )
+    if p.outcome_units == "power":
+        # beliefs add up gains, which are linear in F only in percent units
+        if p.learning == "pdsa" and p.judgment == "belief" and p.leaders_per_district:
+            raise ConfigError(
+                "judgment = 'belief' is not allowed with outcome_units = 'power': beliefs "
+                "add up gains, linear in percent units only (use judgment = 'model1')"
+            )
+        if p.research_quality < 1 and p.learning == "pdsa":
+            raise ConfigError(
+                f"research_quality = {p.research_quality} is not allowed with outcome_units = "
+                "'power': a university learns from gains, linear in percent units only "
+                "(expected 1)"
+            )
     if p.k >= p.n_components:
         raise ConfigError(f"k = {p.k} is not allowed: expected k < n_components ({p.n_components})")
     if p.n_components > EXACT_MAX_LIMIT and not p.approximate_max:

@@ -1,0 +1,176 @@
+"""Gaussian beliefs over the landscape's contribution tables (docs/ODD.md, "Beliefs").
+
+Knowledge in model 2 is carried by people and institutions: a leader believes something
+about the shared landscape S and its district's local landscape L, a university about S
+alone. A belief is a mean and a variance for every entry of the contribution tables, the
+dependency structure (which K components each component reads) being known. Rows are
+holders (a leader's post, a university), columns the entries of the parts it holds:
+entry ``part * N * T + i * T + j`` is component i's contribution when its K + 1 bits
+spell j, with T = 2**(K + 1) and part 0 = S, 1 = L.
+
+The prior of an entry nobody has studied is what the landscape's construction says:
+uniform on [0, 1), summarised as mean 1/2 and variance 1/12 (``PRIOR_MEAN``, ``PRIOR_VAR``).
+
+Observations. A test of a change from practice x to x' in a district of context c
+observes the gain in outcome units plus noise:
+
+    y = sum_j a_j theta_j + e,   e ~ Normal(0, s^2),
+
+with a_j = +-u (1 - h) / N on the S entries and +-u h / N on the L entries that the change
+moves (u = 100 / (max_c - mean_c), the percent scale; + at x', - at x; a component whose
+K + 1 bits do not change contributes nothing). The update is the Kalman step for this
+scalar observation keeping only the diagonal of the covariance (entries stay independent):
+
+    S = sum_j a_j^2 v_j + s^2,   theta_j += v_j a_j (y - sum a theta) / S,
+    v_j -= v_j^2 a_j^2 / S.
+
+An entry with variance 0 (an oracle's table) never moves. Several observations for one
+holder are applied one after another (vectorised over holders: round r applies every
+holder's r-th observation), never summed as if independent, which would count the
+shared entries' residual many times over.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PRIOR_MEAN = 0.5
+PRIOR_VAR = 1.0 / 12.0
+SHARED, LOCAL = 0, 1  # the parts of a leader's belief (a university holds SHARED only)
+VAR_FLOOR = PRIOR_VAR * 1e-6  # knowledge of an exactly known entry counts as log(1e6)
+
+
+def table_indices(codes: np.ndarray, deps: np.ndarray) -> np.ndarray:
+    """(M,) practice codes -> (M, N): the table column each component reads at each code,
+    under ``deps`` (N, K+1) or one structure per code (M, N, K+1); ``deps[i][0]`` is the
+    lowest bit, as ``landscape.evaluate`` reads it."""
+    codes = np.asarray(codes, dtype=np.int64)
+    deps = deps if deps.ndim == 3 else deps[None]  # one structure, or one per code
+    bits = (codes[:, None, None] >> deps) & 1  # (M, N, K+1)
+    return (bits << np.arange(deps.shape[-1], dtype=np.int64)).sum(axis=2)
+
+
+class Changes:
+    """The table entries a batch of changes x -> x' moves, with their coefficients.
+
+    ``entries`` and ``coeffs`` are (M, 4N): for each component, its S entry at x' and at
+    x, then its L entry at x' and at x (columns of a two-part belief; a one-part belief
+    reads the first 2N). A component the change does not move has coefficient 0 there.
+    S and every L have dependency structures of their own: ``shared_deps`` is (N, K+1),
+    ``local_deps`` (N, K+1) or one per change, (M, N, K+1).
+    """
+
+    def __init__(
+        self,
+        shared_deps: np.ndarray,
+        local_deps: np.ndarray,
+        base: np.ndarray,
+        new: np.ndarray,
+        scale: np.ndarray,
+        h: float,
+    ) -> None:
+        n, t = shared_deps.shape[0], 1 << shared_deps.shape[1]
+        m = len(base)
+        column = np.arange(n, dtype=np.int64) * t
+        entries = np.empty((m, 4, n), dtype=np.int64)
+        coeffs = np.empty((m, 4, n))
+        unit = np.asarray(scale, dtype=np.float64)[:, None] / n
+        for part, deps, weight in ((0, shared_deps, 1 - h), (1, local_deps, h)):
+            before, after = table_indices(base, deps), table_indices(new, deps)
+            entries[:, 2 * part] = column + after + part * n * t
+            entries[:, 2 * part + 1] = column + before + part * n * t
+            coeffs[:, 2 * part] = unit * weight * (before != after)
+            coeffs[:, 2 * part + 1] = -coeffs[:, 2 * part]
+        self.entries = entries.reshape(m, 4 * n)
+        self.coeffs = coeffs.reshape(m, 4 * n)
+        self.width = 2 * n  # columns that touch S
+
+    def __len__(self) -> int:
+        return self.entries.shape[0]
+
+    def shared(self) -> tuple[np.ndarray, np.ndarray]:
+        """Entries and coefficients of the S part alone (a university's view)."""
+        return self.entries[:, : self.width], self.coeffs[:, : self.width]
+
+    def local_variance(self) -> np.ndarray:
+        """Prior variance of each change's L part: the spread a district's own context adds
+        to a result seen by someone who does not know that context."""
+        a = self.coeffs[:, self.width :]
+        return (a * a).sum(axis=1) * PRIOR_VAR
+
+
+class Beliefs:
+    """Mean and variance of every table entry, one row per holder."""
+
+    def __init__(self, holders: int, parts: int, n: int, k: int) -> None:
+        width = parts * n * (1 << (k + 1))
+        self.mean = np.full((holders, width), PRIOR_MEAN)
+        self.var = np.full((holders, width), PRIOR_VAR)
+
+    def reset(self, rows: np.ndarray) -> None:
+        """Forget everything held in ``rows``: back to the prior."""
+        self.mean[rows] = PRIOR_MEAN
+        self.var[rows] = PRIOR_VAR
+
+    def predict(
+        self, rows: np.ndarray, entries: np.ndarray, coeffs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each change's predicted gain for its holder, and the variance of that
+        prediction: sum a theta and sum a^2 v. ``rows`` broadcasts against entries' rows."""
+        rows = np.asarray(rows)[..., None]
+        mean = (self.mean[rows, entries] * coeffs).sum(axis=-1)
+        var = (self.var[rows, entries] * (coeffs * coeffs)).sum(axis=-1)
+        return mean, var
+
+    def observe(
+        self,
+        rows: np.ndarray,
+        entries: np.ndarray,
+        coeffs: np.ndarray,
+        observed: np.ndarray,
+        noise_var: np.ndarray,
+    ) -> None:
+        """Diagonal Kalman steps, one per observation, in order within each holder (see
+        the module docstring)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not rows.size:
+            return
+        order = np.argsort(rows, kind="stable")
+        sorted_rows = rows[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_rows)) + 1]
+        rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))
+        observed = np.asarray(observed, dtype=np.float64)
+        noise_var = np.broadcast_to(np.asarray(noise_var, dtype=np.float64), rows.shape)
+        for r in range(int(rank.max()) + 1):
+            i = order[rank == r]  # at most one observation per holder
+            row, e, a = rows[i, None], entries[i], coeffs[i]
+            v = self.var[row, e]
+            theta = self.mean[row, e]
+            va = v * a
+            total = (va * a).sum(axis=1) + noise_var[i]
+            # a zero total: nothing uncertain and no noise, nothing to learn
+            safe = np.where(total > 0, total, 1.0)
+            residual = (observed[i] - (theta * a).sum(axis=1)) / safe * (total > 0)
+            self.mean[row, e] = theta + va * residual[:, None]
+            self.var[row, e] = v - va * va / safe[:, None] * (total > 0)[:, None]
+
+    def copy_entries(self, to: np.ndarray, source: Beliefs, rows: np.ndarray, share: np.ndarray):
+        """Holders ``to`` take ``source``'s rows ``rows`` on the entries where ``share``
+        (a boolean (len(to), source width) array) is true: a graduate carries its
+        university's belief into its first post."""
+        width = source.mean.shape[1]
+        for t, r, s in zip(to.tolist(), rows.tolist(), share, strict=True):
+            self.mean[t, :width][s] = source.mean[r, s]
+            self.var[t, :width][s] = source.var[r, s]
+
+    def knowledge(self, rows: np.ndarray) -> float:
+        """Information held in ``rows`` beyond the prior: sum of log(v0 / v) over their
+        entries (an exactly known entry counts as log(1e6))."""
+        v = np.maximum(self.var[rows], VAR_FLOOR)
+        return float(np.log(PRIOR_VAR / v).sum())
+
+    def error(self, rows: np.ndarray, truth: np.ndarray) -> np.ndarray:
+        """Root mean square error of each holder's means against ``truth`` (same shape as
+        the rows' entries, or broadcastable to it)."""
+        d = self.mean[rows] - truth
+        return np.sqrt((d * d).mean(axis=-1))

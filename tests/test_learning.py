@@ -5,12 +5,13 @@ import pytest
 
 from nicsim.nic.ideas import ChangeIdea, Evidence
 from nicsim.nic.model import NICModel
-from nicsim.nic.params import Params
+from nicsim.nic.params import MODEL1_PEOPLE, Params
 
 
 def tiny(**kw) -> Params:
-    """A small NIC on an 8-component landscape, for hand-checkable behaviour."""
-    return Params(**{"n_components": 8, "k": 2, **kw})
+    """A small NIC on an 8-component landscape, for hand-checkable behaviour of model 1's
+    rules (model 2's people switched off: tests/test_people.py tests them)."""
+    return Params(**{"n_components": 8, "k": 2, **MODEL1_PEOPLE, **kw})
 
 
 def pair(learning: str, **kw) -> NICModel:
@@ -23,7 +24,7 @@ def pair(learning: str, **kw) -> NICModel:
         h=0.0,
         learning=learning,
         leaders_per_district=1 if learning == "pdsa" else 0,
-        **kw,
+        **{**MODEL1_PEOPLE, **kw},
     )
     return NICModel(p, seed=3)
 

@@ -56,7 +56,8 @@ def test_step_zero_is_the_initial_state_and_every_metric_is_reported(small):
     series = metrics.timeseries(m)
     assert list(series) == ["step", *metrics.STEP_METRICS]
     assert series["step"].tolist() == list(range(small.steps + 1))
-    assert series["tests_run"][0] == 0 and series["tests_run"][1] == 12
+    # 12 slots (6 districts, 2 leaders, 1 test); a leader runs fewer below full skill
+    assert series["tests_run"][0] == 0 and 0 < series["tests_run"][1] <= 12
     assert np.all(series["mean_outcome"] <= 100)  # percent units: the best practice is 100
 
 

@@ -9,7 +9,7 @@ from nicsim.nic import landscape, metrics
 from nicsim.nic.calibration import one_flip_gains, single_test_snr
 from nicsim.nic.landscape import ContextLandscape, NKLandscape
 from nicsim.nic.model import NICModel
-from nicsim.nic.params import Params
+from nicsim.nic.params import MODEL1_PEOPLE, Params
 
 # N = 2, K = 1 (as in tests/test_landscape.py): fitness of codes 0..3 is
 # 0.25, 0.5625, 0.3125, 0.5. Mean over the four practices 1.625 / 4 = 0.40625 (also the
@@ -81,7 +81,7 @@ def test_percent_outcome_on_random_landscapes(mode, h):
 def test_target_range_depends_on_the_units():
     assert Params(target=80).target == 80.0
     assert Params(target=-5).target == -5.0  # below a typical practice: allowed
-    assert Params(outcome_units="power", target=0.9).target == 0.9
+    assert Params(outcome_units="power", target=0.9, **MODEL1_PEOPLE).target == 0.9
     with pytest.raises(
         ConfigError,
         match=r"^target = 150.0 is not allowed: expected a number "
@@ -93,7 +93,7 @@ def test_target_range_depends_on_the_units():
         match=r"^target = 80.0 .* in \[0, 1\] with outcome_units "
         r"= 'power'$",
     ):
-        Params(outcome_units="power", target=80)
+        Params(outcome_units="power", target=80, **MODEL1_PEOPLE)
     with pytest.raises(ConfigError, match="outcome_units = 'logit' is not allowed"):
         Params(outcome_units="logit")
 
@@ -101,7 +101,8 @@ def test_target_range_depends_on_the_units():
 @pytest.mark.parametrize("units, target", [("percent", 60.0), ("power", 0.6)])
 def test_steps_to_target_in_both_units(small, units, target):
     """The first step whose mean outcome reaches the target, in the run's own units."""
-    p = small.replace(outcome_units=units, target=target, measurement_noise=0.0, steps=12)
+    people = MODEL1_PEOPLE if units == "power" else {}
+    p = small.replace(outcome_units=units, target=target, measurement_noise=0.0, steps=12, **people)
     m = NICModel(p, seed=2).run()
     mean = metrics.timeseries(m)["mean_outcome"]
     hit = np.flatnonzero(mean >= target)

@@ -28,7 +28,7 @@ from .knowledge import changes_for
 if TYPE_CHECKING:
     import mesa
 
-    from .learning import TestPlan
+    from .testplan import TestPlan
 
 Candidate = tuple[ChangeIdea, Evidence | None]
 

@@ -172,6 +172,17 @@ class Params(ModelParams):
         return self.n_districts
 
 
+# What switches model 2's people and universities off (configs/model1.toml holds the same):
+# leaders pick in model 1's fixed order at full capacity, universities are oracles, a
+# graduate is a plain novice and ties formed at convenings last.
+MODEL1_PEOPLE = {
+    "judgment": "model1",
+    "novice_capacity": 1.0,
+    "research_quality": 1.0,
+    "preparation": 0.0,
+    "convening_ties": "institutional",
+}
+
 NIC_DESIGNS = ("siloed", "hub", "networked", "complete")
 # District-only families (Lazer & Friedman 2007): no universities, no hub, n_districts nodes.
 GENERIC_DESIGNS = ("line", "full", "ring", "lattice", "random", "small_world")

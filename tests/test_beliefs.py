@@ -1,0 +1,126 @@
+"""Gaussian beliefs over contribution tables (nicsim.nic.beliefs) on hand-checkable cases."""
+
+import numpy as np
+import pytest
+
+from nicsim.nic.beliefs import PRIOR_MEAN, PRIOR_VAR, Beliefs, Changes, table_indices
+
+# N = 3, K = 1: component i reads itself (lowest bit) and one other
+DEPS = np.array([[0, 1], [1, 2], [2, 0]])
+
+
+def test_table_indices_read_each_components_bits_lowest_first():
+    # code 0b101: component 0 reads (bit0=1, bit1=0) -> 1; component 1 reads (bit1=0,
+    # bit2=1) -> 2; component 2 reads (bit2=1, bit0=1) -> 3
+    assert table_indices(np.array([0b101]), DEPS).tolist() == [[1, 2, 3]]
+    # one structure per code
+    per_code = np.stack([DEPS, DEPS[[1, 2, 0]]])
+    assert table_indices(np.array([0b101, 0b101]), per_code).tolist() == [[1, 2, 3], [2, 3, 1]]
+
+
+def test_a_change_moves_only_the_components_that_read_a_changed_bit():
+    # flipping bit 1 of 0b000: components 0 (reads bit 1) and 1 (reads bit 1) move; 2 not
+    ch = Changes(DEPS, DEPS, np.array([0b000]), np.array([0b010]), np.array([100.0]), h=0.25)
+    t = 4  # 2 ** (K + 1)
+    entries, coeffs = ch.entries.reshape(4, 3), ch.coeffs.reshape(4, 3)
+    unit = 100.0 / 3
+    # S at x' and at x, then L at x' and at x
+    assert coeffs[0].tolist() == pytest.approx([unit * 0.75, unit * 0.75, 0])
+    assert coeffs[1].tolist() == pytest.approx([-unit * 0.75, -unit * 0.75, 0])
+    assert coeffs[2].tolist() == pytest.approx([unit * 0.25, unit * 0.25, 0])
+    assert coeffs[3].tolist() == pytest.approx([-unit * 0.25, -unit * 0.25, 0])
+    # component 0 at x' reads (bit0=0, bit1=1) -> 2; component 1 reads (bit1=1, bit2=0) -> 1
+    assert entries[0, :2].tolist() == [0 * t + 2, 1 * t + 1]
+    assert entries[1, :2].tolist() == [0, 1 * t]
+    assert entries[2, :2].tolist() == [3 * t + 2, 3 * t + 4 + 1]  # L entries follow S's 3 * 4
+    assert ch.local_variance()[0] == pytest.approx(2 * 2 * (unit * 0.25) ** 2 * PRIOR_VAR)
+
+
+def test_a_predicted_gain_is_the_belief_tables_difference():
+    b = Beliefs(1, 2, 3, 1)
+    b.mean[0] = np.arange(b.mean.shape[1]) / 100.0
+    ch = Changes(DEPS, DEPS, np.array([0]), np.array([0b010]), np.array([3.0]), h=0.0)
+    mean, var = b.predict(np.array([0]), ch.entries, ch.coeffs)
+    table = b.mean[0, :12].reshape(3, 4)
+    truth = (table[0, 2] - table[0, 0]) + (table[1, 1] - table[1, 0])  # scale 3 / N 3 = 1
+    assert mean[0] == pytest.approx(truth)
+    assert var[0] == pytest.approx(4 * PRIOR_VAR)
+
+
+def test_one_observation_is_the_scalar_kalman_step_on_each_entry():
+    b = Beliefs(1, 2, 3, 1)
+    ch = Changes(DEPS, DEPS, np.array([0]), np.array([0b100]), np.array([3.0]), h=0.0)
+    # flipping bit 2 moves components 1 and 2, coefficient +-1 each (scale 3 / N 3)
+    y, s2 = 0.6, 0.01
+    b.observe(np.array([0]), ch.entries, ch.coeffs, np.array([y]), np.array([s2]))
+    total = 4 * PRIOR_VAR + s2  # prediction 0 (all means equal), sum a^2 v = 4 v0
+    moved = ch.entries[0][ch.coeffs[0] != 0]
+    signs = ch.coeffs[0][ch.coeffs[0] != 0]
+    assert b.mean[0, moved] == pytest.approx(PRIOR_MEAN + signs * PRIOR_VAR * y / total)
+    assert b.var[0, moved] == pytest.approx(PRIOR_VAR - PRIOR_VAR**2 / total)
+    untouched = np.setdiff1d(np.arange(b.mean.shape[1]), moved)
+    assert (b.mean[0, untouched] == PRIOR_MEAN).all() and (b.var[0, untouched] == PRIOR_VAR).all()
+
+
+def test_observations_of_one_holder_are_applied_in_turn_not_summed():
+    """Two observations in one call give what two calls in that order give: the second
+    is judged against the belief the first left (a sum of both against the prior would
+    count the shared residual twice)."""
+    ch = Changes(DEPS, DEPS, np.array([0, 0]), np.array([0b010, 0b011]), np.ones(2) * 3, h=0.0)
+    y, s2 = np.array([0.5, 0.2]), np.array([0.01, 0.01])
+    together, apart = Beliefs(2, 2, 3, 1), Beliefs(2, 2, 3, 1)
+    together.observe(np.array([1, 1]), ch.entries, ch.coeffs, y, s2)
+    for i in (0, 1):
+        apart.observe(
+            np.array([1]), ch.entries[i : i + 1], ch.coeffs[i : i + 1], y[i : i + 1], s2[i : i + 1]
+        )
+    assert np.array_equal(together.mean, apart.mean) and np.array_equal(together.var, apart.var)
+    assert (together.mean[0] == PRIOR_MEAN).all()  # holder 0 saw nothing
+
+
+def test_repeated_noisy_tests_shrink_the_error_of_the_predicted_gain():
+    rng = np.random.default_rng(5)
+    truth = rng.random(24)  # a two-part table for N = 3, K = 1
+    base, new = np.array([0b001]), np.array([0b111])
+    ch = Changes(DEPS, DEPS, base, new, np.array([100.0]), h=0.3)
+    true_gain = float(ch.coeffs[0] @ truth[ch.entries[0]])
+    b = Beliefs(1, 2, 3, 1)
+    errors, sds = [], []
+    for _ in range(200):
+        m, v = b.predict(np.array([0]), ch.entries, ch.coeffs)
+        errors.append(abs(m[0] - true_gain))
+        sds.append(np.sqrt(v[0]))
+        y = true_gain + rng.normal(0, 10.0)
+        b.observe(np.array([0]), ch.entries, ch.coeffs, np.array([y]), np.array([100.0]))
+    # The prediction's own sd falls like 10 sqrt(m / n), m the entries the change moves:
+    # keeping only the diagonal, each entry carries all of the residual's uncertainty, so
+    # the prediction is m times less sure than the exact s^2 / n (conservative, never
+    # overconfident). Within 25% at n = 200.
+    m = np.count_nonzero(ch.coeffs[0])
+    assert sds[-1] < sds[0] / 5
+    assert sds[-1] == pytest.approx(10 * np.sqrt(m / 200), rel=0.25)
+    # and the error falls with it: the last 50 predictions within 3 of their own sd
+    assert np.mean(errors[-50:]) < np.mean(errors[:5]) / 3
+    assert max(e / s for e, s in zip(errors[-50:], sds[-50:], strict=True)) < 3
+
+
+def test_an_entry_known_exactly_never_moves():
+    b = Beliefs(1, 1, 3, 1)
+    b.var[0] = 0.0
+    b.mean[0] = 0.3
+    ch = Changes(DEPS, DEPS, np.array([0]), np.array([0b111]), np.array([3.0]), h=0.0)
+    entries, coeffs = ch.shared()
+    b.observe(np.array([0]), entries, coeffs, np.array([5.0]), np.array([0.0]))
+    assert (b.mean == 0.3).all() and (b.var == 0).all()
+
+
+def test_knowledge_is_zero_at_the_prior_and_grows_with_tests():
+    b = Beliefs(1, 2, 3, 1)
+    assert b.knowledge(0) == 0.0
+    ch = Changes(DEPS, DEPS, np.array([0]), np.array([0b010]), np.array([3.0]), h=0.5)
+    b.observe(np.array([0]), ch.entries, ch.coeffs, np.array([0.1]), np.array([0.01]))
+    first = b.knowledge(0)
+    b.observe(np.array([0]), ch.entries, ch.coeffs, np.array([0.1]), np.array([0.01]))
+    assert 0 < first < b.knowledge(0)
+    b.reset(np.array([0]))
+    assert b.knowledge(0) == 0.0

@@ -1,0 +1,320 @@
+"""Model 2's people and universities (M2, M3) on tiny cases with known answers."""
+
+import numpy as np
+import pytest
+
+from nicsim.core.params import ConfigError
+from nicsim.nic import judgment, testplan
+from nicsim.nic.beliefs import PRIOR_MEAN, PRIOR_VAR
+from nicsim.nic.knowledge import changes_for
+from nicsim.nic.learning import finish_cycles, month_capacity, plan_month, research
+from nicsim.nic.model import NICModel
+from nicsim.nic.params import Params
+
+
+def small(**kw) -> Params:
+    """One partnership of two districts and its university (siloed), N = 8, K = 2."""
+    base = dict(
+        design="siloed",
+        partnerships=1,
+        districts_per_partnership=2,
+        leaders_per_district=2,
+        n_components=8,
+        k=2,
+        steps=12,
+    )
+    return Params(**{**base, **kw})
+
+
+# -- capacity --------------------------------------------------------------------------------
+def test_a_novice_runs_novice_capacity_of_the_tests_and_an_expert_all():
+    m = NICModel(small(tests_per_leader=4, novice_capacity=0.5), seed=1)
+    m.skill[:] = [0.0, 1.0, 0.0, 1.0]
+    m.month = 1
+    assert month_capacity(m) == [2, 4, 2, 4]  # 4 (0.5 + 0.5 skill): whole numbers, no draw
+
+
+def test_capacity_is_rounded_at_random_with_the_exact_mean():
+    m = NICModel(small(tests_per_leader=1, novice_capacity=0.5), seed=1)
+    m.skill[:] = 0.5  # 0.75 tests expected
+    counts = []
+    for month in range(1, 2001):
+        m.month = month
+        counts += month_capacity(m)
+    # 8000 Bernoulli(0.75) draws: sd of the mean 0.0048, tolerance 4 sd
+    assert np.mean(counts) == pytest.approx(0.75, abs=0.02)
+    assert set(counts) == {0, 1}
+
+
+def test_full_novice_capacity_is_model_1s_fixed_slots():
+    m = NICModel(small(tests_per_leader=2, novice_capacity=1.0), seed=1)
+    assert month_capacity(m) is None
+    plans = plan_month(m)
+    assert [len(p.posts) for p in plans] == [4, 4]
+
+
+# -- judgment --------------------------------------------------------------------------------
+def true_gains(m: NICModel, plan: testplan.TestPlan, options) -> np.ndarray:
+    node = plan.district.node
+    new = np.array([idea.apply(plan.practice) for idea, _ in options])
+    return m.score(new, np.full(new.size, node)) - m.outcome[node]
+
+
+def omniscient(m: NICModel) -> None:
+    """Every leader's belief set to the true tables, known exactly."""
+    land = m.landscape
+    posts = m.posts
+    contexts = m.context[posts // m.p.leaders_per_district]
+    s = land.shared.table.size
+    m.beliefs.mean[:, :s] = land.shared.table.ravel()
+    m.beliefs.mean[:, s:] = land.local_tables(contexts)
+    m.beliefs.var[:] = 0.0
+
+
+def judged(m: NICModel):
+    """This month's plans and candidates, the leaders' scores and their picks."""
+    m.month += 1
+    plans = [testplan.TestPlan(d, int(m.practice[d.node]), 1, m.p.min_tests) for d in m.districts]
+    draws = m.keyed["flips"].integers(
+        m.p.n_components,
+        m.month,
+        m.all_districts[:, None, None],
+        np.arange(2)[:, None],
+        np.arange(4),
+    )
+    options = [
+        judgment.candidates(p, t) if finish_cycles(p) else []
+        for p, t in zip(plans, draws.tolist(), strict=True)
+    ]
+    return plans, options, judgment.scores(m, plans, options)
+
+
+def test_a_leader_who_knows_the_landscape_picks_the_best_candidate():
+    m = NICModel(small(judgment_noise=30.0, novice_capacity=1.0, min_tests=1), seed=2)
+    omniscient(m)
+    m.skill[:] = 1.0  # no judgment noise at full skill
+    plans, options, score = judged(m)
+    first = 0
+    for plan, opts in zip(plans, options, strict=True):
+        gains = true_gains(m, plan, opts)
+        mine = score[first : first + len(opts)]
+        first += len(opts)
+        assert np.allclose(mine[:, 0], gains)  # a prediction is the true gain
+        judgment.fill(plan, opts, mine)
+        picked = [idea.key for idea, _ in plan.runs]
+        order = [opts[i][0].key for i in np.argsort(-gains, kind="stable")]
+        assert picked == order[: len(picked)]  # each leader took the best left
+
+
+def test_a_novice_ranks_by_judgment_noise_alone():
+    """A novice's belief is the prior: every prediction 0, so its ranking is its noise
+    Normal(0, (judgment_noise (1 - skill))^2), whatever the candidates' true gains."""
+    m = NICModel(small(judgment_noise=10.0), seed=2)
+    m.skill[:] = 0.2
+    plans, options, score = judged(m)
+    noise = score[: len(options[0])]
+    assert noise.std() == pytest.approx(8.0, rel=0.6)  # 10 (1 - 0.2), few candidates
+    m2 = NICModel(small(judgment_noise=0.0), seed=2)
+    _, _, flat = judged(m2)
+    assert (flat == 0).all()
+
+
+def test_judgment_model1_keeps_model_1s_fixed_order():
+    m = NICModel(small(judgment="model1", novice_capacity=1.0), seed=2)
+    assert m.beliefs is None
+    m.step()
+    assert np.isnan(m.datacollector.model_vars["leader_belief_error"][-1])
+
+
+def test_a_leaders_belief_error_shrinks_with_its_own_tests():
+    p = small(turnover_rate=0.0, tests_per_leader=4, research_rate=0.0, steps=36, h=0.5)
+    m = NICModel(p, seed=4).run()
+    err = m.datacollector.model_vars["leader_belief_error"]
+    assert err[0] == pytest.approx(np.sqrt(PRIOR_VAR), rel=0.2)  # the prior's
+    # most entries are of practices the district never comes near, so the whole-table
+    # error falls slowly: by more than 0.01 in 36 months (0.013-0.015 on seeds 4-6)
+    assert err[-1] < err[6] < err[0] - 0.005
+    assert err[-1] < err[0] - 0.01
+
+
+# -- turnover ----------------------------------------------------------------------------------
+def hub_with_ties(**kw) -> NICModel:
+    """A hub of 3 partnerships whose first convening ties every cross-partnership pair."""
+    p = small(
+        design="hub",
+        partnerships=3,
+        tie_formation=1.0,
+        convening_interval=1,
+        turnover_rate=0.0,
+        **kw,
+    )
+    m = NICModel(p, seed=1)
+    m.step()
+    return m
+
+
+def test_a_leavers_personal_ties_end_and_institutional_ties_stay():
+    m = hub_with_ties()
+    assert len(m.personal) == 12  # 6 districts, pairs across 3 partnerships: 15 - 3
+    (a, b), (holder, _) = next(iter(m.personal.items()))
+    leader = next(x for x in m.agent_at[a].leaders if x.unique_id == holder)
+    gone = [pair for pair, who in m.personal.items() if holder in who]
+    institutional = [e for e in m.graph.edges if m.graph.edges[e].get("kind") != "cross"]
+    leader.leave()
+    for x, y in gone:
+        assert not m.graph.has_edge(x, y) and (x, y) not in m.personal
+    assert len(m.personal) == 12 - len(gone)
+    assert all(m.graph.has_edge(*e) for e in institutional)
+    assert m.datacollector.model_vars["personal_ties"][-1] == 12
+    m.datacollector.collect(m)
+    assert m.datacollector.model_vars["personal_ties"][-1] == 12 - len(gone)
+
+
+def test_institutional_convening_ties_outlast_their_leaders():
+    m = hub_with_ties(convening_ties="institutional")
+    assert m.personal == {}
+    edges = m.graph.number_of_edges()
+    for leader in m.leaders:
+        leader.leave()
+    assert m.graph.number_of_edges() == edges
+
+
+def test_a_leaver_takes_its_belief_and_the_knowledge_is_counted():
+    m = NICModel(small(turnover_rate=0.0, tests_per_leader=3, preparation=0.0), seed=3)
+    m.run(6)
+    leader = m.districts[0].leaders[0]
+    post = leader.post
+    known = m.beliefs.knowledge(post)
+    assert known > 0
+    m.counts.clear()
+    newcomer = leader.leave()
+    assert m.counts["knowledge_lost"] == pytest.approx(known)
+    assert (m.beliefs.mean[post] == PRIOR_MEAN).all() and (m.beliefs.var[post] == PRIOR_VAR).all()
+    assert newcomer.post == post and newcomer.skill == m.p.novice_skill
+
+
+def test_a_graduate_brings_preparation_of_skill_and_of_its_universitys_belief():
+    p = small(preparation=0.4, research_quality=0.6, turnover_rate=0.0)
+    m = NICModel(p, seed=3)
+    m.month = 5
+    post = m.districts[1].leaders[0].post
+    newcomer = m.districts[1].leaders[0].leave()
+    assert newcomer.skill == pytest.approx(0.2 + 0.4 * 0.8)
+    s = m.research_beliefs.mean.shape[1]
+    same = m.beliefs.mean[post, :s] == m.research_beliefs.mean[0]
+    # 384 S entries, each copied with chance 0.4: sd of the share 0.025, tolerance 4 sd
+    assert same.mean() == pytest.approx(0.4, abs=0.1)
+    assert (m.beliefs.var[post, :s][same] == m.research_beliefs.var[0][same]).all()
+    assert (m.beliefs.mean[post, s:] == PRIOR_MEAN).all()  # the local part: nothing
+
+
+def test_without_a_university_preparation_is_a_documented_no_op():
+    p = Params(design="line", n_districts=2, n_components=8, k=2, preparation=0.9)
+    m = NICModel(p, seed=1)
+    newcomer = m.districts[0].leaders[0].leave()
+    assert newcomer.skill == p.novice_skill
+    assert m.research_beliefs is None
+
+
+# -- universities ------------------------------------------------------------------------------
+def test_research_quality_one_is_the_oracle_and_zero_the_prior():
+    oracle = NICModel(small(research_quality=1.0), seed=2)
+    assert np.array_equal(oracle.research_beliefs.mean[0], oracle.landscape.shared.table.ravel())
+    assert (oracle.research_beliefs.var == 0).all() and not oracle.research_learns
+    blind = NICModel(small(research_quality=0.0), seed=2)
+    assert (blind.research_beliefs.mean == 0.5).all()
+    assert (blind.research_beliefs.var == PRIOR_VAR).all()
+
+
+def test_research_prior_error_shrinks_with_quality_as_documented():
+    """Prior mean 0.5 + q^2 (T + e - 0.5): error variance (1 - q^2) / 12 on average."""
+    for q in (0.3, 0.7, 0.9):
+        m = NICModel(small(research_quality=q, n_components=12, k=4), seed=1)
+        err = m.research_beliefs.mean[0] - m.landscape.shared.table.ravel()
+        # 384 entries: the mean square error within 20% of (1 - q^2) / 12
+        assert np.mean(err**2) == pytest.approx((1 - q * q) / 12, rel=0.2)
+
+
+def test_research_quality_one_chooses_what_model_1_chose():
+    """The oracle's research offers equal those ranked on the landscape's own S, and a
+    belief that holds S exactly ranks every candidate the same, bit for bit."""
+    m = NICModel(small(research_quality=1.0, research_rate=1.0), seed=6)
+    codes = np.arange(256)[None, :]
+    exact = m.landscape.shared_fitness(codes)
+    believed = m.landscape.shared_belief_fitness(
+        m.research_beliefs.mean, codes, np.zeros((1, 1), int)
+    )
+    assert np.array_equal(exact, believed)
+    m.month = 1
+    research(m)
+    offered = [idea.key for d in m.districts for idea in d.research]
+    assert offered  # research_rate 1: every partner gets an offer that beats its practice
+    for d in m.districts:
+        for idea in d.research:
+            x = int(m.practice[d.node])
+            assert m.landscape.shared_fitness(idea.apply(x)) > m.landscape.shared_fitness(x)
+
+
+def test_a_university_learns_its_partners_results():
+    """At quality 0.3 a university's estimate of S moves toward the truth as its partners
+    test (h = 0: their results are S's own)."""
+    p = small(research_quality=0.3, h=0.0, tests_per_leader=4, turnover_rate=0.0, steps=24)
+    m = NICModel(p, seed=5).run()
+    err = m.datacollector.model_vars["university_belief_error"]
+    assert err[-1] < err[0] - 0.005
+    assert m.research_beliefs.var.min() < (1 - 0.09) * PRIOR_VAR
+
+
+def test_a_university_learns_from_a_hubs_pooled_evidence():
+    """Two hubs' worth of evidence: universities of a hub design learn at convenings what
+    siloed ones cannot (same seed, same partners' tests in the first month)."""
+    kw = dict(partnerships=3, research_quality=0.3, turnover_rate=0.0, convening_interval=1)
+    hub = NICModel(small(design="hub", **kw), seed=7)
+    siloed = NICModel(small(**kw), seed=7)
+    assert np.array_equal(hub.research_beliefs.mean, siloed.research_beliefs.mean)
+    hub.run(6)
+    siloed.run(6)
+    seen = lambda m: float(np.log(PRIOR_VAR / m.research_beliefs.var).sum())  # noqa: E731
+    assert seen(hub) > seen(siloed)
+
+
+# -- common random numbers ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"judgment_noise": 5.0},
+        {"preparation": 0.9},
+        {"research_quality": 0.9},
+        {"novice_capacity": 0.9},
+        {"judgment": "model1"},
+        {"convening_ties": "institutional"},
+    ],
+)
+def test_people_parameters_leave_the_problem_start_and_departures_alone(change):
+    base = small(design="hub", partnerships=3, steps=12)
+    a = NICModel(base, seed=9)
+    b = NICModel(base.replace(**change), seed=9)
+    assert np.array_equal(a.practice, b.practice) and np.array_equal(a.skill, b.skill)
+    assert np.array_equal(a.landscape.shared.table, b.landscape.shared.table)
+    a.run()
+    b.run()
+    # turnover draws are keyed by (month, post): who leaves when is the same
+    assert (
+        a.datacollector.model_vars["leader_departures"]
+        == b.datacollector.model_vars["leader_departures"]
+    )
+
+
+def test_beliefs_need_percent_units():
+    with pytest.raises(ConfigError, match="judgment = 'belief' is not allowed with outcome_units"):
+        Params(outcome_units="power", target=0.9)
+    with pytest.raises(ConfigError, match="research_quality = 0.5 is not allowed"):
+        Params(outcome_units="power", target=0.9, judgment="model1")
+    Params(outcome_units="power", target=0.9, judgment="model1", research_quality=1.0)
+
+
+def test_changes_for_uses_each_districts_own_context():
+    m = NICModel(small(h=0.5), seed=1)
+    ch = changes_for(m, np.array([0, 1]), np.array([0, 0]), np.array([1, 1]))
+    assert ch.coeffs[0, 0] == pytest.approx(m.scale[0] * 0.5 / 8)
+    assert ch.coeffs[1, 0] == pytest.approx(m.scale[1] * 0.5 / 8)

@@ -66,3 +66,46 @@ def test_sensitivity_command_runs_the_model_through_the_store(tmp_path, root, ca
     assert (out / "sensitivity.md").exists()
     assert (out / "figures" / "sensitivity_morris.png").exists()
     assert len((out / "runs.csv").read_text().splitlines()) == 1 + 2 * 3  # 2 trajectories x 3
+
+
+def test_a_dummy_range_marks_what_cannot_be_told_from_no_effect():
+    """y = 10 a + 0.001 b + noise: a acts; b, far below the noise the dummy picks up, is
+    inert; the dummy is labelled as such."""
+    prob = sensitivity.problem({"a": (0, 1), "b": (0, 1), "dummy": (0, 1)})
+    x = sensitivity.sample(prob, "morris", 20, seed=4)
+    y = 10 * x[:, 0] + 0.001 * x[:, 1] + np.random.default_rng(4).normal(0, 0.5, len(x))
+    table = sensitivity.analyze(prob, x, y, "morris", seed=4).set_index("parameter")
+    assert table.loc["a", "vs_dummy"] == "acts"
+    assert table.loc["b", "vs_dummy"] == "inert"
+    assert table.loc["dummy", "vs_dummy"] == "dummy"
+
+
+def test_the_dummy_is_sampled_and_analysed_but_never_reaches_the_model(tmp_path, root, capsys):
+    from nicsim.ui.cli import main
+
+    sweep = tmp_path / "sens.toml"
+    sweep.write_text(
+        f'base = "{root / "configs/default.toml"}"\nreplications = 1\nseed = 3\n'
+        "[params]\nsteps = 3\npartnerships = 2\nn_components = 8\nk = 2\n"
+        "[sample]\npoints = 2\n[sample.ranges]\nh = [0, 1]\ndummy = [0, 1]\n"
+    )
+    out = tmp_path / "o"
+    args = ["sensitivity", str(sweep), "--method", "morris", "--workers", "1", "--out", str(out)]
+    assert main(args) == 0
+    header = (out / "runs.csv").read_text().splitlines()[0].split(",")
+    assert "dummy" not in header and "h" in header
+    text = (out / "sensitivity.md").read_text()
+    assert "| dummy |" in text.replace("`", "") or "dummy" in text
+    assert "vs_dummy" in text
+
+
+def test_a_dummy_range_must_be_two_increasing_numbers(tmp_path, root):
+    from nicsim.lab.sweeps import load_sweep
+
+    sweep = tmp_path / "s.toml"
+    sweep.write_text(
+        f'base = "{root / "configs/default.toml"}"\n[sample]\npoints = 2\n'
+        '[sample.ranges]\ndummy = [1, "x"]\n'
+    )
+    with pytest.raises(sensitivity.ConfigError, match=r"sample.ranges.dummy = \[1, 'x'\]"):
+        load_sweep(sweep)

@@ -111,11 +111,14 @@ def _save(fig, path: str | Path) -> Path:
 
 def sensitivity_figure(table: pd.DataFrame, method: str, path: str | Path, title: str) -> Path:
     """Morris: mu* with its confidence interval against sigma; Sobol: S1 and ST bars."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
     names = table["parameter"].tolist()
+    fig, ax = plt.subplots(figsize=(7, max(4.5, 0.28 * len(names) + 1.5)))
     y = np.arange(len(names))
     if method == "morris":
-        ax.barh(y, table["mu_star"], xerr=table["mu_star_conf"], color="C0", label="mu*")
+        # against a dummy parameter: inert ones grey, the dummy black
+        shade = {"acts": "C0", "inert": "0.7", "dummy": "k"}
+        colors = [shade[v] for v in table["vs_dummy"]] if "vs_dummy" in table else "C0"
+        ax.barh(y, table["mu_star"], xerr=table["mu_star_conf"], color=colors, label="mu*")
         ax.scatter(table["sigma"], y, color="C3", zorder=3, label="sigma")
         ax.set_xlabel("elementary effect on the output")
     else:

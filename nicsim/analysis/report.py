@@ -421,9 +421,17 @@ def write_sensitivity(out: Path, design: Design, metric: str) -> str:
     y = sensitivity.outputs(runs, design, metric)
     table = sensitivity.analyze(design.problem, design.x, y, design.method, seed=design.plan.seed)
     title = f"{design.method.title()} sensitivity of final {metric}"
+    note = ""
+    if "vs_dummy" in table:
+        inert = table.loc[table["vs_dummy"] == "inert", "parameter"].tolist()
+        note = (
+            "\n`vs_dummy`: `inert` when a parameter's mu* confidence interval overlaps that of "
+            "`dummy`, a range the model never reads; `acts` otherwise. Inert here: "
+            f"{', '.join(f'`{n}`' for n in inert) if inert else 'none'}.\n"
+        )
     text = (
         f"# {title}\n\n{len(design.x)} points x {design.plan.replications} replications "
-        f"({len(runs)} runs) of `{design.plan.name}`.\n\n{markdown_table(table)}\n"
+        f"({len(runs)} runs) of `{design.plan.name}`.\n\n{markdown_table(table)}\n{note}"
     )
     write_text(out / "sensitivity.md", text)
     sensitivity_figure(

@@ -53,6 +53,12 @@ class RunSpec:
     swept: dict[str, Any] = field(default_factory=dict)
 
 
+# A sampled range of this name is drawn and analysed like any other but never reaches the
+# model: the yardstick of "no effect" in a screen (a parameter whose Morris mu* cannot be
+# told from the dummy's is inert).
+DUMMY = "dummy"
+
+
 def sampled_value(fields: dict[str, Any], name: str, value: float) -> int | float:
     """A sampled coordinate as the parameter takes it: integers rounded to the nearest."""
     return int(round(value)) if fields[name].type in ("int", int) else float(value)
@@ -101,7 +107,12 @@ class Points(_Made):
     @property
     def names(self) -> tuple[str, ...]:
         """The names a point sets: the grid's, then the sampled ones (in that order)."""
-        return tuple(dict.fromkeys([*self.grid, *self.ranges]))
+        return tuple(dict.fromkeys([*self.grid, *self.parameters]))
+
+    @property
+    def parameters(self) -> dict[str, tuple[float, float]]:
+        """The sampled ranges that are parameters (all but a :data:`DUMMY`)."""
+        return {k: v for k, v in self.ranges.items() if k != DUMMY}
 
     def __len__(self) -> int:
         return self.grid_size * self.rows
@@ -118,6 +129,7 @@ class Points(_Made):
         return {
             name: sampled_value(self._fields, name, v)
             for name, v in zip(self.ranges, values, strict=True)
+            if name != DUMMY
         }
 
     def _grid_point(self, index: int) -> dict[str, Any]:
@@ -151,7 +163,7 @@ class Points(_Made):
         large to check point by point is checked when planned. At most ``CORNER_LIMIT``.
         """
         axes = {key: _extremes(values) for key, values in self.grid.items()}
-        for name, bounds in self.ranges.items():
+        for name, bounds in self.parameters.items():
             axes[name] = _extremes([sampled_value(self._fields, name, b) for b in bounds])
         combos = itertools.product(*axes.values())
         for combo in itertools.islice(combos, CORNER_LIMIT):

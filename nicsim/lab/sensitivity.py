@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.params import ConfigError, ModelParams, fields_of
-from .plans import Plan, Points
+from .plans import DUMMY, Plan, Points
 from .registry import for_params
 from .sweeps import SweepFile
 
@@ -75,6 +75,8 @@ def analyze(
                 "sigma": res["sigma"],
             }
         )
+        if DUMMY in prob["names"]:
+            table["vs_dummy"] = against_dummy(table)
         return table.sort_values("mu_star", ascending=False, ignore_index=True)
     from SALib.analyze import sobol
 
@@ -89,6 +91,19 @@ def analyze(
         }
     )
     return table.sort_values("ST", ascending=False, ignore_index=True)
+
+
+def against_dummy(table: pd.DataFrame) -> list[str]:
+    """Each parameter against the dummy, which the model never reads: ``inert`` when its
+    mu* confidence interval overlaps the dummy's (its effect cannot be told from none),
+    else ``acts``; the dummy itself is ``dummy``."""
+    dummy = table.loc[table["parameter"] == DUMMY].iloc[0]
+    ceiling = dummy["mu_star"] + dummy["mu_star_conf"]
+    low = table["mu_star"] - table["mu_star_conf"]
+    return [
+        DUMMY if name == DUMMY else ("acts" if lo > ceiling else "inert")
+        for name, lo in zip(table["parameter"], low, strict=True)
+    ]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import numpy as np
 from ..core.params import ConfigError, ModelParams, allowed, as_integer, check_value, fields_of
 from ..nic.params import FIELDS
 from .config import RunConfig, beside, check_run_key, from_dict, read_toml
-from .plans import Plan, Points, lhs_sample
+from .plans import DUMMY, Plan, Points, lhs_sample
 
 NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 SWEEP_KEYS = {"base", "grid", "sample", "replications", "seed", "name", "params", "model"}
@@ -181,6 +181,20 @@ def _sample_spec(
         )
     ranges = {}
     for key, bounds in sample["ranges"].items():
+        if key == DUMMY:  # no parameter: any numbers, drawn and analysed, never run
+            ok = (
+                isinstance(bounds, list)
+                and len(bounds) == 2
+                and all(isinstance(x, int | float) and not isinstance(x, bool) for x in bounds)
+                and bounds[0] < bounds[1]
+            )
+            if not ok:
+                raise ConfigError(
+                    f"{where}: sample.ranges.{DUMMY} = {bounds!r} is not allowed: expected "
+                    "[low, high] with low < high"
+                )
+            ranges[key] = (float(bounds[0]), float(bounds[1]))
+            continue
         if key not in fields:
             raise ConfigError(f"{where}: [sample.ranges] unknown parameter {key!r}")
         f = fields[key]

@@ -158,7 +158,12 @@ COUNT_METRICS = (
     "personal_ties_formed",
     "knowledge_lost",
 )
-RUN_METRICS = (*STEP_METRICS, *(f"total_{m}" for m in COUNT_METRICS), "steps_to_target")
+RUN_METRICS = (
+    *STEP_METRICS,
+    *(f"total_{m}" for m in COUNT_METRICS),
+    "average_outcome",
+    "steps_to_target",
+)
 
 
 def steps_to_target(mean_outcomes: np.ndarray, target: float) -> int | None:
@@ -220,11 +225,15 @@ def timeseries(model: mesa.Model) -> dict[str, np.ndarray]:
 
 
 def run_summary(series: dict[str, np.ndarray], target: float) -> dict[str, Any]:
-    """Final value of every metric, run totals of the counts, and steps to target."""
+    """Final value of every metric, run totals of the counts, the mean outcome averaged
+    over the run's months, and steps to target."""
     out: dict[str, Any] = {name: series[name][-1].item() for name in STEP_METRICS}
     for name in COUNT_METRICS:
         total = series[name].sum().item()
         out[f"total_{name}"] = int(total) if name in INTEGER_METRICS else total
+    # the mean outcome averaged over months 1 to T: what the districts' students lived
+    # through, not only where the run ended (Béteille et al. measure turnover's cost so)
+    out["average_outcome"] = float(np.mean(series["mean_outcome"][1:]))
     out["steps_to_target"] = steps_to_target(series["mean_outcome"], target)
     return out
 

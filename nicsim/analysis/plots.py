@@ -38,16 +38,21 @@ def outcome_figure(
     panels: tuple[tuple[str, str], ...] = NIC_PANELS,
     time_unit: str = "Month",
 ) -> Path:
-    """Two metrics over time (by default the NIC's mean outcome and equity gap): the mean
-    across replications with its 95% CI."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
+    """Metrics over time (by default the NIC's mean outcome and equity gap), up to three a
+    row: the mean across replications with its 95% CI."""
+    cols = min(3, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 4 * rows), sharex=True, squeeze=False)
     n = ts["run_id"].nunique()
-    for ax, (metric, name) in zip(axes, panels, strict=True):
+    flat = axes.ravel()
+    for ax, (metric, name) in zip(flat, panels, strict=False):
         _band_plot(ax, ts, metric)
         ax.set_xlabel(time_unit)
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
-    axes[0].set_title(f"{title} ({n} runs; band: 95% CI of the mean)".strip())
+    for ax in flat[len(panels) :]:
+        ax.set_visible(False)
+    flat[0].set_title(f"{title} ({n} runs; band: 95% CI of the mean)".strip())
     return _save(fig, path)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from ..core.params import DEFAULT_MODEL, ConfigError
 from ..lab import sensitivity
@@ -67,7 +68,10 @@ def write_comparison(
     root = Path(directory)
     runs, swept = _read_runs(root)
     spec = _model_of(runs)
-    metrics = list(spec.report_metrics) if metrics is None else metrics
+    if metrics is None:  # what the runs have: results of an older version lack newer metrics
+        metrics = [m for m in spec.report_metrics if m in runs.columns] or [
+            spec.report_metrics[0]
+        ]
     missing = [m for m in metrics if m not in runs.columns]
     if missing:
         raise ConfigError(
@@ -205,14 +209,16 @@ def _draw_figures(
     paths = []
     ts_path = root / "timeseries.parquet"
     if ts_path.is_file():
-        columns = ["run_id", "step", *(metric for metric, _, _ in spec.panels)]
         try:
+            names = set(pq.read_schema(ts_path).names)
+            panels = [panel for panel in spec.panels if panel[0] in names]  # older results: fewer
+            columns = ["run_id", "step", *(metric for metric, _, _ in panels)]
             ts = pd.read_parquet(ts_path, columns=columns)
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read {ts_path}: {exc}") from None
         # by may be a parameter that was not swept, so it comes from runs.csv, not the series
         ts = ts.merge(runs[["run_id", by]], on="run_id")
-        for metric, label, slug in spec.panels:
+        for metric, label, slug in panels:
             path = out / f"compare_{by}_{slug}.png"
             paths.append(group_trajectories(ts, by, metric, path, label, order, spec.time_unit))
     headline = spec.panels[0][0]

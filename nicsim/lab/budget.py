@@ -32,6 +32,9 @@ unless the size measured was those):
   380 to 520 bytes a tie; ``networked`` with 200,000 ties under ``pdsa`` grows to 870
   bytes a tie by month 12 (ideas shared along them);
 - months: 100,000 months of a small NIC: 480 bytes a month;
+- beliefs (model 2, not measured but counted): 16 bytes a table entry held (a mean and a
+  variance), N 2^(K+1) entries a part, two parts a leader and one a university, and a
+  leader's row once more while the error metric is computed;
 - a CSV graph file of 100,000 lines: 2.9 KB a line (its districts and ties), so its
   districts are taken to be as many as its lines;
 - March (1991): n x m = 10^6 and 10^7 beliefs: 20 to 27 bytes each; 100,000 periods: 590
@@ -225,6 +228,12 @@ def _nic(p: Params) -> Need:
     mem.add(ties * TIE_BYTES[rule], *district_keys, *_tie_keys(p))
     # a convening's candidate pairs, kept as arrays when few (nic.networks.DENSE_PAIRS)
     mem.add(min(pairs * 25, PAIR_ARRAYS), *district_keys)
+    # beliefs (docs/ODD.md 7.12): a mean and a variance per table entry, leaders over S and
+    # L, universities over S; a leader's row is copied once more by the monthly error metric
+    entries = p.n_components * 2.0 ** (p.k + 1)
+    if rule == "pdsa" and p.judgment == "belief":
+        mem.add(leaders * 2 * entries * 24, "leaders_per_district", "k", *district_keys)
+    mem.add(universities * entries * 16, "k", "n_components", *district_keys)
     mem.add((p.steps + 1) * MONTH_BYTES, "steps")
     offers = districts * p.research_rate * p.research_candidates if rule == "pdsa" else 0
     mem.add(offers * (p.n_components + 1) * 8 * 3, "research_candidates", *district_keys)

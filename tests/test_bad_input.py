@@ -48,6 +48,27 @@ def sweep(text: str, base: str = '"base.toml"') -> str:
 # file named "d/" is made a directory.
 CASES: dict[str, tuple[dict[str, str | bytes], list[str], str]] = {
     # -- config files --------------------------------------------------------------------
+    # -- model 2's people (issue 16) ---------------------------------------------------------
+    "research_quality out of range": (
+        {"c.toml": SMALL + "research_quality = 1.5\n"},
+        ["run", "c.toml"],
+        "research_quality = 1.5 is not allowed: expected a number in [0, 1]",
+    ),
+    "judgment unknown": (
+        {"c.toml": SMALL + 'judgment = "intuition"\n'},
+        ["run", "c.toml"],
+        "judgment = 'intuition' is not allowed: expected one of belief, model1",
+    ),
+    "beliefs in power units": (
+        {"c.toml": SMALL + 'outcome_units = "power"\ntarget = 0.9\n'},
+        ["run", "c.toml"],
+        "judgment = 'belief' is not allowed with outcome_units = 'power'",
+    ),
+    "research quality in power units": (
+        {"c.toml": SMALL + 'outcome_units = "power"\ntarget = 0.9\njudgment = "model1"\n'},
+        ["run", "c.toml", "--set", "research_quality=0.4"],
+        "research_quality = 0.4 is not allowed with outcome_units = 'power'",
+    ),
     "config binary": (
         {"c.toml": b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"},
         ["run", "c.toml"],
@@ -237,7 +258,7 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str], str]] = {
     "compare a runs.csv without the metrics": (
         {"r/runs.csv": "run_id,seed,design,mean_outcome\n0,1,hub,0.5\n1,1,siloed,0.6\n"},
         ["compare", "r", "--by", "design"],
-        "r/runs.csv has no column min_outcome, equity_gap, ",
+        "r/runs.csv has no column average_outcome, min_outcome, equity_gap, ",
     ),
     "sensitivity --output unknown, before any run": (
         {

@@ -68,10 +68,7 @@ def write_comparison(
     root = Path(directory)
     runs, swept = _read_runs(root)
     spec = _model_of(runs)
-    if metrics is None:  # what the runs have: results of an older version lack newer metrics
-        metrics = [m for m in spec.report_metrics if m in runs.columns] or [
-            spec.report_metrics[0]
-        ]
+    metrics = list(spec.report_metrics) if metrics is None else metrics
     missing = [m for m in metrics if m not in runs.columns]
     if missing:
         raise ConfigError(
@@ -211,7 +208,7 @@ def _draw_figures(
     if ts_path.is_file():
         try:
             names = set(pq.read_schema(ts_path).names)
-            panels = [panel for panel in spec.panels if panel[0] in names]  # older results: fewer
+            panels = [panel for panel in spec.panels if panel[0] in names]  # figures of what it has
             columns = ["run_id", "step", *(metric for metric, _, _ in panels)]
             ts = pd.read_parquet(ts_path, columns=columns)
         except (OSError, ValueError) as exc:

@@ -59,7 +59,8 @@ class Changes:
     x, then its L entry at x' and at x (columns of a two-part belief; a one-part belief
     reads the first 2N). A component the change does not move has coefficient 0 there.
     S and every L have dependency structures of their own: ``shared_deps`` is (N, K+1),
-    ``local_deps`` (N, K+1) or one per change, (M, N, K+1).
+    ``local_deps`` (N, K+1) or one per change, (M, N, K+1). :meth:`at` starts from the
+    entries rather than the structures.
     """
 
     def __init__(
@@ -72,15 +73,29 @@ class Changes:
         h: float,
     ) -> None:
         n, t = shared_deps.shape[0], 1 << shared_deps.shape[1]
-        m = len(base)
         column = np.arange(n, dtype=np.int64) * t
+        shared = [column + table_indices(codes, shared_deps) for codes in (base, new)]
+        local = [column + table_indices(codes, local_deps) for codes in (base, new)]
+        self._fill(shared, local, scale, h, n * t)
+
+    @classmethod
+    def at(cls, shared, local, scale: np.ndarray, h: float, size: int) -> Changes:
+        """The changes whose S entries before and after are ``shared`` (two (M, N) arrays
+        of positions i * T + j in S's flattened table of ``size`` = N * T entries) and whose
+        L entries are ``local``: what a landscape's ``EntryIndex`` finds without the bit
+        arithmetic of :func:`table_indices`."""
+        changes = cls.__new__(cls)
+        changes._fill(shared, local, scale, h, size)
+        return changes
+
+    def _fill(self, shared, local, scale: np.ndarray, h: float, size: int) -> None:
+        m, n = shared[0].shape
         entries = np.empty((m, 4, n), dtype=np.int64)
         coeffs = np.empty((m, 4, n))
         unit = np.asarray(scale, dtype=np.float64)[:, None] / n
-        for part, deps, weight in ((0, shared_deps, 1 - h), (1, local_deps, h)):
-            before, after = table_indices(base, deps), table_indices(new, deps)
-            entries[:, 2 * part] = column + after + part * n * t
-            entries[:, 2 * part + 1] = column + before + part * n * t
+        for part, (before, after), weight in ((0, shared, 1 - h), (1, local, h)):
+            entries[:, 2 * part] = after + part * size
+            entries[:, 2 * part + 1] = before + part * size
             coeffs[:, 2 * part] = unit * weight * (before != after)
             coeffs[:, 2 * part + 1] = -coeffs[:, 2 * part]
         self.entries = entries.reshape(m, 4 * n)
@@ -119,9 +134,10 @@ class Beliefs:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each change's predicted gain for its holder, and the variance of that
         prediction: sum a theta and sum a^2 v. ``rows`` broadcasts against entries' rows."""
-        rows = np.asarray(rows)[..., None]
-        mean = (self.mean[rows, entries] * coeffs).sum(axis=-1)
-        var = (self.var[rows, entries] * (coeffs * coeffs)).sum(axis=-1)
+        # one look-up in the flat table, not a 2-D fancy index broadcast over (rows, entries)
+        flat = np.asarray(rows)[..., None] * self.mean.shape[1] + entries
+        mean = (self.mean.take(flat) * coeffs).sum(axis=-1)
+        var = (self.var.take(flat) * (coeffs * coeffs)).sum(axis=-1)
         return mean, var
 
     def observe(
@@ -138,13 +154,15 @@ class Beliefs:
         if not rows.size:
             return
         order = np.argsort(rows, kind="stable")
-        starts = np.flatnonzero(np.r_[True, np.diff(rows[order]) != 0])
-        rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))
+        held, position = rows[order], np.arange(rows.size)
+        first = np.ones(rows.size, dtype=bool)  # a holder's first observation, in order
+        np.not_equal(held[1:], held[:-1], out=first[1:])
+        rank = position - np.maximum.accumulate(np.where(first, position, 0))
         # Round r (every holder's r-th observation) is one slice of this order, read and
         # written through linear indices into the tables: a round is a few rows, so its
         # cost is its numpy calls, and indexing per round was most of them
         i = order[np.argsort(rank, kind="stable")]
-        bounds = np.r_[0, np.cumsum(np.bincount(rank))].tolist()
+        bounds = [0, *np.cumsum(np.bincount(rank)).tolist()]
         flat = rows[i, None] * self.mean.shape[1] + entries[i]
         coeffs = np.asarray(coeffs, dtype=np.float64)[i]
         observed = np.asarray(observed, dtype=np.float64)[i]
@@ -156,10 +174,10 @@ class Beliefs:
             va = v * a
             total = add(va * a, axis=1) + noise_var[lo:hi]
             gap = observed[lo:hi] - add(theta * a, axis=1)
-            learns = total > 0
-            if learns.all():
+            if total.min() > 0:
                 step, shrink = gap / total, va * va / total[:, None]
             else:  # a zero total: nothing uncertain and no noise, nothing to learn
+                learns = total > 0
                 safe = np.where(learns, total, 1.0)
                 step, shrink = gap / safe * learns, va * va / safe[:, None] * learns[:, None]
             mean.put(e, theta + va * step[:, None])

@@ -153,20 +153,20 @@ class Beliefs:
         rows = np.asarray(rows, dtype=np.int64)
         if not rows.size:
             return
+        observed = np.asarray(observed, dtype=np.float64)
+        noise_var = np.broadcast_to(np.asarray(noise_var, dtype=np.float64), rows.shape)
+        # Round r applies every holder's r-th observation. The rounds are slices of one
+        # order, read and written through linear indices into the tables: a round is a few
+        # rows, so its cost is its numpy calls, and indexing per round was most of them
         order = np.argsort(rows, kind="stable")
-        held, position = rows[order], np.arange(rows.size)
-        first = np.ones(rows.size, dtype=bool)  # a holder's first observation, in order
-        np.not_equal(held[1:], held[:-1], out=first[1:])
-        rank = position - np.maximum.accumulate(np.where(first, position, 0))
-        # Round r (every holder's r-th observation) is one slice of this order, read and
-        # written through linear indices into the tables: a round is a few rows, so its
-        # cost is its numpy calls, and indexing per round was most of them
-        i = order[np.argsort(rank, kind="stable")]
-        bounds = [0, *np.cumsum(np.bincount(rank)).tolist()]
-        flat = rows[i, None] * self.mean.shape[1] + entries[i]
-        coeffs = np.asarray(coeffs, dtype=np.float64)[i]
-        observed = np.asarray(observed, dtype=np.float64)[i]
-        noise_var = np.broadcast_to(np.asarray(noise_var, dtype=np.float64), rows.shape)[i]
+        held = rows[order]
+        rank = np.arange(rows.size) - np.searchsorted(held, held)  # place in its holder's
+        if rank.any():
+            i = order[np.argsort(rank, kind="stable")]
+            rows, entries, coeffs = rows[i], entries[i], coeffs[i]
+            observed, noise_var = observed[i], noise_var[i]
+        bounds = [0, *np.cumsum(np.bincount(rank)).tolist()]  # one round: as they came
+        flat = rows[:, None] * self.mean.shape[1] + entries
         mean, var, add = self.mean, self.var, np.add.reduce
         for lo, hi in pairwise(bounds):
             e, a = flat[lo:hi], coeffs[lo:hi]

@@ -89,17 +89,12 @@ class Changes:
         return changes
 
     def _fill(self, shared, local, scale: np.ndarray, h: float, size: int) -> None:
-        m, n = shared[0].shape
-        entries = np.empty((m, 4, n), dtype=np.int64)
-        coeffs = np.empty((m, 4, n))
+        (s0, s1), (l0, l1) = shared, local
+        m, n = s0.shape
         unit = np.asarray(scale, dtype=np.float64)[:, None] / n
-        for part, (before, after), weight in ((0, shared, 1 - h), (1, local, h)):
-            entries[:, 2 * part] = after + part * size
-            entries[:, 2 * part + 1] = before + part * size
-            coeffs[:, 2 * part] = unit * weight * (before != after)
-            coeffs[:, 2 * part + 1] = -coeffs[:, 2 * part]
-        self.entries = entries.reshape(m, 4 * n)
-        self.coeffs = coeffs.reshape(m, 4 * n)
+        s, loc = unit * (1 - h) * (s0 != s1), unit * h * (l0 != l1)
+        self.entries = np.concatenate([s1, s0, l1 + size, l0 + size], axis=1)
+        self.coeffs = np.concatenate([s, -s, loc, -loc], axis=1)
         self.width = 2 * n  # columns that touch S
 
     def __len__(self) -> int:

@@ -149,10 +149,10 @@ def research_fitness(model: mesa.Model, codes: np.ndarray, rows: np.ndarray) -> 
 
 def changes_for(model: mesa.Model, nodes, base, new) -> Changes:
     """The table entries changes from ``base`` to ``new`` move in districts ``nodes``."""
-    land, contexts = model.landscape, model.context[nodes]
+    land, codes = model.landscape, np.stack([base, new])  # both ends in one look-up
     return Changes.at(
-        (land.shared_entries(base), land.shared_entries(new)),
-        (land.local_entries(base, contexts), land.local_entries(new, contexts)),
+        land.shared_entries(codes),
+        land.local_entries(codes, model.context[nodes]),
         model.scale[nodes],
         model.p.h,
         land.shared.table.size,

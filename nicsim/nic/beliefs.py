@@ -32,6 +32,8 @@ shared entries' residual many times over.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 PRIOR_MEAN = 0.5
@@ -57,7 +59,8 @@ class Changes:
     x, then its L entry at x' and at x (columns of a two-part belief; a one-part belief
     reads the first 2N). A component the change does not move has coefficient 0 there.
     S and every L have dependency structures of their own: ``shared_deps`` is (N, K+1),
-    ``local_deps`` (N, K+1) or one per change, (M, N, K+1).
+    ``local_deps`` (N, K+1) or one per change, (M, N, K+1). :meth:`at` starts from the
+    entries rather than the structures.
     """
 
     def __init__(
@@ -70,19 +73,28 @@ class Changes:
         h: float,
     ) -> None:
         n, t = shared_deps.shape[0], 1 << shared_deps.shape[1]
-        m = len(base)
         column = np.arange(n, dtype=np.int64) * t
-        entries = np.empty((m, 4, n), dtype=np.int64)
-        coeffs = np.empty((m, 4, n))
+        shared = [column + table_indices(codes, shared_deps) for codes in (base, new)]
+        local = [column + table_indices(codes, local_deps) for codes in (base, new)]
+        self._fill(shared, local, scale, h, n * t)
+
+    @classmethod
+    def at(cls, shared, local, scale: np.ndarray, h: float, size: int) -> Changes:
+        """The changes whose S entries before and after are ``shared`` (two (M, N) arrays
+        of positions i * T + j in S's flattened table of ``size`` = N * T entries) and whose
+        L entries are ``local``: what a landscape's ``EntryIndex`` finds without the bit
+        arithmetic of :func:`table_indices`."""
+        changes = cls.__new__(cls)
+        changes._fill(shared, local, scale, h, size)
+        return changes
+
+    def _fill(self, shared, local, scale: np.ndarray, h: float, size: int) -> None:
+        (s0, s1), (l0, l1) = shared, local
+        m, n = s0.shape
         unit = np.asarray(scale, dtype=np.float64)[:, None] / n
-        for part, deps, weight in ((0, shared_deps, 1 - h), (1, local_deps, h)):
-            before, after = table_indices(base, deps), table_indices(new, deps)
-            entries[:, 2 * part] = column + after + part * n * t
-            entries[:, 2 * part + 1] = column + before + part * n * t
-            coeffs[:, 2 * part] = unit * weight * (before != after)
-            coeffs[:, 2 * part + 1] = -coeffs[:, 2 * part]
-        self.entries = entries.reshape(m, 4 * n)
-        self.coeffs = coeffs.reshape(m, 4 * n)
+        s, loc = unit * (1 - h) * (s0 != s1), unit * h * (l0 != l1)
+        self.entries = np.concatenate([s1, s0, l1 + size, l0 + size], axis=1)
+        self.coeffs = np.concatenate([s, -s, loc, -loc], axis=1)
         self.width = 2 * n  # columns that touch S
 
     def __len__(self) -> int:
@@ -117,9 +129,10 @@ class Beliefs:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each change's predicted gain for its holder, and the variance of that
         prediction: sum a theta and sum a^2 v. ``rows`` broadcasts against entries' rows."""
-        rows = np.asarray(rows)[..., None]
-        mean = (self.mean[rows, entries] * coeffs).sum(axis=-1)
-        var = (self.var[rows, entries] * (coeffs * coeffs)).sum(axis=-1)
+        # one look-up in the flat table, not a 2-D fancy index broadcast over (rows, entries)
+        flat = np.asarray(rows)[..., None] * self.mean.shape[1] + entries
+        mean = (self.mean.take(flat) * coeffs).sum(axis=-1)
+        var = (self.var.take(flat) * (coeffs * coeffs)).sum(axis=-1)
         return mean, var
 
     def observe(
@@ -135,24 +148,35 @@ class Beliefs:
         rows = np.asarray(rows, dtype=np.int64)
         if not rows.size:
             return
-        order = np.argsort(rows, kind="stable")
-        sorted_rows = rows[order]
-        starts = np.r_[0, np.flatnonzero(np.diff(sorted_rows)) + 1]
-        rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))
         observed = np.asarray(observed, dtype=np.float64)
         noise_var = np.broadcast_to(np.asarray(noise_var, dtype=np.float64), rows.shape)
-        for r in range(int(rank.max()) + 1):
-            i = order[rank == r]  # at most one observation per holder
-            row, e, a = rows[i, None], entries[i], coeffs[i]
-            v = self.var[row, e]
-            theta = self.mean[row, e]
+        # Round r applies every holder's r-th observation. The rounds are slices of one
+        # order, read and written through linear indices into the tables: a round is a few
+        # rows, so its cost is its numpy calls, and indexing per round was most of them
+        order = np.argsort(rows, kind="stable")
+        held = rows[order]
+        rank = np.arange(rows.size) - np.searchsorted(held, held)  # place in its holder's
+        if rank.any():
+            i = order[np.argsort(rank, kind="stable")]
+            rows, entries, coeffs = rows[i], entries[i], coeffs[i]
+            observed, noise_var = observed[i], noise_var[i]
+        bounds = [0, *np.cumsum(np.bincount(rank)).tolist()]  # one round: as they came
+        flat = rows[:, None] * self.mean.shape[1] + entries
+        mean, var, add = self.mean, self.var, np.add.reduce
+        for lo, hi in pairwise(bounds):
+            e, a = flat[lo:hi], coeffs[lo:hi]
+            v, theta = var.take(e), mean.take(e)
             va = v * a
-            total = (va * a).sum(axis=1) + noise_var[i]
-            # a zero total: nothing uncertain and no noise, nothing to learn
-            safe = np.where(total > 0, total, 1.0)
-            residual = (observed[i] - (theta * a).sum(axis=1)) / safe * (total > 0)
-            self.mean[row, e] = theta + va * residual[:, None]
-            self.var[row, e] = v - va * va / safe[:, None] * (total > 0)[:, None]
+            total = add(va * a, axis=1) + noise_var[lo:hi]
+            gap = observed[lo:hi] - add(theta * a, axis=1)
+            if total.min() > 0:
+                step, shrink = gap / total, va * va / total[:, None]
+            else:  # a zero total: nothing uncertain and no noise, nothing to learn
+                learns = total > 0
+                safe = np.where(learns, total, 1.0)
+                step, shrink = gap / safe * learns, va * va / safe[:, None] * learns[:, None]
+            mean.put(e, theta + va * step[:, None])
+            var.put(e, v - shrink)
 
     def copy_entries(self, to: np.ndarray, source: Beliefs, rows: np.ndarray, share: np.ndarray):
         """Holders ``to`` take ``source``'s rows ``rows`` on the entries where ``share``
@@ -169,8 +193,9 @@ class Beliefs:
         v = np.maximum(self.var[rows], VAR_FLOOR)
         return float(np.log(PRIOR_VAR / v).sum())
 
-    def error(self, rows: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    def error(self, rows: np.ndarray | slice, truth: np.ndarray) -> np.ndarray:
         """Root mean square error of each holder's means against ``truth`` (same shape as
-        the rows' entries, or broadcastable to it)."""
+        the rows' entries, or broadcastable to it); ``slice(None)``: every holder."""
         d = self.mean[rows] - truth
-        return np.sqrt((d * d).mean(axis=-1))
+        d *= d  # squared in place: one table-sized temporary, not two
+        return np.sqrt(d.mean(axis=-1))

@@ -33,7 +33,7 @@ CONVENING_TIES = ("personal", "institutional")
 # changes from the starting practices, and the better designs reach the target within the
 # default 36 months in a fair share of runs. Both are in percent units.
 MEASUREMENT_NOISE = 30.0
-TARGET = 78.0
+TARGET = 72.0
 # the range of ``target`` in each outcome unit (None: unbounded)
 TARGET_RANGE: dict[str, tuple[float | None, float]] = {
     "percent": (None, 100.0),

@@ -42,6 +42,13 @@ CASES: dict[str, tuple[str, list[str]]] = {
         ["--set", "steps=20", "--set", "n_districts=30"],
     ),
     "my_network": ("configs/my_network.toml", []),
+    # model 2's people switched off: model 1's rules in model 1's units
+    "model1": ("configs/model1.toml", ["--set", "steps=12"]),
+    # model 2's universities learning and preparing: research quality below 1, a hub
+    "universities": (
+        "configs/hub.toml",
+        ["--set", "research_quality=0.3", "--set", "preparation=0.8", "--set", "steps=12"],
+    ),
     "march": ("configs/replications/march_1991/base.toml", ["--set", "max_periods=60"]),
 }
 

@@ -32,6 +32,8 @@ shared entries' residual many times over.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 PRIOR_MEAN = 0.5
@@ -135,24 +137,35 @@ class Beliefs:
         rows = np.asarray(rows, dtype=np.int64)
         if not rows.size:
             return
-        order = np.argsort(rows, kind="stable")
-        sorted_rows = rows[order]
-        starts = np.r_[0, np.flatnonzero(np.diff(sorted_rows)) + 1]
-        rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))
         observed = np.asarray(observed, dtype=np.float64)
         noise_var = np.broadcast_to(np.asarray(noise_var, dtype=np.float64), rows.shape)
-        for r in range(int(rank.max()) + 1):
-            i = order[rank == r]  # at most one observation per holder
-            row, e, a = rows[i, None], entries[i], coeffs[i]
-            v = self.var[row, e]
-            theta = self.mean[row, e]
+        # Round r applies every holder's r-th observation. The rounds are slices of one
+        # order, read and written through linear indices into the flat tables: a round is
+        # a few rows, so its cost is its numpy calls, and 2-D indexing was most of them
+        order = np.argsort(rows, kind="stable")
+        held = rows[order]
+        rank = np.arange(rows.size) - np.searchsorted(held, held)  # place among its holder's
+        if rank.any():  # several rounds, put in order (a single round keeps the order given)
+            i = order[np.argsort(rank, kind="stable")]
+            rows, entries, coeffs = rows[i], entries[i], coeffs[i]
+            observed, noise_var = observed[i], noise_var[i]
+        bounds = [0, *np.cumsum(np.bincount(rank)).tolist()]  # where each round ends
+        flat = rows[:, None] * self.mean.shape[1] + entries
+        mean, var, add = self.mean, self.var, np.add.reduce
+        for lo, hi in pairwise(bounds):
+            e, a = flat[lo:hi], coeffs[lo:hi]
+            v, theta = var.take(e), mean.take(e)
             va = v * a
-            total = (va * a).sum(axis=1) + noise_var[i]
-            # a zero total: nothing uncertain and no noise, nothing to learn
-            safe = np.where(total > 0, total, 1.0)
-            residual = (observed[i] - (theta * a).sum(axis=1)) / safe * (total > 0)
-            self.mean[row, e] = theta + va * residual[:, None]
-            self.var[row, e] = v - va * va / safe[:, None] * (total > 0)[:, None]
+            total = add(va * a, axis=1) + noise_var[lo:hi]
+            gap = observed[lo:hi] - add(theta * a, axis=1)
+            if total.min() > 0:  # the usual case: the form below with its mask all ones
+                step, shrink = gap / total, va * va / total[:, None]
+            else:  # a zero total: nothing uncertain and no noise, nothing to learn
+                learns = total > 0
+                safe = np.where(learns, total, 1.0)
+                step, shrink = gap / safe * learns, va * va / safe[:, None] * learns[:, None]
+            mean.put(e, theta + va * step[:, None])
+            var.put(e, v - shrink)
 
     def copy_entries(self, to: np.ndarray, source: Beliefs, rows: np.ndarray, share: np.ndarray):
         """Holders ``to`` take ``source``'s rows ``rows`` on the entries where ``share``

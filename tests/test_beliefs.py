@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
+from nicsim.nic import landscape
 from nicsim.nic.beliefs import PRIOR_MEAN, PRIOR_VAR, Beliefs, Changes, table_indices
+from nicsim.nic.landscape import ContextLandscape, summed
 
 # N = 3, K = 1: component i reads itself (lowest bit) and one other
 DEPS = np.array([[0, 1], [1, 2], [2, 0]])
@@ -124,3 +126,55 @@ def test_knowledge_is_zero_at_the_prior_and_grows_with_tests():
     assert 0 < first < b.knowledge(0)
     b.reset(np.array([0]))
     assert b.knowledge(0) == 0.0
+
+
+@pytest.mark.parametrize("limit", [landscape.LOOKUP_LIMIT, 0])
+def test_an_entry_index_reads_what_table_indices_reads_for_any_n(monkeypatch, limit):
+    """The landscape's look-up by 6-bit chunks finds each component's entry i * T + j as
+    the bit arithmetic does, one structure or one per context, across chunk boundaries;
+    and so does its fallback for more structures than its tables are kept for."""
+    monkeypatch.setattr(landscape, "LOOKUP_LIMIT", limit)
+    rng = np.random.default_rng(3)
+    for n, k in ((1, 0), (3, 1), (12, 4), (13, 2), (40, 5)):
+        land = ContextLandscape.random(n, k, 0.5, 3, rng, approximate_max=n > 24)
+        assert (land.local_entries.table is None) == (limit == 0)
+        codes = rng.integers(0, 1 << n, (5, 4), dtype=np.int64)
+        contexts = rng.integers(0, 3, (5, 4))
+        column = np.arange(n) * (1 << (k + 1))
+        shared = table_indices(codes.ravel(), land.shared.deps) + column
+        assert np.array_equal(land.shared_entries(codes), shared.reshape(5, 4, n))
+        local = table_indices(codes.ravel(), land.local_deps(contexts.ravel())) + column
+        assert np.array_equal(land.local_entries(codes, contexts), local.reshape(5, 4, n))
+
+
+def test_changes_at_entries_are_the_changes_of_the_structures():
+    rng = np.random.default_rng(4)
+    land = ContextLandscape.random(8, 2, 0.4, 3, rng, units="percent")
+    base, new = rng.integers(0, 256, 6), rng.integers(0, 256, 6)
+    contexts, scale = rng.integers(0, 3, 6), rng.random(6) * 100
+    slow = Changes(land.shared.deps, land.local_deps(contexts), base, new, scale, 0.4)
+    fast = Changes.at(
+        (land.shared_entries(base), land.shared_entries(new)),
+        (land.local_entries(base, contexts), land.local_entries(new, contexts)),
+        scale,
+        0.4,
+        land.shared.table.size,
+    )
+    assert np.array_equal(fast.entries, slow.entries)
+    assert np.array_equal(fast.coeffs, slow.coeffs)
+
+
+def test_summed_contributions_are_the_landscapes_own_sums_bit_for_bit():
+    """Beliefs' tables read entry by entry and summed in S's order give exactly what the
+    landscape's evaluation gives with those tables (and S's own numbers for S's table)."""
+    rng = np.random.default_rng(6)
+    land = ContextLandscape.random(12, 4, 0.3, 2, rng, units="percent")
+    tables = rng.random((3, land.shared.table.size))
+    tables[1] = land.shared.table.ravel()
+    codes, rows = rng.integers(0, 1 << 12, (4, 9)), rng.integers(0, 3, (4, 1))
+    entries = land.shared_entries(codes) + rows[..., None] * tables.shape[1]
+    got = summed(tables.take(entries), 4)
+    assert np.array_equal(got, land.shared_belief_fitness(tables, codes, rows))
+    assert np.array_equal(
+        summed(tables[1].take(land.shared_entries(codes)), 4), land.shared_fitness(codes)
+    )

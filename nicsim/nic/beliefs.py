@@ -59,7 +59,8 @@ class Changes:
     x, then its L entry at x' and at x (columns of a two-part belief; a one-part belief
     reads the first 2N). A component the change does not move has coefficient 0 there.
     S and every L have dependency structures of their own: ``shared_deps`` is (N, K+1),
-    ``local_deps`` (N, K+1) or one per change, (M, N, K+1).
+    ``local_deps`` (N, K+1) or one per change, (M, N, K+1). :meth:`at` starts from the
+    entries rather than the structures.
     """
 
     def __init__(
@@ -72,19 +73,28 @@ class Changes:
         h: float,
     ) -> None:
         n, t = shared_deps.shape[0], 1 << shared_deps.shape[1]
-        m = len(base)
         column = np.arange(n, dtype=np.int64) * t
-        entries = np.empty((m, 4, n), dtype=np.int64)
-        coeffs = np.empty((m, 4, n))
+        shared = [column + table_indices(codes, shared_deps) for codes in (base, new)]
+        local = [column + table_indices(codes, local_deps) for codes in (base, new)]
+        self._fill(shared, local, scale, h, n * t)
+
+    @classmethod
+    def at(cls, shared, local, scale: np.ndarray, h: float, size: int) -> Changes:
+        """The changes whose S entries before and after are ``shared`` (two (M, N) arrays
+        of positions i * T + j in S's flattened table of ``size`` = N * T entries) and whose
+        L entries are ``local``: what a landscape's ``EntryIndex`` finds without the bit
+        arithmetic of :func:`table_indices`."""
+        changes = cls.__new__(cls)
+        changes._fill(shared, local, scale, h, size)
+        return changes
+
+    def _fill(self, shared, local, scale: np.ndarray, h: float, size: int) -> None:
+        (s0, s1), (l0, l1) = shared, local
+        m, n = s0.shape
         unit = np.asarray(scale, dtype=np.float64)[:, None] / n
-        for part, deps, weight in ((0, shared_deps, 1 - h), (1, local_deps, h)):
-            before, after = table_indices(base, deps), table_indices(new, deps)
-            entries[:, 2 * part] = column + after + part * n * t
-            entries[:, 2 * part + 1] = column + before + part * n * t
-            coeffs[:, 2 * part] = unit * weight * (before != after)
-            coeffs[:, 2 * part + 1] = -coeffs[:, 2 * part]
-        self.entries = entries.reshape(m, 4 * n)
-        self.coeffs = coeffs.reshape(m, 4 * n)
+        a_s, a_l = unit * (1 - h) * (s0 != s1), unit * h * (l0 != l1)
+        self.entries = np.concatenate([s1, s0, l1 + size, l0 + size], axis=1)
+        self.coeffs = np.concatenate([a_s, -a_s, a_l, -a_l], axis=1)
         self.width = 2 * n  # columns that touch S
 
     def __len__(self) -> int:
@@ -119,9 +129,10 @@ class Beliefs:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each change's predicted gain for its holder, and the variance of that
         prediction: sum a theta and sum a^2 v. ``rows`` broadcasts against entries' rows."""
-        rows = np.asarray(rows)[..., None]
-        mean = (self.mean[rows, entries] * coeffs).sum(axis=-1)
-        var = (self.var[rows, entries] * (coeffs * coeffs)).sum(axis=-1)
+        # one look-up in the flat table, not a 2-D fancy index broadcast over (rows, entries)
+        flat = np.asarray(rows)[..., None] * self.mean.shape[1] + entries
+        mean = (self.mean.take(flat) * coeffs).sum(axis=-1)
+        var = (self.var.take(flat) * (coeffs * coeffs)).sum(axis=-1)
         return mean, var
 
     def observe(

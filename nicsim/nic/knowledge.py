@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .beliefs import PRIOR_MEAN, PRIOR_VAR, Beliefs, Changes
+from .landscape import summed
 
 if TYPE_CHECKING:
     import mesa
@@ -136,19 +137,23 @@ def graduate(model: mesa.Model, post: int, node: int) -> float:
 def research_fitness(model: mesa.Model, codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """S(x) as universities ``rows`` believe it, for codes (rows broadcast against codes).
     An oracle (research_quality = 1) reads the landscape itself: the same numbers."""
+    land = model.landscape
     if not model.research_learns:
-        return model.landscape.shared_fitness(codes)
-    return model.landscape.shared_belief_fitness(model.research_beliefs.mean, codes, rows)
+        return land.shared_fitness(codes)
+    # ``land.shared_belief_fitness``'s numbers (the same sums in the same order), each
+    # entry found by S's entry index and read from the flat tables in one look-up
+    tables = model.research_beliefs.mean
+    entries = land.shared_entries(codes) + np.asarray(rows)[..., None] * tables.shape[1]
+    return summed(tables.take(entries), model.p.k)
 
 
 def changes_for(model: mesa.Model, nodes, base, new) -> Changes:
     """The table entries changes from ``base`` to ``new`` move in districts ``nodes``."""
-    land = model.landscape
-    return Changes(
-        land.shared.deps,
-        land.local_deps(model.context[nodes]),
-        base,
-        new,
+    land, codes = model.landscape, np.stack([base, new])  # both ends in one look-up
+    return Changes.at(
+        land.shared_entries(codes),
+        land.local_entries(codes, model.context[nodes]),
         model.scale[nodes],
         model.p.h,
+        land.shared.table.size,
     )

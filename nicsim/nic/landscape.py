@@ -15,6 +15,7 @@ exactly (outcome 1.0) by the practice that attains it, whichever path scored it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -27,6 +28,8 @@ OUTCOME_LIMIT = 1 << 18  # also tabulate outcomes (not only fitness) up to this 
 GROUP_BITS = 12  # a group of components reads at most this many bits: its partial table is small
 LOW_BITS = 5  # partial tables also span the lowest bits, so broadcast loops run 32 long
 BLOCK_BITS = 16  # the whole-space table is summed in blocks of 2**16 codes (512 KiB): in cache
+CHUNK_BITS = 6  # EntryIndex reads a code 6 bits at a time: look-up tables of 64 rows
+LOOKUP_LIMIT = 1 << 20  # EntryIndex's tables up to 8 MiB: 680 contexts at N = 12
 
 
 def codes_to_bits(codes: np.ndarray, n: int) -> np.ndarray:
@@ -73,6 +76,66 @@ def evaluate(deps: np.ndarray, tables: np.ndarray, codes, which) -> np.ndarray:
             part += tables[0, i][index] if single else tables[which, i, index]
         total += part
     return total / n
+
+
+def summed(contributions: np.ndarray, k: int) -> np.ndarray:
+    """Fitness from each component's contribution (..., N), summed in :func:`evaluate`'s
+    order (the groups of :func:`component_groups`, each from zero) and divided by N: the
+    same numbers as :func:`evaluate` given the same contributions."""
+    n = contributions.shape[-1]
+    total = np.zeros(contributions.shape[:-1])
+    for group in component_groups(n, k):
+        part = np.zeros(contributions.shape[:-1])
+        for i in group:
+            part += contributions[..., i]
+        total += part
+    return total / n
+
+
+class EntryIndex:
+    """Where each component's contribution sits in its flattened (N * T) table, at any code.
+
+    For dependency structures ``deps`` (L, N, K+1), calling it on codes and landscapes
+    ``which`` (broadcast) gives (..., N): i * T + j, j being the integer component i's K + 1
+    bits spell at that code (``deps[i][0]`` the lowest bit, as :func:`evaluate` reads them).
+    Each bit of the code adds its own term to j, so the index is a sum over the code's
+    CHUNK_BITS-bit chunks of terms looked up by chunk: a couple of look-ups a call rather
+    than a shift and a mask per bit of every component. The look-up tables, (L, chunks, 64,
+    N), are kept to LOOKUP_LIMIT entries; more landscapes than that read the bits.
+    """
+
+    def __init__(self, deps: np.ndarray) -> None:
+        landscapes, n, k1 = deps.shape
+        self.deps = deps
+        self.chunks = -(-n // CHUNK_BITS)
+        self.table: np.ndarray | None = None
+        if (landscapes * self.chunks * n << CHUNK_BITS) > LOOKUP_LIMIT:
+            return
+        # weight[l, b, i]: what bit b of a code adds to component i's j (2**j if the bit is
+        # the component's j-th dependency)
+        reads = deps[:, None] == np.arange(self.chunks * CHUNK_BITS)[:, None, None]
+        weight = (reads << np.arange(k1)).sum(axis=-1).reshape(landscapes, self.chunks, -1, n)
+        terms = np.zeros((landscapes, self.chunks, 1 << CHUNK_BITS, n), dtype=np.int64)
+        for b in range(CHUNK_BITS):  # the values with bit b set: those below, plus its weight
+            terms[:, :, 1 << b : 2 << b] = terms[:, :, : 1 << b] + weight[:, :, b, None]
+        terms[:, 0] += np.arange(n, dtype=np.int64) << k1  # i * T, T = 2 ** (K + 1)
+        self.table = terms.reshape(-1, n)  # row (l * chunks + c) * 64 + v
+
+    def __call__(self, codes, which=0) -> np.ndarray:
+        codes = np.asarray(codes, dtype=np.int64)
+        which = np.asarray(which, dtype=np.int64)
+        if self.table is None:
+            deps, k1 = self.deps[which], self.deps.shape[2]  # (..., N, K+1)
+            bits = (codes[..., None, None] >> deps) & 1
+            index = (bits << np.arange(k1, dtype=np.int64)).sum(axis=-1)
+            return index + (np.arange(deps.shape[-2], dtype=np.int64) << k1)
+        first = which * (self.chunks << CHUNK_BITS)
+        low = (1 << CHUNK_BITS) - 1
+        out = self.table.take(first + (codes & low), axis=0)
+        for c in range(1, self.chunks):
+            row = first + ((codes >> (c * CHUNK_BITS)) & low) + (c << CHUNK_BITS)
+            out += self.table.take(row, axis=0)
+        return out
 
 
 def power(x: np.ndarray, exponent: float, overwrite: bool = False) -> np.ndarray:
@@ -366,6 +429,16 @@ class ContextLandscape:
     def local_tables(self, contexts: np.ndarray) -> np.ndarray:
         """The local contribution tables of ``contexts``, each flattened to N * T."""
         return self._tables.reshape(self.n_contexts, -1)[np.asarray(contexts, dtype=np.int64)]
+
+    @cached_property
+    def shared_entries(self) -> EntryIndex:
+        """S's :class:`EntryIndex`: ``shared_entries(codes)`` is (..., N)."""
+        return EntryIndex(self.shared.deps[None])
+
+    @cached_property
+    def local_entries(self) -> EntryIndex:
+        """The local landscapes' :class:`EntryIndex`: ``local_entries(codes, contexts)``."""
+        return EntryIndex(self._deps)
 
     def shared_belief_fitness(self, tables: np.ndarray, codes, rows) -> np.ndarray:
         """S(x) with the contribution tables ``tables[rows]`` (flattened (rows, N * T)) in

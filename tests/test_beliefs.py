@@ -178,3 +178,13 @@ def test_summed_contributions_are_the_landscapes_own_sums_bit_for_bit():
     assert np.array_equal(
         summed(tables[1].take(land.shared_entries(codes)), 4), land.shared_fitness(codes)
     )
+
+
+def test_error_of_every_holder_is_the_error_of_each():
+    rng = np.random.default_rng(7)
+    b = Beliefs(3, 2, 3, 1)
+    b.mean[:] = rng.random(b.mean.shape)
+    truth = rng.random(b.mean.shape)
+    every = b.error(slice(None), truth)
+    assert np.array_equal(every, b.error(np.arange(3), truth))
+    assert every[1] == np.sqrt(np.mean((b.mean[1] - truth[1]) ** 2))

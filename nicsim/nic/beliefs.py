@@ -193,8 +193,9 @@ class Beliefs:
         v = np.maximum(self.var[rows], VAR_FLOOR)
         return float(np.log(PRIOR_VAR / v).sum())
 
-    def error(self, rows: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    def error(self, rows: np.ndarray | slice, truth: np.ndarray) -> np.ndarray:
         """Root mean square error of each holder's means against ``truth`` (same shape as
-        the rows' entries, or broadcastable to it)."""
+        the rows' entries, or broadcastable to it); ``slice(None)``: every holder."""
         d = self.mean[rows] - truth
-        return np.sqrt((d * d).mean(axis=-1))
+        d *= d  # squared in place: one table-sized temporary, not two
+        return np.sqrt(d.mean(axis=-1))

@@ -7,6 +7,7 @@ outcome is one function and one line in ``STEP_REPORTERS``.
 from __future__ import annotations
 
 import math
+import weakref
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -88,16 +89,24 @@ def leader_belief_error(model: mesa.Model) -> float:
     beliefs = model.beliefs
     if beliefs is None:
         return float("nan")
-    land = model.landscape
-    contexts = model.context[model.posts // model.p.leaders_per_district]
-    truth = np.concatenate(
-        [
-            np.broadcast_to(land.shared.table.ravel(), (contexts.size, land.shared.table.size)),
-            land.local_tables(contexts),
-        ],
-        axis=1,
-    )
-    return _mean(beliefs.error(model.posts, truth))
+    return _mean(beliefs.error(slice(None), _leader_truth(model)))
+
+
+# what each model's leaders' beliefs are about, made at its first report
+_TRUTH: weakref.WeakKeyDictionary[mesa.Model, tuple] = weakref.WeakKeyDictionary()
+
+
+def _leader_truth(model: mesa.Model) -> np.ndarray:
+    """The true tables of every post's belief, (posts, entries): S's, then its district's
+    L. A run's landscape and contexts never change, so it is put together once rather than
+    at every step (where copying it cost a good part of the error's time)."""
+    land, context = model.landscape, model.context
+    made = _TRUTH.get(model)
+    if made is None or made[0] is not land or made[1] is not context:
+        contexts = context[model.posts // model.p.leaders_per_district]
+        shared = np.broadcast_to(land.shared.table.ravel(), (contexts.size, land.shared.table.size))
+        made = _TRUTH[model] = (land, context, np.hstack([shared, land.local_tables(contexts)]))
+    return made[2]
 
 
 def university_belief_error(model: mesa.Model) -> float:
@@ -106,8 +115,7 @@ def university_belief_error(model: mesa.Model) -> float:
     beliefs = model.research_beliefs
     if beliefs is None:
         return float("nan")
-    rows = np.arange(beliefs.mean.shape[0])
-    return _mean(beliefs.error(rows, model.landscape.shared.table.ravel()))
+    return _mean(beliefs.error(slice(None), model.landscape.shared.table.ravel()))
 
 
 def mean_skill(model: mesa.Model) -> float:

@@ -92,9 +92,9 @@ class Changes:
         (s0, s1), (l0, l1) = shared, local
         m, n = s0.shape
         unit = np.asarray(scale, dtype=np.float64)[:, None] / n
-        s, loc = unit * (1 - h) * (s0 != s1), unit * h * (l0 != l1)
+        a_s, a_l = unit * (1 - h) * (s0 != s1), unit * h * (l0 != l1)
         self.entries = np.concatenate([s1, s0, l1 + size, l0 + size], axis=1)
-        self.coeffs = np.concatenate([s, -s, loc, -loc], axis=1)
+        self.coeffs = np.concatenate([a_s, -a_s, a_l, -a_l], axis=1)
         self.width = 2 * n  # columns that touch S
 
     def __len__(self) -> int:
@@ -151,16 +151,16 @@ class Beliefs:
         observed = np.asarray(observed, dtype=np.float64)
         noise_var = np.broadcast_to(np.asarray(noise_var, dtype=np.float64), rows.shape)
         # Round r applies every holder's r-th observation. The rounds are slices of one
-        # order, read and written through linear indices into the tables: a round is a few
-        # rows, so its cost is its numpy calls, and indexing per round was most of them
+        # order, read and written through linear indices into the flat tables: a round is
+        # a few rows, so its cost is its numpy calls, and 2-D indexing was most of them
         order = np.argsort(rows, kind="stable")
         held = rows[order]
-        rank = np.arange(rows.size) - np.searchsorted(held, held)  # place in its holder's
-        if rank.any():
+        rank = np.arange(rows.size) - np.searchsorted(held, held)  # place among its holder's
+        if rank.any():  # several rounds, put in order (a single round keeps the order given)
             i = order[np.argsort(rank, kind="stable")]
             rows, entries, coeffs = rows[i], entries[i], coeffs[i]
             observed, noise_var = observed[i], noise_var[i]
-        bounds = [0, *np.cumsum(np.bincount(rank)).tolist()]  # one round: as they came
+        bounds = [0, *np.cumsum(np.bincount(rank)).tolist()]  # where each round ends
         flat = rows[:, None] * self.mean.shape[1] + entries
         mean, var, add = self.mean, self.var, np.add.reduce
         for lo, hi in pairwise(bounds):
@@ -169,7 +169,7 @@ class Beliefs:
             va = v * a
             total = add(va * a, axis=1) + noise_var[lo:hi]
             gap = observed[lo:hi] - add(theta * a, axis=1)
-            if total.min() > 0:
+            if total.min() > 0:  # the usual case: the form below with its mask all ones
                 step, shrink = gap / total, va * va / total[:, None]
             else:  # a zero total: nothing uncertain and no noise, nothing to learn
                 learns = total > 0

@@ -98,8 +98,8 @@ _TRUTH: weakref.WeakKeyDictionary[mesa.Model, tuple] = weakref.WeakKeyDictionary
 
 def _leader_truth(model: mesa.Model) -> np.ndarray:
     """The true tables of every post's belief, (posts, entries): S's, then its district's
-    L. A run's landscape and contexts never change, so it is put together once, not at
-    every step (the copying cost about as much as the error itself)."""
+    L. A run's landscape and contexts never change, so it is put together once rather than
+    at every step (where copying it cost a good part of the error's time)."""
     land, context = model.landscape, model.context
     made = _TRUTH.get(model)
     if made is None or made[0] is not land or made[1] is not context:

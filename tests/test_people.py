@@ -318,3 +318,17 @@ def test_changes_for_uses_each_districts_own_context():
     ch = changes_for(m, np.array([0, 1]), np.array([0, 0]), np.array([1, 1]))
     assert ch.coeffs[0, 0] == pytest.approx(m.scale[0] * 0.5 / 8)
     assert ch.coeffs[1, 0] == pytest.approx(m.scale[1] * 0.5 / 8)
+
+
+def test_dynamics_seed_is_another_realisation_of_the_same_run():
+    """The same problem, start, people and research, other monthly draws; 0 is the seed's."""
+    base = small(design="hub", partnerships=3, research_quality=0.5)
+    a = NICModel(base, seed=4)
+    b = NICModel(base.replace(dynamics_seed=7), seed=4)
+    assert np.array_equal(a.practice, b.practice) and np.array_equal(a.skill, b.skill)
+    assert np.array_equal(a.research_beliefs.mean, b.research_beliefs.mean)
+    a.run()
+    b.run()
+    assert a.datacollector.model_vars["tests_run"] != b.datacollector.model_vars["tests_run"]
+    again = NICModel(base.replace(dynamics_seed=0), seed=4).run()
+    assert again.datacollector.model_vars == a.datacollector.model_vars

@@ -256,7 +256,9 @@ class KeyedStream:
         return x if x.ndim else x[()]
 
 
-def keyed_streams(seed: int, names: tuple[str, ...]) -> dict[str, KeyedStream]:
+def keyed_streams(seed: int, names: tuple[str, ...], salt: int = 0) -> dict[str, KeyedStream]:
     """A keyed stream for each source of randomness ``names``, all from ``seed``. A stream
-    is fixed by its name alone: adding a name never changes another's numbers."""
-    return {name: KeyedStream(seed, name) for name in names}
+    is fixed by its name alone: adding a name never changes another's numbers. A nonzero
+    ``salt`` gives every stream other numbers (its name is ``name/salt``): another
+    realisation of the same events."""
+    return {name: KeyedStream(seed, f"{name}/{salt}" if salt else name) for name in names}

@@ -53,10 +53,15 @@ class RunSpec:
     swept: dict[str, Any] = field(default_factory=dict)
 
 
-# A sampled range of this name is drawn and analysed like any other but never reaches the
-# model: the yardstick of "no effect" in a screen (a parameter whose Morris mu* cannot be
-# told from the dummy's is inert).
+# A sampled range of this name is drawn and analysed like any other, but no mechanism
+# reads it: its value only re-keys the run's random events (``dynamics_seed``, where the
+# model has one), so its elementary effects are those of a change that does nothing
+# systematic yet perturbs the run as a real change does. It is the yardstick of "no
+# effect" in a screen: a parameter whose Morris mu* cannot be told from the dummy's is
+# inert. Levels in [low, high] become distinct salts (DUMMY_SALTS per unit of the range).
 DUMMY = "dummy"
+DUMMY_SALT = "dynamics_seed"
+DUMMY_SALTS = 1000
 
 
 def sampled_value(fields: dict[str, Any], name: str, value: float) -> int | float:
@@ -107,7 +112,8 @@ class Points(_Made):
     @property
     def names(self) -> tuple[str, ...]:
         """The names a point sets: the grid's, then the sampled ones (in that order)."""
-        return tuple(dict.fromkeys([*self.grid, *self.parameters]))
+        salted = [DUMMY_SALT] if DUMMY in self.ranges and DUMMY_SALT in self._fields else []
+        return tuple(dict.fromkeys([*self.grid, *self.parameters, *salted]))
 
     @property
     def parameters(self) -> dict[str, tuple[float, float]]:
@@ -126,11 +132,16 @@ class Points(_Made):
 
     def _sampled(self, row: int) -> dict[str, Any]:
         values = self.sample[row]
-        return {
+        point = {
             name: sampled_value(self._fields, name, v)
             for name, v in zip(self.ranges, values, strict=True)
             if name != DUMMY
         }
+        if DUMMY in self.ranges and DUMMY_SALT in self._fields:
+            low = self.ranges[DUMMY][0]
+            value = values[list(self.ranges).index(DUMMY)]
+            point[DUMMY_SALT] = int(round((value - low) * DUMMY_SALTS))
+        return point
 
     def _grid_point(self, index: int) -> dict[str, Any]:
         chosen = {}

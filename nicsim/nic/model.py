@@ -168,7 +168,12 @@ class NICModel(mesa.Model):
         super().__init__(rng=rngs["dynamics"])
         self.p = p
         self.seed = seed
-        self.keyed: dict[str, KeyedStream] = keyed_streams(seed, tuple(KEYED))
+        # the month's draws, re-keyed by dynamics_seed; what research knows at the start is
+        # part of the starting state, the same whatever the dynamics' realisation
+        self.keyed: dict[str, KeyedStream] = keyed_streams(
+            seed, tuple(k for k in KEYED if k != "research_prior"), p.dynamics_seed
+        )
+        self.keyed["research_prior"] = KeyedStream(seed, "research_prior")
         self.month = 0  # months begun (the keyed streams' clock; Mesa's counter may differ)
         self.graph = normalise(graph) if graph is not None else network(p, rngs["network"])
         self.space = _network_space(self.graph, self.random)

@@ -155,6 +155,13 @@ class Params(ModelParams):
     copy_error: float = param(0.0, "copy_best: chance each differing bit fails to copy", 0.0, 1.0)
     # -- run --
     steps: int = param(36, "months simulated", 1, None)
+    dynamics_seed: int = param(
+        0,
+        "another realisation of the month's random events (keyed draws) on the same "
+        "problem, start and people: 0 = the seed's own",
+        0,
+        None,
+    )
     target: float = param(
         TARGET,
         "mean outcome that counts as reaching the target (in outcome units)",

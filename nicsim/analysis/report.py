@@ -429,7 +429,8 @@ def write_sensitivity(out: Path, design: Design, metric: str) -> str:
         inert = table.loc[table["vs_dummy"] == "inert", "parameter"].tolist()
         note = (
             "\n`vs_dummy`: `inert` when a parameter's mu* confidence interval overlaps that of "
-            "`dummy`, a range the model never reads; `acts` otherwise. Inert here: "
+            "`dummy`, a range no mechanism reads (it only re-keys the run's random draws: the "
+            "noise floor); `acts` otherwise. Inert here: "
             f"{', '.join(f'`{n}`' for n in inert) if inert else 'none'}.\n"
         )
     text = (

@@ -9,6 +9,7 @@ says whose belief each observation reaches and with what noise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -76,7 +77,9 @@ def learn_from_tests(
             )
 
 
-def learn_at_convening(model: mesa.Model, broadcast: list[tuple[ChangeIdea, Evidence]], members):
+def learn_at_convening(
+    model: mesa.Model, broadcast: list[tuple[ChangeIdea, Evidence]], members: Sequence
+) -> None:
     """Every university learns from the hub's pooled evidence on the ideas it broadcasts:
     each member's own record of each idea (its tests, mean gain and the practice they
     were run in), except its own partners' tests, which it has already seen."""

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from nicsim.nic import landscape
-from nicsim.nic.beliefs import PRIOR_MEAN, PRIOR_VAR, Beliefs, Changes, table_indices
+from nicsim.nic import entries
+from nicsim.nic.beliefs import PRIOR_MEAN, PRIOR_VAR, Beliefs, Changes
+from nicsim.nic.entries import table_indices
 from nicsim.nic.landscape import ContextLandscape, summed
 
 # N = 3, K = 1: component i reads itself (lowest bit) and one other
@@ -128,12 +129,12 @@ def test_knowledge_is_zero_at_the_prior_and_grows_with_tests():
     assert b.knowledge(0) == 0.0
 
 
-@pytest.mark.parametrize("limit", [landscape.LOOKUP_LIMIT, 0])
+@pytest.mark.parametrize("limit", [entries.LOOKUP_LIMIT, 0])
 def test_an_entry_index_reads_what_table_indices_reads_for_any_n(monkeypatch, limit):
     """The landscape's look-up by 6-bit chunks finds each component's entry i * T + j as
     the bit arithmetic does, one structure or one per context, across chunk boundaries;
     and so does its fallback for more structures than its tables are kept for."""
-    monkeypatch.setattr(landscape, "LOOKUP_LIMIT", limit)
+    monkeypatch.setattr(entries, "LOOKUP_LIMIT", limit)
     rng = np.random.default_rng(3)
     for n, k in ((1, 0), (3, 1), (12, 4), (13, 2), (40, 5)):
         land = ContextLandscape.random(n, k, 0.5, 3, rng, approximate_max=n > 24)

@@ -36,20 +36,12 @@ from itertools import pairwise
 
 import numpy as np
 
+from .entries import table_indices
+
 PRIOR_MEAN = 0.5
 PRIOR_VAR = 1.0 / 12.0
 SHARED, LOCAL = 0, 1  # the parts of a leader's belief (a university holds SHARED only)
 VAR_FLOOR = PRIOR_VAR * 1e-6  # knowledge of an exactly known entry counts as log(1e6)
-
-
-def table_indices(codes: np.ndarray, deps: np.ndarray) -> np.ndarray:
-    """(M,) practice codes -> (M, N): the table column each component reads at each code,
-    under ``deps`` (N, K+1) or one structure per code (M, N, K+1); ``deps[i][0]`` is the
-    lowest bit, as ``landscape.evaluate`` reads it."""
-    codes = np.asarray(codes, dtype=np.int64)
-    deps = deps if deps.ndim == 3 else deps[None]  # one structure, or one per code
-    bits = (codes[:, None, None] >> deps) & 1  # (M, N, K+1)
-    return (bits << np.arange(deps.shape[-1], dtype=np.int64)).sum(axis=2)
 
 
 class Changes:

@@ -768,3 +768,30 @@ def test_sweep_killed_at_random_moments_then_resumed_equals_an_uninterrupted_swe
     ts_b = pd.read_parquet(tmp_path / "whole" / "timeseries.parquet")
     pd.testing.assert_frame_equal(ts_a, ts_b)
     assert not list(out.rglob("*.tmp")), "a killed sweep's temporary files are cleaned up"
+
+
+THREE = ("--replications", "3")
+
+
+def test_committed_results_are_analysed_again_not_deleted_and_rerun(root, tmp_path, capsys):
+    """Git keeps a results directory's final tables but not its ``.runs/``: the README's
+    command on such a directory must not delete the committed tables and run everything
+    again, but analyse them; and tables that miss a run are not taken for complete."""
+    out = tmp_path / "r"
+    assert run(root, out, *THREE) == 0
+    tables = {f: (out / f).read_bytes() for f in ("runs.csv", "timeseries.parquet")}
+    manifest = (out / "manifest.json").read_bytes()
+    for part in (out / ".runs").iterdir():  # a fresh clone of committed results
+        part.unlink()
+    capsys.readouterr()
+    assert run(root, out, *THREE) == 0
+    assert {f: (out / f).read_bytes() for f in tables} == tables
+    assert (out / "manifest.json").read_bytes() == manifest  # still the run that made them
+    assert not list((out / ".runs").iterdir())  # nothing was run
+    assert "3 runs of default in" in capsys.readouterr().out  # the summary, from the tables
+    lines = tables["runs.csv"].decode().splitlines(keepends=True)
+    (out / "runs.csv").write_text("".join(lines[:-1]))  # one run short: not complete
+    assert run(root, out, *THREE) == 0
+    assert len(list((out / ".runs").glob("*.json"))) == len(lines) - 1  # every run again
+    assert (out / "runs.csv").read_bytes() == tables["runs.csv"]
+    capsys.readouterr()

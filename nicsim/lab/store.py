@@ -34,7 +34,9 @@ series and both are renamed into place after an fsync, so a kill at any instant 
 either a whole run or none. A part that fails the check (damaged, edited, of another
 experiment, or a stray file) is moved to ``.runs/damaged/`` and its run is run again.
 Re-running the same command skips done runs; a different
-experiment in the same directory is refused unless ``force``.
+experiment in the same directory is refused unless ``force``. Complete final tables without
+their parts (committed results: git does not track ``.runs/``) are this plan's whole
+result: the command analyses them again, deleting and running nothing.
 """
 
 from __future__ import annotations
@@ -215,6 +217,7 @@ class RunStore:
         self.parts = self.root / PARTS
         self.damaged: list[str] = []  # parts set aside as untrustworthy, by file name
         self.complete = False  # final tables written from every planned run
+        self.from_tables = False  # the final tables stand in for the runs' parts (committed)
         self._lock: int | None = None  # the lock file's descriptor while this store holds it
         self._saved: set[int] | None = None  # ids of the saved runs, once opened
         self._about: dict[str, Any] = {}  # what manifest.json says of the experiment
@@ -259,6 +262,14 @@ class RunStore:
                 f"output directory {self.root} is not writable ({exc.strerror})"
             ) from None
         done = self.done()
+        if not done and other is None and self._tables_hold_every_run(existing):
+            # Committed results: git keeps the final tables, not ``.runs/``. They are this
+            # plan's whole result, so the command analyses them again instead of deleting
+            # them to run everything anew; manifest.json keeps describing the run that
+            # made them.
+            self.from_tables = self.complete = True
+            self._saved = set(range(len(plan.runs)))
+            return self._saved
         self._saved = set(done)
         # Outputs of an earlier complete run would be stale once more runs arrive.
         if len(done) < len(plan.runs):
@@ -290,6 +301,24 @@ class RunStore:
         }
         self.write_manifest()
         return done
+
+    def _tables_hold_every_run(self, existing: dict | None) -> bool:
+        """Whether runs.csv and timeseries.parquet are this plan's complete final tables:
+        plan.json names the plan (checked by the caller), the manifest says complete, and
+        runs.csv holds run ids 0 .. runs - 1, in order (read a row at a time)."""
+        manifest = self._read_json("manifest.json") or {}
+        series = self.root / "timeseries.parquet"
+        if existing is None or not manifest.get("complete") or not series.is_file():
+            return False
+        try:
+            with open(self.root / "runs.csv", newline="") as fh:
+                count = 0
+                for count, row in enumerate(csv.DictReader(fh), start=1):
+                    if row.get("run_id") != str(count - 1):
+                        return False
+                return count == len(self.plan.runs)
+        except (OSError, csv.Error, UnicodeDecodeError):
+            return False
 
     def claim(self) -> None:
         """Make sure nicsim may write here, and lock the directory for this command: the
@@ -471,6 +500,8 @@ class RunStore:
         The manifest is brought up to date first, so that it tells the truth about the
         saved runs even when the tables cannot be written (a full disk).
         """
+        if self.from_tables:
+            return len(self.plan.runs)
         ids = sorted(self.done())
         self._saved, self.complete = set(ids), False
         self.write_manifest()

@@ -255,6 +255,62 @@ def test_research_quality_one_chooses_what_model_1_chose():
             assert m.landscape.shared_fitness(idea.apply(x)) > m.landscape.shared_fitness(x)
 
 
+def offers_and_scores(**kw):
+    """A month of research offers to prior-belief leaders, without judgment noise: each
+    district's research candidates, their scores and the changes they make."""
+    m = NICModel(small(research_rate=1.0, judgment_noise=0.0, **kw), seed=6)
+    m.month = 1
+    research(m)
+    plans, options, score = judged(m)
+    rows, first = [], 0
+    for plan, opts in zip(plans, options, strict=True):
+        for i, (idea, evidence) in enumerate(opts):
+            if idea.origin == "university" and evidence is None:
+                rows.append((plan, idea, score[first + i]))
+        first += len(opts)
+    assert rows  # research_rate 1: every district has an offer among its candidates
+    return m, rows
+
+
+def test_an_oracles_offer_carries_the_true_gain_where_contexts_do_not_matter():
+    """h = 0 and research_quality = 1: the university's estimate is exact and nothing is
+    local, so a leader who knows nothing scores an offer at its true gain, and every
+    local variation at 0."""
+    m, rows = offers_and_scores(h=0.0, research_quality=1.0)
+    for plan, idea, score in rows:
+        gain = true_gains(m, plan, [(idea, None)])[0]
+        assert score == pytest.approx(np.full(score.shape, gain))
+        assert gain > 0  # the oracle offers only what beats the practice
+
+
+def test_an_offer_is_weighed_against_the_leaders_belief_by_inverse_variance():
+    """(m_l s^2 + m_u v_l) / (v_l + s^2), s^2 the university's predictive variance plus
+    the local part's prior spread: computed by hand from the beliefs."""
+    m, rows = offers_and_scores(h=0.3, research_quality=0.5)
+    for plan, idea, score in rows:
+        node = plan.district.node
+        base = np.array([plan.practice])
+        ch = changes_for(m, np.array([node]), base, np.array([idea.apply(plan.practice)]))
+        a = ch.coeffs[0]
+        v_l = (a * a).sum() * PRIOR_VAR  # the leaders' prior: mean 0 for any change
+        s_entries, s_coeffs = ch.shared()
+        row = m.partner_of[node]
+        m_u = (m.research_beliefs.mean[row, s_entries[0]] * s_coeffs[0]).sum()
+        v_u = (m.research_beliefs.var[row, s_entries[0]] * s_coeffs[0] ** 2).sum()
+        spread = v_u + ch.local_variance()[0]
+        assert ch.local_variance()[0] > 0
+        assert score == pytest.approx(np.full(score.shape, m_u * v_l / (v_l + spread)))
+
+
+def test_a_university_that_knows_nothing_offers_nothing():
+    """At research_quality 0 its belief is the prior everywhere: no change beats the
+    practice, so research is silent rather than a source of random ideas."""
+    m = NICModel(small(research_rate=1.0, research_quality=0.0), seed=6)
+    m.month = 1
+    research(m)
+    assert not any(d.research for d in m.districts)
+
+
 def test_a_university_learns_its_partners_results():
     """At quality 0.3 a university's estimate of S moves toward the truth as its partners
     test (h = 0: their results are S's own)."""

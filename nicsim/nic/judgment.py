@@ -28,6 +28,7 @@ from .knowledge import changes_for
 if TYPE_CHECKING:
     import mesa
 
+    from .beliefs import Changes
     from .testplan import TestPlan
 
 Candidate = tuple[ChangeIdea, Evidence | None]
@@ -80,17 +81,41 @@ def scores(model: mesa.Model, plans: list[TestPlan], lists: list[list[Candidate]
     changes = changes_for(model, nodes, base, new)
     posts = nodes[:, None] * p.leaders_per_district + np.arange(p.leaders_per_district)
     mean, var = model.beliefs.predict(posts, changes.entries[:, None], changes.coeffs[:, None])
-    tests = np.fromiter((ev.tests if ev else 0 for _, ev in flat), dtype=np.float64, count=count)
-    if tests.any():  # ideas that came with evidence: two independent estimates combined
-        gain = np.fromiter((ev.mean_gain if ev else 0.0 for _, ev in flat), float, count=count)
-        spread = p.measurement_noise**2 / np.maximum(tests, 1) + changes.local_variance()
+    gain, spread, given = outside_estimates(model, nodes, flat, changes)
+    if given.any():  # ideas that came with an estimate: two independent estimates combined
         with np.errstate(invalid="ignore", divide="ignore"):
             combined = (mean * spread[:, None] + gain[:, None] * var) / (var + spread[:, None])
-        usable = (tests > 0)[:, None] & np.isfinite(combined)
+        usable = given[:, None] & np.isfinite(combined)
         mean = np.where(usable, combined, mean)
     error = model.keyed["judgment"].normal(model.month, posts, masks[:, None], values[:, None])
     error *= p.judgment_noise * (1 - model.skill[posts])
     return mean + error
+
+
+def outside_estimates(
+    model: mesa.Model, nodes: np.ndarray, flat: list[Candidate], changes: Changes
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What others say a candidate will gain, and the variance of that estimate, for the
+    candidates that come with one (``given``): an inbox idea its evidence, n tests read as
+    n novice tests; a research offer its university's predicted gain on S, with the
+    variance of that prediction. Either way the district's own context is unknown to the
+    source, so the spread of the local part is added."""
+    p, count = model.p, len(flat)
+    tests = np.fromiter((ev.tests if ev else 0 for _, ev in flat), dtype=np.float64, count=count)
+    gain = np.fromiter((ev.mean_gain if ev else 0.0 for _, ev in flat), float, count=count)
+    spread = p.measurement_noise**2 / np.maximum(tests, 1) + changes.local_variance()
+    given = tests > 0
+    offered = np.fromiter(
+        (ev is None and idea.origin == "university" for idea, ev in flat), bool, count=count
+    )
+    if offered.any():
+        rows = model.partner_of[nodes[offered]]
+        entries, coeffs = changes.shared()
+        said, doubt = model.research_beliefs.predict(rows, entries[offered], coeffs[offered])
+        gain[offered] = said
+        spread[offered] = doubt + changes.local_variance()[offered]
+        given |= offered
+    return gain, spread, given
 
 
 def fill(plan: TestPlan, options: list[Candidate], score: np.ndarray) -> None:

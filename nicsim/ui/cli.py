@@ -451,7 +451,9 @@ def _run_missing(
             f"{out / '.runs' / 'damaged'}; their runs run again",
             file=sys.stderr,
         )
-    if done:
+    if store.from_tables:
+        print(f"{out} holds all {len(done)} runs' final tables: nothing to run", file=sys.stderr)
+    elif done:
         print(f"resuming {out}: {len(done)} of {len(plan.runs)} runs already done", file=sys.stderr)
     progress = Progress(len(plan.runs), len(done), label=plan.name)
 

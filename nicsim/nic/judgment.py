@@ -8,10 +8,10 @@ scores every candidate by
 
     predicted gain + Normal(0, (judgment_noise (1 - skill))^2),
 
-the predicted gain being the leader's belief (``nicsim.nic.beliefs``), combined, for an
-idea that arrived with evidence, with that evidence as an independent estimate (inverse
-variance weights: n tests read as n novice tests, plus the spread of the sender's
-unknown local context). The leader holding the first free slot picks its best-scored
+the predicted gain being the leader's belief (``nicsim.nic.beliefs``), combined with
+what others say of the idea as an independent estimate (inverse variance weights,
+:func:`outside_estimates`): an inbox idea's evidence, or a research offer's university
+estimate. The leader holding the first free slot picks its best-scored
 candidate, which takes ``min_tests`` slots; the leader of the next free slot picks next.
 Research offers not picked are dropped: a university offers again.
 """

@@ -103,7 +103,8 @@ def outside_estimates(
     p, count = model.p, len(flat)
     tests = np.fromiter((ev.tests if ev else 0 for _, ev in flat), dtype=np.float64, count=count)
     gain = np.fromiter((ev.mean_gain if ev else 0.0 for _, ev in flat), float, count=count)
-    spread = p.measurement_noise**2 / np.maximum(tests, 1) + changes.local_variance()
+    local = changes.local_variance()
+    spread = p.measurement_noise**2 / np.maximum(tests, 1) + local
     given = tests > 0
     offered = np.fromiter(
         (ev is None and idea.origin == "university" for idea, ev in flat), bool, count=count
@@ -113,7 +114,7 @@ def outside_estimates(
         entries, coeffs = changes.shared()
         said, doubt = model.research_beliefs.predict(rows, entries[offered], coeffs[offered])
         gain[offered] = said
-        spread[offered] = doubt + changes.local_variance()[offered]
+        spread[offered] = doubt + local[offered]
         given |= offered
     return gain, spread, given
 

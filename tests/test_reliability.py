@@ -791,6 +791,12 @@ def test_committed_results_are_analysed_again_not_deleted_and_rerun(root, tmp_pa
     said = capsys.readouterr()
     assert "3 runs of default in" in said.out  # the summary, from the tables
     assert "final tables: nothing to run" in said.err
+    (out / ".runs" / "0000000.json").write_text("{not json")  # a stray part beside them
+    assert run(root, out, *THREE) == 0
+    said = capsys.readouterr().err
+    assert "set aside 1 damaged or foreign run file(s)" in said
+    assert "run again" not in said and "final tables: nothing to run" in said
+    assert {f: (out / f).read_bytes() for f in tables} == tables
     lines = tables["runs.csv"].decode().splitlines(keepends=True)
     (out / "runs.csv").write_text("".join(lines[:-1]))  # one run short: not complete
     assert run(root, out, *THREE) == 0

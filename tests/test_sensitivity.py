@@ -81,6 +81,51 @@ def test_a_dummy_range_marks_what_cannot_be_told_from_no_effect():
     assert table.loc["dummy", "vs_dummy"] == "dummy"
 
 
+def test_a_parameter_is_inert_only_when_it_acts_on_no_output():
+    """y1 = 10 a + noise and y2 = 10 b + noise: a acts on y1 alone, b on y2 alone, c (read
+    by neither) on none, and the verdict across outputs says exactly that."""
+    prob = sensitivity.problem({"a": (0, 1), "b": (0, 1), "c": (0, 1), "dummy": (0, 1)})
+    x = sensitivity.sample(prob, "morris", 20, seed=5)
+    noise = np.random.default_rng(5).normal(0, 0.5, (2, len(x)))
+    tables = {
+        "y1": sensitivity.analyze(prob, x, 10 * x[:, 0] + noise[0], "morris", seed=5),
+        "y2": sensitivity.analyze(prob, x, 10 * x[:, 1] + noise[1], "morris", seed=5),
+    }
+    verdicts = sensitivity.acts_on(tables).set_index("parameter")
+    assert list(verdicts.index) == ["a", "b", "c"]  # the first output's order, no dummy
+    assert verdicts.loc["a"].tolist() == ["y1", "y2"]
+    assert verdicts.loc["b"].tolist() == ["y2", "y1"]
+    assert verdicts.loc["c"].tolist() == ["", "y1, y2"]
+
+
+def test_several_outputs_get_a_section_a_figure_and_a_verdict_each(tmp_path, root, capsys):
+    from nicsim.ui.cli import main
+
+    sweep = tmp_path / "sens.toml"
+    sweep.write_text(
+        f'base = "{root / "configs/default.toml"}"\nreplications = 1\nseed = 3\n'
+        "[params]\nsteps = 3\npartnerships = 2\nn_components = 8\nk = 2\n"
+        "[sample]\npoints = 2\n[sample.ranges]\nh = [0, 1]\ndummy = [0, 1]\n"
+    )
+    out = tmp_path / "o"
+    outputs = ["--output", "average_outcome", "--output", "total_tests_run"]
+    args = ["sensitivity", str(sweep), "--workers", "1", "--out", str(out), *outputs]
+    assert main(args) == 0
+    text = (out / "sensitivity.md").read_text()
+    assert text.startswith("# Morris sensitivity of 2 outputs")
+    assert "## Across outputs" in text and "Inert on every output:" in text
+    assert "## Morris sensitivity of final average_outcome" in text
+    assert "## Morris sensitivity of final total_tests_run" in text
+    assert (out / "figures" / "sensitivity_morris.png").exists()
+    assert (out / "figures" / "sensitivity_morris_total_tests_run.png").exists()
+    # an unknown output is refused before anything runs
+    capsys.readouterr()
+    bad = ["sensitivity", str(sweep), "--out", str(tmp_path / "b"), "--output", "nope"]
+    assert main(bad) == 2
+    assert "--output 'nope' is not allowed" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
+
+
 def test_the_dummy_reaches_the_model_only_as_a_realisation_of_its_random_events(
     tmp_path, root, capsys
 ):

@@ -416,29 +416,56 @@ def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str
     return "\n".join(lines)
 
 
-def write_sensitivity(out: Path, design: Design, metric: str) -> str:
-    """Analyse a sensitivity experiment's stored outputs: sensitivity.md and a figure."""
+def write_sensitivity(out: Path, design: Design, metrics: Sequence[str]) -> str:
+    """Analyse a sensitivity experiment's stored outputs: sensitivity.md with a section and
+    a figure per output (the first output's figure keeps the plain name), and, with a dummy
+    and several outputs, each parameter's verdict across them."""
     from .plots import sensitivity_figure
 
     runs = pd.read_csv(out / "runs.csv")
-    y = sensitivity.outputs(runs, design, metric)
-    table = sensitivity.analyze(design.problem, design.x, y, design.method, seed=design.plan.seed)
-    title = f"{design.method.title()} sensitivity of final {metric}"
-    note = ""
-    if "vs_dummy" in table:
-        inert = table.loc[table["vs_dummy"] == "inert", "parameter"].tolist()
-        note = (
-            "\n`vs_dummy`: `inert` when a parameter's mu* confidence interval overlaps that of "
-            "`dummy`, a range no mechanism reads (it only re-keys the run's random draws: the "
-            "noise floor); `acts` otherwise. Inert here: "
-            f"{', '.join(f'`{n}`' for n in inert) if inert else 'none'}.\n"
+    tables = {
+        metric: sensitivity.analyze(
+            design.problem,
+            design.x,
+            sensitivity.outputs(runs, design, metric),
+            design.method,
+            seed=design.plan.seed,
         )
-    text = (
-        f"# {title}\n\n{len(design.x)} points x {design.plan.replications} replications "
-        f"({len(runs)} runs) of `{design.plan.name}`.\n\n{markdown_table(table)}\n{note}"
+        for metric in metrics
+    }
+    head = "#" if len(tables) == 1 else "##"
+    sections = []
+    for i, (metric, table) in enumerate(tables.items()):
+        title = f"{design.method.title()} sensitivity of final {metric}"
+        note = ""
+        if "vs_dummy" in table:
+            inert = table.loc[table["vs_dummy"] == "inert", "parameter"].tolist()
+            note = (
+                "\n`vs_dummy`: `inert` when a parameter's mu* confidence interval overlaps that "
+                "of `dummy`, a range no mechanism reads (it only re-keys the run's random draws: "
+                "the noise floor); `acts` otherwise. Inert here: "
+                f"{', '.join(f'`{n}`' for n in inert) if inert else 'none'}.\n"
+            )
+        sections.append(f"{head} {title}\n\n{markdown_table(table)}\n{note}")
+        name = f"sensitivity_{design.method}" + (f"_{metric}" if i else "")
+        sensitivity_figure(table, design.method, out / "figures" / f"{name}.png", title)
+    runs_line = (
+        f"{len(design.x)} points x {design.plan.replications} replications "
+        f"({len(runs)} runs) of `{design.plan.name}`."
     )
+    if len(tables) == 1:
+        sections[0] = sections[0].replace("\n\n", f"\n\n{runs_line}\n\n", 1)
+        text = sections[0]
+    else:
+        text = f"# {design.method.title()} sensitivity of {len(tables)} outputs\n\n{runs_line}\n"
+        if all("vs_dummy" in t for t in tables.values()):
+            verdicts = sensitivity.acts_on(tables)
+            none = verdicts.loc[verdicts["acts_on"] == "", "parameter"].tolist()
+            text += (
+                "\n## Across outputs\n\nA parameter is inert only when it acts on none of the "
+                f"outputs.\n\n{markdown_table(verdicts)}\n\nInert on every output: "
+                f"{', '.join(f'`{n}`' for n in none) if none else 'none'}.\n"
+            )
+        text += "\n" + "\n".join(sections)
     write_text(out / "sensitivity.md", text)
-    sensitivity_figure(
-        table, design.method, out / "figures" / f"sensitivity_{design.method}.png", title
-    )
     return text

@@ -106,6 +106,22 @@ def against_dummy(table: pd.DataFrame) -> list[str]:
     ]
 
 
+def acts_on(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each parameter's verdict across several outputs (Morris tables with ``vs_dummy``, in
+    the order given): the outputs on which it acts and those on which it is inert. A
+    parameter is inert in the sense of P0 only when it acts on none of them."""
+    first = next(iter(tables.values()))
+    names = [n for n in first["parameter"] if n != DUMMY]
+    verdict = {m: dict(zip(t["parameter"], t["vs_dummy"], strict=True)) for m, t in tables.items()}
+    return pd.DataFrame(
+        {
+            "parameter": names,
+            "acts_on": [", ".join(m for m in verdict if verdict[m][n] == "acts") for n in names],
+            "inert_on": [", ".join(m for m in verdict if verdict[m][n] == "inert") for n in names],
+        }
+    )
+
+
 @dataclass(frozen=True)
 class Design:
     """A sensitivity experiment: the problem and its run plan, whose points are the

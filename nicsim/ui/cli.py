@@ -143,8 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--method", choices=("morris", "sobol"), default="morris")
     sens.add_argument(
         "--output",
-        default="mean_outcome",
-        help="final metric to analyse (a runs.csv column; default %(default)s)",
+        action="append",
+        help="final metric to analyse (a runs.csv column; default mean_outcome); repeat it "
+        "to analyse several, with each parameter's verdict across them",
     )
     _execution_options(sens, default_workers())
     compare = sub.add_parser("compare", help="compare groups of runs in a results directory")
@@ -322,14 +323,16 @@ def main(argv: list[str] | None = None) -> int:
             from ..lab import sensitivity
 
             sweep = read_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
-            sensitivity.check_output(sweep.base, args.output)  # before hours of runs, not after
+            metrics = args.output or ["mean_outcome"]
+            for metric in metrics:  # before hours of runs, not after
+                sensitivity.check_output(sweep.base, metric)
             design = sensitivity.design(sweep, args.method)
             guard(design.plan, args)
 
             def analyse(out: Path) -> str:
                 from ..analysis.report import write_sensitivity
 
-                return write_sensitivity(out, design, args.output)
+                return write_sensitivity(out, design, metrics)
 
             return execute(design.plan, args, report=analyse)[0]
         else:
@@ -448,7 +451,8 @@ def _run_missing(
     if store.damaged:
         print(
             f"set aside {len(store.damaged)} damaged or foreign run file(s) in "
-            f"{out / '.runs' / 'damaged'}; their runs run again",
+            f"{out / '.runs' / 'damaged'}"
+            + ("" if store.from_tables else "; their runs run again"),
             file=sys.stderr,
         )
     if store.from_tables:

@@ -18,6 +18,7 @@ Research offers not picked are dropped: a university offers again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -119,13 +120,17 @@ def outside_estimates(
     return gain, spread, given
 
 
-def fill(plan: TestPlan, options: list[Candidate], score: np.ndarray) -> None:
-    """Each free slot's leader picks its best-scored candidate left (``score`` holds the
-    district's rows of :func:`scores`)."""
+def fill(plan: TestPlan, options: list[Candidate], score: Sequence[Sequence[float]]) -> None:
+    """Each free slot's leader picks its best-scored candidate left, the first of equal
+    scores (``score`` holds the district's rows of :func:`scores`).
+
+    A district has a handful of candidates and two or three picks: plain Python over the
+    rows costs less than the numpy calls a pick would take on arrays this small.
+    """
     per = plan.district.model.p.leaders_per_district
-    left = np.ones(len(options), dtype=bool)
-    while plan.left and left.any():
+    left = list(range(len(options)))  # in order, so ``max`` keeps the first of equals
+    while plan.left and left:
         column = plan.posts[plan.size] % per  # the leader holding the first free slot
-        pick = int(np.where(left, score[:, column], -np.inf).argmax())
-        left[pick] = False
+        pick = max(left, key=lambda i: score[i][column])
+        left.remove(pick)
         plan.add(options[pick][0])

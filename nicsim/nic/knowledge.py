@@ -56,8 +56,9 @@ def learn_from_tests(
     noise_sd: np.ndarray,
 ) -> None:
     """Study: each leader learns from the tests it ran; each university from its
-    partners' tests, through the partner's unknown local context."""
-    if not nodes.size:
+    partners' tests, through the partner's unknown local context. Model 1's people (no
+    leaders' beliefs, oracle universities) learn nothing, so nothing is worked out."""
+    if not nodes.size or (model.beliefs is None and not model.research_learns):
         return
     changes = changes_for(model, nodes, model.practice[nodes], new)
     noise_var = noise_sd * noise_sd

@@ -204,7 +204,7 @@ def plan_month(model: mesa.Model) -> list[TestPlan]:
             judgment.candidates(plan, tries) if finish_cycles(plan) else []
             for plan, tries in zip(plans, flips, strict=True)
         ]
-        score = judgment.scores(model, plans, options)
+        score = judgment.scores(model, plans, options).tolist()
         first = 0
         for plan, choices in zip(plans, options, strict=True):
             judgment.fill(plan, choices, score[first : first + len(choices)])

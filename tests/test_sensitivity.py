@@ -98,15 +98,21 @@ def test_a_parameter_is_inert_only_when_it_acts_on_no_output():
     assert verdicts.loc["c"].tolist() == ["", "y1, y2"]
 
 
-def test_several_outputs_get_a_section_a_figure_and_a_verdict_each(tmp_path, root, capsys):
-    from nicsim.ui.cli import main
-
+def tiny_sweep_with_a_dummy(tmp_path, root):
+    """A sweep file of 2 Morris trajectories over h and a dummy, 3 months a run."""
     sweep = tmp_path / "sens.toml"
     sweep.write_text(
         f'base = "{root / "configs/default.toml"}"\nreplications = 1\nseed = 3\n'
         "[params]\nsteps = 3\npartnerships = 2\nn_components = 8\nk = 2\n"
         "[sample]\npoints = 2\n[sample.ranges]\nh = [0, 1]\ndummy = [0, 1]\n"
     )
+    return sweep
+
+
+def test_several_outputs_get_a_section_a_figure_and_a_verdict_each(tmp_path, root, capsys):
+    from nicsim.ui.cli import main
+
+    sweep = tiny_sweep_with_a_dummy(tmp_path, root)
     out = tmp_path / "o"
     outputs = ["--output", "average_outcome", "--output", "total_tests_run"]
     args = ["sensitivity", str(sweep), "--workers", "1", "--out", str(out), *outputs]
@@ -131,12 +137,7 @@ def test_the_dummy_reaches_the_model_only_as_a_realisation_of_its_random_events(
 ):
     from nicsim.ui.cli import main
 
-    sweep = tmp_path / "sens.toml"
-    sweep.write_text(
-        f'base = "{root / "configs/default.toml"}"\nreplications = 1\nseed = 3\n'
-        "[params]\nsteps = 3\npartnerships = 2\nn_components = 8\nk = 2\n"
-        "[sample]\npoints = 2\n[sample.ranges]\nh = [0, 1]\ndummy = [0, 1]\n"
-    )
+    sweep = tiny_sweep_with_a_dummy(tmp_path, root)
     out = tmp_path / "o"
     args = ["sensitivity", str(sweep), "--method", "morris", "--workers", "1", "--out", str(out)]
     assert main(args) == 0

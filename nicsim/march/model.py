@@ -65,6 +65,9 @@ class MarchModel(mesa.Model):
         self.hub = Code(self)
         self.counts = {"belief_changes": 0, "code_changes": 0, "newcomers": 0}
         self.equilibrium = False
+        # under "performance" the superior group is who acted better in the last period:
+        # before the first, nobody has acted
+        self.superior = np.zeros(p.n, dtype=bool)
         self.observe()
         self.datacollector = mesa.DataCollector(model_reporters=metrics.STEP_REPORTERS)
         self.datacollector.collect(self)
@@ -96,8 +99,6 @@ class MarchModel(mesa.Model):
         self.scores = score(self.beliefs, self.reality, p.zero_belief)
         self.code_score = int(score(self.code, self.reality, p.zero_belief))
         if p.superiority == "performance":
-            if not hasattr(self, "superior"):  # before the first period nobody has acted
-                self.superior = np.zeros(p.n, dtype=bool)
             code_stuck = code_cannot_learn(self.beliefs, self.code, self.reality, p.p2)
         else:
             self.superior, self.value, self.k = self.read_superior(self.beliefs)

@@ -50,6 +50,18 @@ CASES: dict[str, tuple[str, list[str]]] = {
         ["--set", "research_quality=0.3", "--set", "preparation=0.8", "--set", "steps=12"],
     ),
     "march": ("configs/replications/march_1991/base.toml", ["--set", "max_periods=60"]),
+    # the paper's text alone: superiority by knowledge of beliefs, socialisation by jumps
+    "march_knowledge": (
+        "configs/replications/march_1991/base.toml",
+        [
+            "--set",
+            "max_periods=60",
+            "--set",
+            'superiority="knowledge"',
+            "--set",
+            'socialisation="jump"',
+        ],
+    ),
 }
 
 

@@ -26,6 +26,41 @@ def score(beliefs: np.ndarray, reality: np.ndarray, zero_belief: str) -> np.ndar
     return s
 
 
+def performance(x: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """Agreement with reality along the last axis, counted -m..m (right minus wrong).
+
+    This is the score of the original program (Christensen 2015): an action is judged by
+    its outcome, so a 0 counts neither way, and the code is scored on the same scale.
+    """
+    return (x.astype(np.int32) * reality).sum(axis=-1)
+
+
+def act(beliefs: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Each individual's actions: its belief where it has one, a coin flip where it is 0.
+
+    Individuals must do something on every dimension, so an open mind shows up as
+    experiment; ``u[i, j] < 0.5`` is +1. Only 0 beliefs read their draw.
+    """
+    coin = np.where(u < 0.5, 1, -1)
+    return np.where(beliefs == 0, coin, beliefs).astype(np.int8)
+
+
+def superior_by_performance(
+    actions: np.ndarray, code: np.ndarray, reality: np.ndarray
+) -> np.ndarray:
+    """Individuals whose actions did strictly better than the code's own score.
+
+    Judged by outcomes rather than beliefs, a lucky coin flip can make an individual
+    superior, which keeps the code learning from open-minded members.
+    """
+    return performance(actions, reality) > performance(code, reality)
+
+
+def best_performance(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """The highest performance each individual's actions can reach: every coin lands right."""
+    return performance(beliefs, reality) + (beliefs == 0).sum(axis=-1)
+
+
 def socialise(
     beliefs: np.ndarray, code: np.ndarray, rates: np.ndarray, u: np.ndarray, mode: str
 ) -> np.ndarray:
@@ -74,6 +109,19 @@ def learn_code(
     """
     adopt = (value != 0) & (value != code) & (u < 1.0 - (1.0 - p2) ** k)
     return np.where(adopt, value, code).astype(np.int8)
+
+
+def code_cannot_learn(
+    beliefs: np.ndarray, code: np.ndarray, reality: np.ndarray, p2: float
+) -> bool:
+    """Under ``superiority = "performance"``: no individual can ever act better than the code.
+
+    With the individuals settled this is the original program's stopping rule, read on the
+    current code. Otherwise someone can beat the code and, where the code is 0, usually be
+    followed; the one miss is a stalemate of members who always beat the code and split
+    evenly on every open dimension, which then runs to ``max_periods``.
+    """
+    return p2 == 0 or not np.any(best_performance(beliefs, reality) > performance(code, reality))
 
 
 def individuals_settled(beliefs: np.ndarray, code: np.ndarray, rates: np.ndarray) -> bool:

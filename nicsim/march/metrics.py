@@ -24,6 +24,12 @@ def code_knowledge(model: mesa.Model) -> float:
     return model.code_score / (2 * model.p.m)
 
 
+def code_net_knowledge(model: mesa.Model) -> float:
+    """The code's right minus wrong dimensions over ``m`` (-1..1): the scale of the original
+    program's output and of public replications, kept so they can be compared as printed."""
+    return float((model.code.astype(np.int32) * model.reality).sum()) / model.p.m
+
+
 def mean_knowledge(model: mesa.Model) -> float:
     """Mean proportion of reality the individuals represent correctly."""
     return float(model.scores.mean()) / (2 * model.p.m)
@@ -71,6 +77,7 @@ STEP_REPORTERS = {
     f.__name__: f
     for f in (
         code_knowledge,
+        code_net_knowledge,
         mean_knowledge,
         fast_knowledge,
         slow_knowledge,
@@ -86,6 +93,7 @@ STEP_METRICS = tuple(STEP_REPORTERS)
 RUN_METRICS = (*STEP_METRICS, "periods", "periods_to_equilibrium")
 REPORT_METRICS = (
     "code_knowledge",
+    "code_net_knowledge",
     "mean_knowledge",
     "belief_diversity",
     "superior_size",

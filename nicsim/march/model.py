@@ -16,7 +16,17 @@ import numpy as np
 from ..core.release import forget_model
 from ..core.streams import spawn_streams
 from ..march import metrics
-from .agents import Code, Individual, code_settled, dominant, individuals_settled, score
+from .agents import (
+    Code,
+    Individual,
+    act,
+    code_cannot_learn,
+    code_settled,
+    dominant,
+    individuals_settled,
+    score,
+    superior_by_performance,
+)
 from .params import MarchParams
 
 STREAMS = ("reality", "beliefs", "dynamics", "newcomers", "turbulence")
@@ -33,8 +43,10 @@ class MarchModel(mesa.Model):
     ``beliefs`` is ``(n, m)`` int8 in {-1, 0, +1}, ``code`` and ``reality`` are ``m``-vectors.
     Each period (one ``step``): socialisation and code learning, both reading the state at
     the start of the period (``update = "simultaneous"``) or the code learning after the
-    individuals (``"sequential"``); then turnover (p3) and turbulence (p4). ``running`` turns
-    False at equilibrium, when no change is possible any more.
+    individuals (``"sequential"``); then turnover (p3) and turbulence (p4). With
+    ``superiority = "performance"`` the code learns from the actions the individuals take on
+    the beliefs it reads (a coin flip on each 0), judged against the code's own score.
+    ``running`` turns False at equilibrium, when no change is possible any more.
     """
 
     def __init__(self, params: MarchParams | None = None, seed: int = 0) -> None:
@@ -53,6 +65,9 @@ class MarchModel(mesa.Model):
         self.hub = Code(self)
         self.counts = {"belief_changes": 0, "code_changes": 0, "newcomers": 0}
         self.equilibrium = False
+        # under "performance" the superior group is who acted better in the last period:
+        # before the first, nobody has acted
+        self.superior = np.zeros(p.n, dtype=bool)
         self.observe()
         self.datacollector = mesa.DataCollector(model_reporters=metrics.STEP_REPORTERS)
         self.datacollector.collect(self)
@@ -66,15 +81,32 @@ class MarchModel(mesa.Model):
         value, k = dominant(beliefs, superior, self.p.margin)
         return superior, value, k
 
+    def read_actions(self, beliefs: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Superior group, dominant action and margin when members are judged by what they do.
+
+        The code learns from the superior group's actions, so ``dominant`` reads actions,
+        where no one abstains: its margin is the majority minus the minority, as in the
+        original program (either ``margin`` reading gives the same ``k``).
+        """
+        actions = act(beliefs, u)
+        superior = superior_by_performance(actions, self.code, self.reality)
+        value, k = dominant(actions, superior, self.p.margin)
+        return superior, value, k
+
     def observe(self) -> None:
         """Score the current state and decide whether it is an equilibrium."""
-        self.scores = score(self.beliefs, self.reality, self.p.zero_belief)
-        self.code_score = int(score(self.code, self.reality, self.p.zero_belief))
-        self.superior, self.value, self.k = self.read_superior(self.beliefs)
+        p = self.p
+        self.scores = score(self.beliefs, self.reality, p.zero_belief)
+        self.code_score = int(score(self.code, self.reality, p.zero_belief))
+        if p.superiority == "performance":
+            code_stuck = code_cannot_learn(self.beliefs, self.code, self.reality, p.p2)
+        else:
+            self.superior, self.value, self.k = self.read_superior(self.beliefs)
+            code_stuck = code_settled(self.code, self.value, p.p2)
         self.equilibrium = (
-            not self.p.fixed_horizon
+            not p.fixed_horizon
             and individuals_settled(self.beliefs, self.code, self.rates)
-            and code_settled(self.code, self.value, self.p.p2)
+            and code_stuck
         )
         self.running = not self.equilibrium
 
@@ -85,9 +117,15 @@ class MarchModel(mesa.Model):
         u_social = self.rng.random((p.n, p.m))
         u_code = self.rng.random(p.m)
         beliefs = Individual.socialise_all(self, u_social)
-        value, k = self.value, self.k
-        if p.update == "sequential":
+        learn_from = beliefs if p.update == "sequential" else self.beliefs
+        if p.superiority == "performance":
+            # drawn last, so the other readings keep their random numbers
+            u_act = self.rng.random((p.n, p.m))
+            self.superior, value, k = self.read_actions(learn_from, u_act)
+        elif p.update == "sequential":
             _, value, k = self.read_superior(beliefs)
+        else:
+            value, k = self.value, self.k
         code = self.hub.learn(value, k, u_code)
         self.counts["belief_changes"] = int((beliefs != self.beliefs).sum())
         self.counts["code_changes"] = int((code != self.code).sum())

@@ -17,6 +17,7 @@ SOCIALISATION = ("jump", "step")
 ZERO_BELIEF = ("wrong", "half")
 MARGIN = ("opposite", "all")
 UPDATE = ("simultaneous", "sequential")
+SUPERIORITY = ("knowledge", "performance")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,12 @@ class MarchParams(ModelParams):
         "simultaneous",
         "both rules read the start of the period, or the code learns after socialisation",
         choices=UPDATE,
+    )
+    superiority: str = param(
+        "knowledge",
+        "superior group by beliefs' knowledge, or by the performance of actions (a 0 belief "
+        "acts on a coin flip) against the code's, the code learning from those actions",
+        choices=SUPERIORITY,
     )
     # -- run --
     max_periods: int = param(

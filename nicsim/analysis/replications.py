@@ -311,6 +311,19 @@ def lazer_friedman_report(root: Path) -> str:
     return text
 
 
+# -- Barkoczi & Galesic (2016) ----------------------------------------------------------------
+BG_SWEEPS = ("nk_social", "nk_random", "nk_individual", "k_social", "k_random", "k_individual")
+BG_STEPS = (0, 1, 5, 10, 25, 50, 100, 150, 199)
+
+
+def barkoczi_galesic_report(root: Path) -> str:
+    """Placeholder until the comparison is written."""
+    return ""
+
+
 STUDIES = {
-    "lazer_friedman_2007": Study("lazer_friedman_2007", LF_SWEEPS, lazer_friedman_report, LF_STEPS)
+    "lazer_friedman_2007": Study("lazer_friedman_2007", LF_SWEEPS, lazer_friedman_report, LF_STEPS),
+    "barkoczi_galesic_2016": Study(
+        "barkoczi_galesic_2016", BG_SWEEPS, barkoczi_galesic_report, BG_STEPS
+    ),
 }

@@ -192,3 +192,20 @@ def test_the_base_config_is_their_setting_and_every_sweep_loads():
     assert load_graph(p.graph_file).number_of_nodes() == 100
     for name in BG_SWEEPS:
         assert load_sweep(BG / f"{name}.toml", replications=1).replications == 1
+
+
+def test_replicate_quick_writes_the_comparison(tmp_path, capsys):
+    """The replicate command end to end at a toy scale: two landscapes, three rounds."""
+    from nicsim.ui.cli import main
+
+    args = ["replicate", "barkoczi_galesic_2016", "--only", "nk_individual", "k_random"]
+    args += ["--replications", "2", "--set", "steps=3", "--workers", "1", "--out", str(tmp_path)]
+    assert main(args) == 0
+    root = tmp_path / "barkoczi_galesic_2016"
+    summary = (root / "summary.md").read_text()
+    # their round-1 means beside nicsim's: individual learning on the fully connected file
+    assert "| fully-connected | 0.062 / 0.0" in summary
+    assert "## NK by K (fully connected)" in summary
+    for fig in ("nk_networks.png", "k_sweep.png", "nk_trajectories_fully-connected.png"):
+        assert (root / "figures" / fig).stat().st_size > 0
+    capsys.readouterr()

@@ -214,3 +214,69 @@ def against_parameter(
     if title:
         ax.set_title(title)
     return _save(fig, path)
+
+
+def beside_published(
+    ours: pd.DataFrame,
+    theirs: pd.DataFrame,
+    x: str,
+    series: str,
+    path: str | Path,
+    xlabel: str,
+    ylabel: str,
+    labels: dict | None = None,
+    title: str = "",
+) -> Path:
+    """A docking figure: nicsim's means with 95% CIs (solid) beside a published model's
+    means (dashed, open markers), one colour per value of ``series``.
+
+    ``ours`` has ``x``, ``series``, ``mean``, ``ci_low`` and ``ci_high``; ``theirs`` has
+    ``x``, ``series`` and ``mean``. A text ``x`` (a network's name) is drawn as categories
+    in the order first met in ``ours``.
+    """
+    fig, ax = plt.subplots(figsize=(9, 5))
+    categorical = ours[x].dtype == object
+    order = list(dict.fromkeys(ours[x])) if categorical else None
+
+    def position(values: pd.Series) -> np.ndarray:
+        return np.array([order.index(v) for v in values]) if categorical else values.to_numpy()
+
+    for i, (value, line) in enumerate(ours.groupby(series, sort=False)):
+        color = f"C{i}"
+        line = line.sort_values(x, key=position if categorical else None)
+        err = [line["mean"] - line["ci_low"], line["ci_high"] - line["mean"]]
+        ax.errorbar(
+            position(line[x]),
+            line["mean"],
+            yerr=err,
+            color=color,
+            marker="o",
+            ms=4,
+            capsize=2,
+            lw=1.5,
+            label=f"{_label(series, value, labels)} (nicsim)",
+        )
+        pub = theirs[theirs[series] == value]
+        if categorical:
+            pub = pub[pub[x].isin(order)]
+        pub = pub.sort_values(x, key=position if categorical else None)
+        ax.plot(
+            position(pub[x]),
+            pub["mean"],
+            color=color,
+            ls="--",
+            marker="s",
+            mfc="none",
+            ms=5,
+            lw=1,
+            label=f"{_label(series, value, labels)} (published code)",
+        )
+    if categorical:
+        ax.set_xticks(range(len(order)), order, rotation=30, ha="right")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    if title:
+        ax.set_title(title)
+    return _save(fig, path)

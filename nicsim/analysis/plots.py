@@ -235,7 +235,7 @@ def beside_published(
     in the order first met in ``ours``.
     """
     fig, ax = plt.subplots(figsize=(9, 5))
-    categorical = ours[x].dtype == object
+    categorical = not pd.api.types.is_numeric_dtype(ours[x])
     order = list(dict.fromkeys(ours[x])) if categorical else None
 
     def position(values: pd.Series) -> np.ndarray:
@@ -276,7 +276,9 @@ def beside_published(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high + 0.5 * (high - low))  # room above the data for the legend
+    ax.legend(fontsize=7, ncol=2, loc="upper center")
     if title:
         ax.set_title(title)
     return _save(fig, path)

@@ -241,21 +241,19 @@ def beside_published(
     def position(values: pd.Series) -> np.ndarray:
         return np.array([order.index(v) for v in values]) if categorical else values.to_numpy()
 
+    keys = list(labels or {})
     for i, (value, line) in enumerate(ours.groupby(series, sort=False)):
-        color = f"C{i}"
+        color = f"C{keys.index(value) if value in keys else i}"  # a series keeps its colour
         line = line.sort_values(x, key=position if categorical else None)
-        err = [line["mean"] - line["ci_low"], line["ci_high"] - line["mean"]]
-        ax.errorbar(
-            position(line[x]),
-            line["mean"],
-            yerr=err,
-            color=color,
-            marker="o",
-            ms=4,
-            capsize=2,
-            lw=1.5,
-            label=f"{_label(series, value, labels)} (nicsim)",
-        )
+        where, label = position(line[x]), f"{_label(series, value, labels)} (nicsim)"
+        if len(line) > 30:  # a trajectory: a band, not a forest of bars
+            ax.plot(where, line["mean"], color=color, lw=2, label=label)
+            ax.fill_between(where, line["ci_low"], line["ci_high"], color=color, alpha=0.2, lw=0)
+        else:
+            err = [line["mean"] - line["ci_low"], line["ci_high"] - line["mean"]]
+            ax.errorbar(
+                where, line["mean"], yerr=err, color=color, marker="o", ms=4, capsize=2, label=label
+            )
         pub = theirs[theirs[series] == value]
         if categorical:
             pub = pub[pub[x].isin(order)]

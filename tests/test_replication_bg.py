@@ -209,3 +209,15 @@ def test_replicate_quick_writes_the_comparison(tmp_path, capsys):
     for fig in ("nk_networks.png", "k_sweep.png", "nk_trajectories_fully-connected.png"):
         assert (root / "figures" / fig).stat().st_size > 0
     capsys.readouterr()
+
+
+def test_the_new_options_at_their_defaults_leave_fingerprints_as_they_were():
+    """Committed results of unchanged experiments stay valid: a plan's fingerprint leaves
+    out the options added here while they are at their defaults, and only then."""
+    from nicsim.lab.plans import fingerprinted
+
+    new = {"contribution_decimals", "dependencies", "sample_size", "conformity_min_count"}
+    new |= {"conformity_if_better", "individual_learning"}
+    assert not new & set(fingerprinted(Params()))
+    assert fingerprinted(Params(sample_size=3))["sample_size"] == 3
+    assert set(Params().to_dict()) - set(fingerprinted(Params())) == new

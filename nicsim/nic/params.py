@@ -65,12 +65,14 @@ class Params(ModelParams):
         "common (Barkoczi & Galesic 2016: 1); 0 = not rounded",
         0,
         15,
+        inert_default=True,
     )
     dependencies: str = param(
         "others",
         "others: each component depends on K other components; any: on K drawn from all N, "
         "itself included (Barkoczi & Galesic 2016), so some depend on fewer than K others",
         choices=("others", "any"),
+        inert_default=True,
     )
     approximate_max: bool = param(
         False, "allow N > 24 with a hill-climbing estimate of each context's maximum"
@@ -172,6 +174,7 @@ class Params(ModelParams):
         "replacement (all if fewer); 0 = all neighbours",
         0,
         None,
+        inert_default=True,
     )
     conformity_min_count: int = param(
         1,
@@ -179,16 +182,19 @@ class Params(ModelParams):
         "neighbours looked at, else the district tries a flip (Barkoczi & Galesic: 2)",
         1,
         None,
+        inert_default=True,
     )
     conformity_if_better: bool = param(
         False,
         "conformity: adopt the most common practice only if it scores strictly better, else "
         "try a flip (Barkoczi & Galesic); false: adopt it whatever it scores",
+        inert_default=True,
     )
     individual_learning: bool = param(
         True,
         "copy_best/conformity: try a one-component flip when neighbours offer nothing "
         "(false: Barkoczi & Galesic's random copying, which never searches alone)",
+        inert_default=True,
     )
     # -- run --
     steps: int = param(36, "months simulated", 1, None)

@@ -214,3 +214,69 @@ def against_parameter(
     if title:
         ax.set_title(title)
     return _save(fig, path)
+
+
+def beside_published(
+    ours: pd.DataFrame,
+    theirs: pd.DataFrame,
+    x: str,
+    series: str,
+    path: str | Path,
+    xlabel: str,
+    ylabel: str,
+    labels: dict | None = None,
+    title: str = "",
+) -> Path:
+    """A docking figure: nicsim's means with 95% CIs (solid) beside a published model's
+    means (dashed, open markers), one colour per value of ``series``.
+
+    ``ours`` has ``x``, ``series``, ``mean``, ``ci_low`` and ``ci_high``; ``theirs`` has
+    ``x``, ``series`` and ``mean``. A text ``x`` (a network's name) is drawn as categories
+    in the order first met in ``ours``.
+    """
+    fig, ax = plt.subplots(figsize=(9, 5))
+    categorical = not pd.api.types.is_numeric_dtype(ours[x])
+    order = list(dict.fromkeys(ours[x])) if categorical else None
+
+    def position(values: pd.Series) -> np.ndarray:
+        return np.array([order.index(v) for v in values]) if categorical else values.to_numpy()
+
+    keys = list(labels or {})
+    for i, (value, line) in enumerate(ours.groupby(series, sort=False)):
+        color = f"C{keys.index(value) if value in keys else i}"  # a series keeps its colour
+        line = line.sort_values(x, key=position if categorical else None)
+        where, label = position(line[x]), f"{_label(series, value, labels)} (nicsim)"
+        if len(line) > 30:  # a trajectory: a band, not a forest of bars
+            ax.plot(where, line["mean"], color=color, lw=2, label=label)
+            ax.fill_between(where, line["ci_low"], line["ci_high"], color=color, alpha=0.2, lw=0)
+        else:
+            err = [line["mean"] - line["ci_low"], line["ci_high"] - line["mean"]]
+            ax.errorbar(
+                where, line["mean"], yerr=err, color=color, marker="o", ms=4, capsize=2, label=label
+            )
+        pub = theirs[theirs[series] == value]
+        if categorical:
+            pub = pub[pub[x].isin(order)]
+        pub = pub.sort_values(x, key=position if categorical else None)
+        ax.plot(
+            position(pub[x]),
+            pub["mean"],
+            color=color,
+            ls="--",
+            marker="s",
+            mfc="none",
+            ms=5,
+            lw=1,
+            label=f"{_label(series, value, labels)} (published code)",
+        )
+    if categorical:
+        ax.set_xticks(range(len(order)), order, rotation=30, ha="right")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high + 0.5 * (high - low))  # room above the data for the legend
+    ax.legend(fontsize=7, ncol=2, loc="upper center")
+    if title:
+        ax.set_title(title)
+    return _save(fig, path)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.params import ConfigError, ModelParams
+from ..core.params import ConfigError, ModelParams, fields_of
 from ..nic.params import FIELDS
 from .config import RunConfig, from_dict
 
@@ -181,6 +181,23 @@ class Points(_Made):
             yield dict(zip(axes, combo, strict=True))
 
 
+def fingerprinted(base: ModelParams) -> dict[str, Any]:
+    """The base parameters a plan's fingerprint is made of: all of them, except a parameter
+    declared ``inert_default`` (added after results were committed) while it is at its
+    default. At its default such a parameter leaves every run as it was, so the committed
+    results of an unchanged experiment keep their fingerprint and stay valid."""
+    fields = fields_of(type(base))
+    return {
+        key: value
+        for key, value in base.to_dict().items()
+        if not (
+            key in fields
+            and fields[key].metadata.get("inert_default")
+            and value == fields[key].default
+        )
+    }
+
+
 def _extremes(values: list[Any]) -> list[Any]:
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
     if not numbers:
@@ -262,7 +279,7 @@ class Plan:
             "version": __version__,
             "model": type(self.base).MODEL,
             "inputs": self.inputs,
-            "base": self.base.to_dict(),
+            "base": fingerprinted(self.base),
             "grid": [[key, values] for key, values in self.points.grid.items()],
             "sample": None
             if sample is None

@@ -112,6 +112,20 @@ def power(x: np.ndarray, exponent: float, overwrite: bool = False) -> np.ndarray
         np.multiply(base, base, out=base)
 
 
+def _reread_self(deps: np.ndarray, table: np.ndarray) -> None:
+    """Where component i drew itself among its K (``dependencies = "any"``), read instead the
+    lowest component it does not depend on, with a table that ignores that bit and reads
+    bit 0 (component i) in its place: the same fitness function, now with K + 1 distinct
+    dependencies, which every other part of the landscape assumes. In place."""
+    n, k1 = deps.shape
+    t = np.arange(table.shape[1])
+    for i in range(n):
+        for j in range(1, k1):
+            if deps[i, j] == i:
+                deps[i, j] = min(set(range(n)) - set(deps[i].tolist()))
+                table[i] = table[i][(t & ~(1 << j)) | ((t & 1) << j)]
+
+
 def _runs(n: int, bits: list[int]) -> tuple[list[int], list[int]]:
     """Axis sizes that view a 2**n table (C order, high bit first) as alternating runs of
     bits in and out of ``bits``: the full table's shape and a partial table's shape.
@@ -142,14 +156,33 @@ class NKLandscape:
     table: np.ndarray  # (N, 2**(K+1)) float in [0, 1)
 
     @classmethod
-    def random(cls, n: int, k: int, rng: np.random.Generator) -> NKLandscape:
-        # K distinct others per component in one draw: the K smallest of random keys,
-        # with a component's own key set to infinity so it never depends on itself twice
+    def random(
+        cls,
+        n: int,
+        k: int,
+        rng: np.random.Generator,
+        decimals: int = 0,
+        dependencies: str = "others",
+    ) -> NKLandscape:
+        """A random landscape. ``decimals`` > 0 rounds the contributions (Barkoczi &
+        Galesic's ``round(runif(), 1)``); ``dependencies = "any"`` draws the K from all N
+        components, as their ``sample(1:N, K)`` does, so a component that draws itself
+        depends on fewer than K others. The defaults draw exactly as before."""
+        # K distinct components per component in one draw: the K smallest of random keys,
+        # with a component's own key set to infinity (unless "any") so it never depends on
+        # itself twice
         keys = rng.random((n, n))
-        np.fill_diagonal(keys, np.inf)
-        others = np.sort(np.argsort(keys, axis=1)[:, :k], axis=1)
+        if dependencies == "others":
+            np.fill_diagonal(keys, np.inf)
+        others = np.argsort(keys, axis=1)[:, :k]
+        if dependencies == "others":  # their order does not matter: sorted
+            others = np.sort(others, axis=1)
         deps = np.column_stack([np.arange(n), others]).astype(np.int64)
         table = rng.random((n, 1 << (k + 1)))
+        if decimals:
+            table = np.round(table, decimals)
+        if dependencies == "any":
+            _reread_self(deps, table)
         return cls(deps, table)
 
     @property
@@ -308,9 +341,11 @@ class ContextLandscape:
         exponent: float = 8.0,
         approximate_max: bool = False,
         units: str = "power",
+        decimals: int = 0,
+        dependencies: str = "others",
     ) -> ContextLandscape:
-        shared = NKLandscape.random(n, k, rng)
-        local = [NKLandscape.random(n, k, rng) for _ in range(n_contexts)]
+        shared = NKLandscape.random(n, k, rng, decimals, dependencies)
+        local = [NKLandscape.random(n, k, rng, decimals, dependencies) for _ in range(n_contexts)]
         return cls(shared, local, h, exponent, approximate_max, rng, units)
 
     # -- raw fitness -------------------------------------------------------------------

@@ -327,6 +327,51 @@ def _local_flip(model: mesa.Model, rng) -> np.ndarray:
     return model.practice ^ BIT[bits]  # a look-up: cheaper than shifting, for 100 districts
 
 
+def _fallback(model: mesa.Model, rng) -> np.ndarray:
+    """What a district tries when its neighbours offer nothing: a one-component flip, or,
+    without ``individual_learning``, its own practice (no move). The flip is drawn either
+    way, so the rest of the step draws the same numbers."""
+    candidate = _local_flip(model, rng)
+    if model.p.individual_learning:
+        return candidate
+    return model.practice[: len(model.districts)].copy()
+
+
+def sampled_neighbours(model: mesa.Model, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fresh sample of ``size`` neighbours per district (all if it has fewer), drawn
+    without replacement, in a random order: district i looks at
+    ``picked[indptr[i]:indptr[i + 1]]``. Barkoczi & Galesic (2016) let each agent look at
+    3 or 9 of its contacts a round, not all of them; the random order also breaks ties
+    between equally good neighbours at random, as their code does."""
+    ties = model.neighbour_arrays()
+    n = len(model.districts)
+    lengths = np.diff(ties.indptr)
+    keys = model.rng.random(ties.nbrs.size)
+    keys += np.repeat(np.arange(n), lengths)  # row i's keys in [i, i + 1): rows kept in order
+    order = keys.argsort()  # and shuffled within
+    rank = np.arange(order.size) - np.repeat(ties.indptr[:-1], lengths)
+    picked = ties.nbrs[order[rank < size]]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.minimum(lengths, size), out=indptr[1:])
+    return picked, indptr
+
+
+def first_best(outcome: np.ndarray, picked: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Each district's best among ``picked`` (the first of equals in its row); -1 if none."""
+    n = indptr.size - 1
+    counts = np.diff(indptr)
+    has = np.flatnonzero(counts)
+    best = np.full(n, -1)
+    if not has.size:
+        return best
+    starts = indptr[:-1][has]
+    values = outcome[picked]
+    top = np.maximum.reduceat(values, starts)
+    place = np.where(values == np.repeat(top, counts[has]), np.arange(picked.size), picked.size)
+    best[has] = picked[np.minimum.reduceat(place, starts)]
+    return best
+
+
 def _move(
     model: mesa.Model,
     candidate: np.ndarray,
@@ -396,15 +441,20 @@ def best_neighbours(model: mesa.Model) -> np.ndarray:
 def copy_best(model: mesa.Model) -> None:
     """Copy the best neighbour if it is strictly better, else try a one-component flip.
 
-    Outcomes of neighbours are seen without noise. Copying can fail bit by bit
+    Outcomes of neighbours are seen without noise. With ``sample_size``, the best of that
+    many neighbours drawn this step (Barkoczi & Galesic's best member); without
+    ``individual_learning``, no flip. Copying can fail bit by bit
     (``copy_error``); a copy that leaves the district worse off is reverted.
     """
     p, rng = model.p, model.rng
     n = len(model.districts)
     practice, outcome = model.practice[:n], model.outcome[:n]
-    candidate = _local_flip(model, rng)
+    candidate = _fallback(model, rng)
     look = rng.random(n)  # drawn even when everyone looks (velocity 1): the same stream
-    best = best_neighbours(model)
+    if p.sample_size:  # the best of a few neighbours drawn this step, ties at random
+        best = first_best(outcome, *sampled_neighbours(model, p.sample_size))
+    else:
+        best = best_neighbours(model)
     better = outcome[best] > outcome  # best[-1]: read, then masked
     better &= best >= 0
     if p.velocity < 1:  # those who do not look do the local search
@@ -420,20 +470,46 @@ def copy_best(model: mesa.Model) -> None:
 
 
 def conformity(model: mesa.Model) -> None:
-    """Adopt the most common practice among neighbours (ties at random); else try a flip."""
-    rng = model.rng
+    """Adopt the most common practice among neighbours (ties at random); else try a flip.
+
+    Barkoczi & Galesic's (2016) conformist looks at ``sample_size`` neighbours, follows a
+    practice only if at least ``conformity_min_count`` of them share it (2: not when all
+    differ) and only if it scores strictly better (``conformity_if_better``); otherwise it
+    searches alone. The defaults follow the most common practice of all neighbours whatever
+    it scores.
+    """
+    p, rng = model.p, model.rng
     n = len(model.districts)
     practice = model.practice
-    candidate = _local_flip(model, rng)
-    conforming = np.zeros(n, dtype=bool)
-    for i in np.flatnonzero(rng.random(n) < model.p.velocity).tolist():
-        nbrs = model.district_neighbours(i)
+    candidate = _fallback(model, rng)
+    looking = np.flatnonzero(rng.random(n) < p.velocity).tolist()
+    seen = model.district_neighbours
+    if p.sample_size:
+        picked, indptr = (a.tolist() for a in sampled_neighbours(model, p.sample_size))
+
+        def seen(i: int) -> list[int]:
+            return picked[indptr[i] : indptr[i + 1]]
+
+    chosen: dict[int, int] = {}
+    for i in looking:
+        nbrs = seen(i)
         if nbrs:
             counts = Counter(int(practice[j]) for j in nbrs)
             top = max(counts.values())
+            if top < p.conformity_min_count:
+                continue
             modes = sorted(c for c, k in counts.items() if k == top)
-            candidate[i] = modes[int(rng.integers(len(modes)))]
-            conforming[i] = True
+            chosen[i] = modes[int(rng.integers(len(modes)))]
+    conforming = np.zeros(n, dtype=bool)
+    if chosen:
+        who = np.fromiter(chosen, dtype=np.int64, count=len(chosen))
+        modes = np.fromiter(chosen.values(), dtype=np.int64, count=len(chosen))
+        if p.conformity_if_better:  # the rest keep their flip (or stay)
+            better = model.score(modes, who) > model.outcome[who]
+            who, modes = who[better], modes[better]
+        else:
+            conforming[who] = True
+        candidate[who] = modes
     _move(model, candidate, always=conforming)
 
 

@@ -15,6 +15,7 @@ import functools
 import gc
 import inspect
 from collections import Counter
+from pathlib import Path
 from typing import NamedTuple
 
 import mesa
@@ -31,7 +32,7 @@ from .beliefs import Beliefs
 from .knowledge import research_prior
 from .landscape import ContextLandscape
 from .learning import RULES, research
-from .networks import build_graph, district_nodes, nodes_of, normalise
+from .networks import build_graph, district_nodes, load_graph, nodes_of, normalise
 from .params import Params
 
 STREAMS = ("landscape", "practices", "leaders", "network", "dynamics")
@@ -69,6 +70,8 @@ def make_landscape(p: Params, seed: int, n_districts: int) -> ContextLandscape:
         p.outcome_exponent,
         p.approximate_max,
         p.outcome_units,
+        p.contribution_decimals,
+        p.dependencies,
     )
 
 
@@ -82,11 +85,22 @@ def _landscape(
     exponent: float,
     approximate: bool,
     units: str,
+    decimals: int = 0,
+    dependencies: str = "others",
 ) -> ContextLandscape:
     # Kept for the next model: runs of one seed under several designs or rules (common
     # random numbers) face the same landscape, so it is built once. Models only read it.
     return ContextLandscape.random(
-        n, k, h, contexts, streams(seed)["landscape"], exponent, approximate, units
+        n,
+        k,
+        h,
+        contexts,
+        streams(seed)["landscape"],
+        exponent,
+        approximate,
+        units,
+        decimals,
+        dependencies,
     )
 
 
@@ -102,7 +116,26 @@ def network(p: Params, rng: np.random.Generator) -> nx.Graph:
         return _fixed_network(
             p.design, p.n_districts, p.lattice_k, p.partnerships, p.districts_per_partnership
         )
+    if p.design == "file":  # read once per file version; reading a file draws nothing
+        try:
+            info = Path(p.graph_file).stat()
+        except OSError:  # missing or unreadable: build_graph says so in one line
+            return build_graph(p, rng)
+        g = _file_network(str(Path(p.graph_file).resolve()), info.st_mtime_ns, info.st_size)
+        return g if nx.is_frozen(g) else g.copy()
     return build_graph(p, rng)
+
+
+@functools.lru_cache(maxsize=16)
+def _file_network(path: str, mtime_ns: int, size: int) -> nx.Graph:
+    """A user's graph file, read and normalised once (reading a totally connected 100 from
+    CSV costs several times a 200-round run on it). A graph of districts only is frozen
+    and shared, as a fixed design's is: nothing in a run changes it. One with a hub may
+    gain ties at convenings, so each run gets its own copy."""
+    g = load_graph(path)
+    if all(kind == "district" for _, kind in g.nodes(data="kind")):
+        nx.freeze(g)
+    return g
 
 
 @functools.lru_cache(maxsize=4)

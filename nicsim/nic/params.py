@@ -59,6 +59,21 @@ class Params(ModelParams):
     outcome_exponent: float = param(
         8.0, "power units: outcome = (F / max F) ** exponent (unused in percent units)", 0.0, None
     )
+    contribution_decimals: int = param(
+        0,
+        "NK contributions rounded to this many decimals, which makes ties between practices "
+        "common (Barkoczi & Galesic 2016: 1); 0 = not rounded",
+        0,
+        15,
+        inert_default=True,
+    )
+    dependencies: str = param(
+        "others",
+        "others: each component depends on K other components; any: on K drawn from all N, "
+        "itself included (Barkoczi & Galesic 2016), so some depend on fewer than K others",
+        choices=("others", "any"),
+        inert_default=True,
+    )
     approximate_max: bool = param(
         False, "allow N > 24 with a hill-climbing estimate of each context's maximum"
     )
@@ -153,6 +168,34 @@ class Params(ModelParams):
     learning: str = param("pdsa", "how districts improve", choices=LEARNING_RULES)
     velocity: float = param(1.0, "copy_best/conformity: monthly chance to look at neighbours", 0, 1)
     copy_error: float = param(0.0, "copy_best: chance each differing bit fails to copy", 0.0, 1.0)
+    sample_size: int = param(
+        0,
+        "copy_best/conformity: neighbours looked at each step, drawn anew without "
+        "replacement (all if fewer); 0 = all neighbours",
+        0,
+        None,
+        inert_default=True,
+    )
+    conformity_min_count: int = param(
+        1,
+        "conformity: the most common practice must be held by at least this many of the "
+        "neighbours looked at, else the district tries a flip (Barkoczi & Galesic: 2)",
+        1,
+        None,
+        inert_default=True,
+    )
+    conformity_if_better: bool = param(
+        False,
+        "conformity: adopt the most common practice only if it scores strictly better, else "
+        "try a flip (Barkoczi & Galesic); false: adopt it whatever it scores",
+        inert_default=True,
+    )
+    individual_learning: bool = param(
+        True,
+        "copy_best/conformity: try a one-component flip when neighbours offer nothing "
+        "(false: Barkoczi & Galesic's random copying, which never searches alone)",
+        inert_default=True,
+    )
     # -- run --
     steps: int = param(36, "months simulated", 1, None)
     dynamics_seed: int = param(

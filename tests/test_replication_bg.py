@@ -1,0 +1,223 @@
+"""Barkoczi & Galesic (2016): the options their setting needs, each on a hand-checkable
+case, and their networks as committed edge lists.
+
+Districts are put on chosen practices of a hand-built graph on one shared N = 4 landscape
+(16 practices, enumerated through the model's own scoring), so the right move is known
+whatever random numbers the rule draws; ``individual_learning = false`` removes the
+random flip where a test needs a district to stay put.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from nicsim.analysis.replications import BG_SWEEPS
+from nicsim.core.params import ConfigError
+from nicsim.lab.config import load_config
+from nicsim.lab.sweeps import load_sweep
+from nicsim.nic.landscape import NKLandscape
+from nicsim.nic.learning import first_best, sampled_neighbours
+from nicsim.nic.model import NICModel
+from nicsim.nic.networks import load_graph
+from nicsim.nic.params import Params
+
+ROOT = Path(__file__).resolve().parents[1]
+BG = ROOT / "configs" / "replications" / "barkoczi_galesic_2016"
+NETS = ROOT / "validation" / "barkoczi_galesic_2016" / "networks"
+N = 4
+
+
+def star(leaves: int) -> nx.Graph:
+    """District 0 tied to districts 1..leaves."""
+    g = nx.Graph()
+    g.add_nodes_from(range(leaves + 1), kind="district")
+    g.add_edges_from((0, i) for i in range(1, leaves + 1))
+    return g
+
+
+def model(graph: nx.Graph, learning: str, **kw) -> NICModel:
+    p = Params(
+        n_components=N,
+        k=1,
+        h=0.0,
+        n_contexts=1,
+        outcome_units="power",
+        target=0.9,
+        learning=learning,
+        leaders_per_district=0,
+        turnover_rate=0.0,
+        **kw,
+    )
+    return NICModel(p, seed=3, graph=graph)
+
+
+def ranked(m: NICModel) -> list[int]:
+    """Practice codes 0..15 from worst to best (all distinct outcomes on this landscape)."""
+    codes = np.arange(1 << N)
+    f = m.score(codes, np.zeros_like(codes))
+    assert np.unique(f).size == f.size
+    return [int(c) for c in np.argsort(f)]
+
+
+# -- the landscape ---------------------------------------------------------------------------
+def test_rounded_contributions_are_tenths_and_otherwise_the_same_draws():
+    plain = NKLandscape.random(6, 2, np.random.default_rng(5))
+    tenths = NKLandscape.random(6, 2, np.random.default_rng(5), decimals=1)
+    assert np.array_equal(tenths.table, np.round(plain.table, 1))
+    assert np.array_equal(tenths.deps, plain.deps)
+    assert np.allclose(tenths.table * 10, np.round(tenths.table * 10), atol=1e-12)
+
+
+def test_any_dependencies_score_as_their_definition():
+    """K drawn from all N, itself included: fitness is the mean over components of the
+    table read at the component's own bit and its K drawn bits (a repeated bit read twice),
+    on every one of the 2**N practices, through both scoring paths."""
+    n, k = 6, 3
+    keys = np.random.default_rng(11).random((n, n))
+    drawn = np.argsort(keys, axis=1)[:, :k]
+    assert any(i in drawn[i] for i in range(n))  # the case under test occurs
+    table = np.random.default_rng(11)
+    table.random((n, n))
+    table = table.random((n, 1 << (k + 1)))
+    land = NKLandscape.random(n, k, np.random.default_rng(11), dependencies="any")
+    codes = np.arange(1 << n)
+    expected = np.zeros(codes.size)
+    for i in range(n):
+        reads = [i, *drawn[i]]
+        index = sum(((codes >> b) & 1) << j for j, b in enumerate(reads))
+        expected += table[i][index]
+    expected /= n
+    assert np.allclose(land.fitness(codes), expected, rtol=0, atol=1e-12)
+    assert np.array_equal(land.full_table(), land.fitness(codes))
+    assert all(len(set(row)) == k + 1 for row in land.deps.tolist())
+
+
+# -- sampling neighbours ---------------------------------------------------------------------
+def test_a_sample_is_that_many_distinct_neighbours_or_all():
+    m = model(star(5), "copy_best", sample_size=3)
+    picked, indptr = sampled_neighbours(m, 3)
+    rows = [picked[indptr[i] : indptr[i + 1]].tolist() for i in range(6)]
+    assert len(rows[0]) == 3 and len(set(rows[0])) == 3 and set(rows[0]) <= {1, 2, 3, 4, 5}
+    assert rows[1:] == [[0]] * 5  # a leaf has one neighbour: it is looked at
+
+
+def test_first_best_takes_the_first_of_equals_in_the_sampled_order():
+    outcome = np.array([0.1, 0.5, 0.5, 0.2])
+    picked = np.array([2, 1, 3, 0, 1, 2])
+    indptr = np.array([0, 3, 3, 4, 6])  # district 1 looks at nobody
+    assert first_best(outcome, picked, indptr).tolist() == [2, -1, 0, 1]
+
+
+def test_random_copying_copies_a_better_neighbour_and_never_searches_alone():
+    """Sample 1, no individual learning: each leaf sees only the centre and copies it if
+    better; the centre copies the one leaf it drew if better, else stays."""
+    m = model(star(2), "copy_best", sample_size=1, individual_learning=False)
+    order = ranked(m)
+    worst, middle, best = order[0], order[8], order[15]
+    m.set_practices([middle, worst, best])
+    m.step()
+    assert m.practice[1] == middle  # copied the better centre
+    assert m.practice[2] == best  # the centre is worse: stays, no flip
+    assert m.practice[0] in (middle, best)  # kept (drew the worse leaf) or copied the best
+
+
+def test_best_member_of_a_sample_larger_than_the_neighbourhood_is_the_best_neighbour():
+    m = model(star(2), "copy_best", sample_size=9, individual_learning=False)
+    order = ranked(m)
+    m.set_practices([order[3], order[8], order[15]])
+    m.step()
+    assert m.practice.tolist() == [order[15], order[8], order[15]]
+
+
+# -- conformity ------------------------------------------------------------------------------
+def conformist(practices: list[int], **kw) -> int:
+    """The centre's practice after one step of conformity among its leaves (no flip)."""
+    m = model(star(len(practices) - 1), "conformity", individual_learning=False, **kw)
+    order = ranked(m)
+    m.set_practices([order[r] for r in practices])
+    m.step()
+    return order.index(int(m.practice[0]))
+
+
+def test_conformity_needs_two_alike_when_asked():
+    assert conformist([8, 1, 2, 3], conformity_min_count=2) == 8  # all differ: stays
+    assert conformist([8, 1, 3, 3], conformity_min_count=2) == 3
+    assert conformist([8, 1, 2, 3]) in (1, 2, 3)  # the default follows one of them
+
+
+def test_conformity_if_better_follows_only_a_better_majority():
+    assert conformist([8, 3, 3, 1], conformity_if_better=True) == 8  # worse: stays
+    assert conformist([8, 12, 12, 1], conformity_if_better=True) == 12
+    assert conformist([8, 3, 3, 1]) == 3  # the default follows it down
+
+
+def test_conformity_on_a_sample_of_the_whole_neighbourhood_is_plain_conformity():
+    assert conformist([8, 1, 3, 3], sample_size=9) == 3
+
+
+# -- parameters, networks and configs --------------------------------------------------------
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("sample_size", -1),
+        ("conformity_min_count", 0),
+        ("contribution_decimals", 16),
+        ("dependencies", "self"),
+    ],
+)
+def test_bad_values_are_one_line_errors_naming_the_key(key, value):
+    with pytest.raises(ConfigError) as err:
+        Params(**{key: value})
+    assert key in str(err.value) and "\n" not in str(err.value)
+
+
+def test_their_networks_load_with_their_degrees():
+    for name, degree in (("fully-connected", 99), ("max-max-betweenness", 19)):
+        g = load_graph(NETS / f"{name}.csv")
+        assert g.number_of_nodes() == 100
+        assert {d for _, d in g.degree()} == {degree}
+    # their lattice is directed (each agent looks at its 19 successors): read undirected,
+    # every agent is tied to 19 successors and 19 predecessors
+    assert {d for _, d in load_graph(NETS / "lattice.csv").degree()} == {38}
+
+
+def test_the_base_config_is_their_setting_and_every_sweep_loads():
+    p = load_config(BG / "base.toml").params
+    assert (p.n_components, p.k, p.contribution_decimals, p.dependencies) == (15, 7, 1, "any")
+    assert (p.outcome_units, p.outcome_exponent, p.steps) == ("power", 8.0, 199)
+    assert load_graph(p.graph_file).number_of_nodes() == 100
+    for name in BG_SWEEPS:
+        assert load_sweep(BG / f"{name}.toml", replications=1).replications == 1
+
+
+def test_replicate_quick_writes_the_comparison(tmp_path, capsys):
+    """The replicate command end to end at a toy scale: two landscapes, three rounds."""
+    from nicsim.ui.cli import main
+
+    args = ["replicate", "barkoczi_galesic_2016", "--only", "nk_individual", "k_random"]
+    args += ["--replications", "2", "--set", "steps=3", "--workers", "1", "--out", str(tmp_path)]
+    assert main(args) == 0
+    root = tmp_path / "barkoczi_galesic_2016"
+    summary = (root / "summary.md").read_text()
+    # their round-1 means beside nicsim's: individual learning on the fully connected file
+    assert "| fully-connected | 0.062 / 0.0" in summary
+    assert "## NK by K (fully connected)" in summary
+    for fig in ("nk_networks.png", "k_sweep.png", "nk_trajectories_fully-connected.png"):
+        assert (root / "figures" / fig).stat().st_size > 0
+    capsys.readouterr()
+
+
+def test_the_new_options_at_their_defaults_leave_fingerprints_as_they_were():
+    """Committed results of unchanged experiments stay valid: a plan's fingerprint leaves
+    out the options added here while they are at their defaults, and only then."""
+    from nicsim.lab.plans import fingerprinted
+
+    new = {"contribution_decimals", "dependencies", "sample_size", "conformity_min_count"}
+    new |= {"conformity_if_better", "individual_learning"}
+    assert not new & set(fingerprinted(Params()))
+    assert fingerprinted(Params(sample_size=3))["sample_size"] == 3
+    assert set(Params().to_dict()) - set(fingerprinted(Params())) == new

@@ -239,7 +239,7 @@ def test_best_neighbours_matches_the_definition_on_every_district(design, conven
     """The vectorised best neighbour is the neighbour with the highest outcome, the lowest
     index among equals (ties forced by shared practices), including hub members at a
     convening; -1 for a district with no neighbour."""
-    from nicsim.nic.learning import best_neighbours
+    from nicsim.nic.imitation import best_neighbours
 
     p = tiny(design=design, n_districts=30, density=0.08, learning="copy_best")
     m = NICModel(p.replace(leaders_per_district=0), seed=5)

@@ -15,12 +15,12 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from nicsim.analysis.replications import BG_SWEEPS
+from nicsim.analysis.barkoczi_galesic import BG_SWEEPS
 from nicsim.core.params import ConfigError
 from nicsim.lab.config import load_config
 from nicsim.lab.sweeps import load_sweep
+from nicsim.nic.imitation import first_best, sampled_neighbours
 from nicsim.nic.landscape import NKLandscape
-from nicsim.nic.learning import first_best, sampled_neighbours
 from nicsim.nic.model import NICModel
 from nicsim.nic.networks import load_graph
 from nicsim.nic.params import Params

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from nicsim.analysis.march_plots import REFERENCE, reference_table
-from nicsim.analysis.replications import MARCH_SWEEPS, STUDIES
+from nicsim.analysis.replications import MARCH_SWEEPS
+from nicsim.analysis.studies import STUDIES
 from nicsim.lab.sweeps import load_sweep
 from nicsim.ui.cli import main
 

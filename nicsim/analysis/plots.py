@@ -179,6 +179,12 @@ def trajectory_panels(
     return _save(fig, path)
 
 
+def _mean_with_ci(ax, x, line: pd.DataFrame, **style) -> None:
+    """Means (``line``'s ``mean``) at ``x`` with bars to their 95% CI (``ci_low``, ``ci_high``)."""
+    err = [line["mean"] - line["ci_low"], line["ci_high"] - line["mean"]]
+    ax.errorbar(x, line["mean"], yerr=err, marker="o", ms=4, **style)
+
+
 def against_parameter(
     summary: pd.DataFrame,
     x: str,
@@ -194,17 +200,7 @@ def against_parameter(
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for value, line in summary.groupby(series, sort=False):
         line = line.sort_values(x)
-        err = [line["mean"] - line["ci_low"], line["ci_high"] - line["mean"]]
-        ax.errorbar(
-            line[x],
-            line["mean"],
-            yerr=err,
-            marker="o",
-            ms=4,
-            capsize=3,
-            lw=1.5,
-            label=_label(series, value, labels),
-        )
+        _mean_with_ci(ax, line[x], line, capsize=3, lw=1.5, label=_label(series, value, labels))
     if logx:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
@@ -250,10 +246,7 @@ def beside_published(
             ax.plot(where, line["mean"], color=color, lw=2, label=label)
             ax.fill_between(where, line["ci_low"], line["ci_high"], color=color, alpha=0.2, lw=0)
         else:
-            err = [line["mean"] - line["ci_low"], line["ci_high"] - line["mean"]]
-            ax.errorbar(
-                where, line["mean"], yerr=err, color=color, marker="o", ms=4, capsize=2, label=label
-            )
+            _mean_with_ci(ax, where, line, color=color, capsize=2, label=label)
         pub = theirs[theirs[series] == value]
         if categorical:
             pub = pub[pub[x].isin(order)]

@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     anim.add_argument("--seed", type=_int_at_least(0), help="seed (default: the config's)")
     anim.add_argument("--fps", type=_positive_float, default=4.0, help="frames (months) a second")
     _allow_large_option(anim)
-    from ..analysis.replications import STUDIES
+    from ..analysis.studies import STUDIES
 
     rep = sub.add_parser("replicate", help="run a published model's replication and report it")
     rep.add_argument("study", choices=sorted(STUDIES), help="the paper to replicate")
@@ -521,7 +521,7 @@ def default_out(plan: Plan) -> Path:
 
 def replicate(args: argparse.Namespace) -> int:
     """Run a study's sweeps, each into OUT/STUDY/SWEEP (resuming what is done), then report."""
-    from ..analysis.replications import STUDIES
+    from ..analysis.studies import STUDIES
 
     study = STUDIES[args.study]
     folder = Path(args.configs or Path("configs") / "replications" / study.name)

@@ -1,0 +1,210 @@
+"""Learning by imitation: the rules of Lazer & Friedman (2007), ``copy_best``, and of
+conformity, with Barkoczi & Galesic's (2016) sampling of neighbours (docs/ODD.md, sections
+7.5-7.6). PDSA, model 2's way of learning, is in ``nicsim.nic.learning``.
+
+Each rule reads the practices at the start of the step and writes the new ones only after
+every district has decided (synchronous update).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import mesa
+import numpy as np
+
+from .landscape import bits_to_codes
+
+BIT = np.int64(1) << np.arange(62, dtype=np.int64)  # BIT[i]: the code of component i alone
+
+
+def _local_flip(model: mesa.Model, rng) -> np.ndarray:
+    """Each district's practice with one random component flipped."""
+    bits = rng.integers(0, model.p.n_components, len(model.districts))
+    return model.practice ^ BIT[bits]  # a look-up: cheaper than shifting, for 100 districts
+
+
+def _fallback(model: mesa.Model, rng) -> np.ndarray:
+    """What a district tries when its neighbours offer nothing: a one-component flip, or,
+    without ``individual_learning``, its own practice (no move). The flip is drawn either
+    way, so the rest of the step draws the same numbers."""
+    candidate = _local_flip(model, rng)
+    if model.p.individual_learning:
+        return candidate
+    return model.practice[: len(model.districts)].copy()
+
+
+def sampled_neighbours(model: mesa.Model, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fresh sample of ``size`` neighbours per district (all if it has fewer), drawn
+    without replacement, in a random order: district i looks at
+    ``picked[indptr[i]:indptr[i + 1]]``. Barkoczi & Galesic (2016) let each agent look at
+    3 or 9 of its contacts a round, not all of them; the random order also breaks ties
+    between equally good neighbours at random, as their code does."""
+    ties = model.neighbour_arrays()
+    n = len(model.districts)
+    lengths = np.diff(ties.indptr)
+    keys = model.rng.random(ties.nbrs.size)
+    keys += np.repeat(np.arange(n), lengths)  # row i's keys in [i, i + 1): rows kept in order
+    order = keys.argsort()  # and shuffled within
+    rank = np.arange(order.size) - np.repeat(ties.indptr[:-1], lengths)
+    picked = ties.nbrs[order[rank < size]]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.minimum(lengths, size), out=indptr[1:])
+    return picked, indptr
+
+
+def first_best(outcome: np.ndarray, picked: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Each district's best among ``picked`` (the first of equals in its row); -1 if none."""
+    n = indptr.size - 1
+    counts = np.diff(indptr)
+    has = np.flatnonzero(counts)
+    best = np.full(n, -1)
+    if not has.size:
+        return best
+    starts = indptr[:-1][has]
+    values = outcome[picked]
+    top = np.maximum.reduceat(values, starts)
+    place = np.where(values == np.repeat(top, counts[has]), np.arange(picked.size), picked.size)
+    best[has] = picked[np.minimum.reduceat(place, starts)]
+    return best
+
+
+def _move(
+    model: mesa.Model,
+    candidate: np.ndarray,
+    keep_equal: np.ndarray | None = None,
+    always: np.ndarray | None = None,
+) -> None:
+    """Move each district to its candidate if that is strictly better; where ``keep_equal``,
+    also if it is as good (a copy is reverted only if worse); where ``always``, whatever
+    it scores (conformity). Moves that are not tests of the outcome are not counted as
+    tests."""
+    n = len(candidate)
+    practice, old = model.practice, model.outcome[:n]
+    new = model.score(candidate, model.all_districts)
+    accept = new > old
+    if keep_equal is not None:  # there, >= rather than >
+        np.greater_equal(new, old, out=accept, where=keep_equal)
+    tests = n
+    if always is not None:
+        accept |= always
+        tests -= int(np.count_nonzero(always))
+    accept &= candidate != practice
+    model.counts["tests_run"] += tests
+    model.counts["ideas_adopted"] += int(np.count_nonzero(accept))
+    if always is not None:  # otherwise no accepted move scores below the practice it left
+        model.counts["false_adoptions"] += int(np.count_nonzero(accept & (new < old)))
+    np.copyto(practice, candidate, where=accept)
+    np.copyto(old, new, where=accept)
+
+
+def best_neighbours(model: mesa.Model) -> np.ndarray:
+    """Each district's best neighbour (highest outcome, lowest index on ties); -1 if none.
+
+    Vectorised over districts: one segmented maximum over the neighbour lists, so a
+    round costs a few numpy calls, not a Python loop over every tie.
+    """
+    ties = model.neighbour_arrays()
+    n = len(model.districts)
+    outcome = model.outcome[:n]
+    if ties.complete:  # O(n): everyone's best is the top district; the top's, the runner-up
+        top = int(outcome.argmax())  # argmax: the lowest index among equals
+        others = outcome.copy()
+        others[top] = -np.inf
+        best = np.full(n, top)
+        best[top] = others.argmax()
+    elif ties.has.size:
+        values = outcome[ties.nbrs]
+        top = np.maximum.reduceat(values, ties.starts)
+        first = np.where(values == top[ties.segment], ties.nbrs, n)
+        best = np.minimum.reduceat(first, ties.starts)
+        if ties.has.size < n:  # some district has no neighbour
+            best, found = np.full(n, -1), best
+            best[ties.has] = found
+    else:
+        best = np.full(n, -1)
+    if model.convening():  # fellow hub members are visible too
+        for members in model.hub_members():
+            order = members[np.lexsort((members, -outcome[members]))]
+            top = np.where(members == order[0], order[1] if order.size > 1 else -1, order[0])
+            mine = best[members]
+            take = (mine < 0) | (top >= 0) & (
+                (outcome[top] > outcome[mine]) | (outcome[top] == outcome[mine]) & (top < mine)
+            )
+            best[members] = np.where(take, top, mine)
+    return best
+
+
+def copy_best(model: mesa.Model) -> None:
+    """Copy the best neighbour if it is strictly better, else try a one-component flip.
+
+    Outcomes of neighbours are seen without noise. With ``sample_size``, the best of that
+    many neighbours drawn this step (Barkoczi & Galesic's best member); without
+    ``individual_learning``, no flip. Copying can fail bit by bit
+    (``copy_error``); a copy that leaves the district worse off is reverted.
+    """
+    p, rng = model.p, model.rng
+    n = len(model.districts)
+    practice, outcome = model.practice[:n], model.outcome[:n]
+    candidate = _fallback(model, rng)
+    look = rng.random(n)  # drawn even when everyone looks (velocity 1): the same stream
+    if p.sample_size:  # the best of a few neighbours drawn this step, ties at random
+        best = first_best(outcome, *sampled_neighbours(model, p.sample_size))
+    else:
+        best = best_neighbours(model)
+    better = outcome[best] > outcome  # best[-1]: read, then masked
+    better &= best >= 0
+    if p.velocity < 1:  # those who do not look do the local search
+        better &= look < p.velocity
+    theirs = practice[best]
+    if p.copy_error > 0 and better.any():
+        copying = better.nonzero()[0]
+        fails = rng.random((copying.size, p.n_components)) < p.copy_error
+        # a bit that fails to copy keeps the district's own value
+        theirs[copying] ^= (practice[copying] ^ theirs[copying]) & bits_to_codes(fails)
+    np.copyto(candidate, theirs, where=better)
+    _move(model, candidate, keep_equal=better)  # a copy is reverted only if worse
+
+
+def conformity(model: mesa.Model) -> None:
+    """Adopt the most common practice among neighbours (ties at random); else try a flip.
+
+    Barkoczi & Galesic's (2016) conformist looks at ``sample_size`` neighbours, follows a
+    practice only if at least ``conformity_min_count`` of them share it (2: not when all
+    differ) and only if it scores strictly better (``conformity_if_better``); otherwise it
+    searches alone. The defaults follow the most common practice of all neighbours whatever
+    it scores.
+    """
+    p, rng = model.p, model.rng
+    n = len(model.districts)
+    practice = model.practice
+    candidate = _fallback(model, rng)
+    looking = np.flatnonzero(rng.random(n) < p.velocity).tolist()
+    seen = model.district_neighbours
+    if p.sample_size:
+        picked, indptr = (a.tolist() for a in sampled_neighbours(model, p.sample_size))
+
+        def seen(i: int) -> list[int]:
+            return picked[indptr[i] : indptr[i + 1]]
+
+    chosen: dict[int, int] = {}
+    for i in looking:
+        nbrs = seen(i)
+        if nbrs:
+            counts = Counter(int(practice[j]) for j in nbrs)
+            top = max(counts.values())
+            if top < p.conformity_min_count:
+                continue
+            modes = sorted(c for c, k in counts.items() if k == top)
+            chosen[i] = modes[int(rng.integers(len(modes)))]
+    conforming = np.zeros(n, dtype=bool)
+    if chosen:
+        who = np.fromiter(chosen, dtype=np.int64, count=len(chosen))
+        modes = np.fromiter(chosen.values(), dtype=np.int64, count=len(chosen))
+        if p.conformity_if_better:  # the rest keep their flip (or stay)
+            better = model.score(modes, who) > model.outcome[who]
+            who, modes = who[better], modes[better]
+        else:
+            conforming[who] = True
+        candidate[who] = modes
+    _move(model, candidate, always=conforming)

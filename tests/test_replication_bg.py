@@ -217,7 +217,7 @@ def test_the_new_options_at_their_defaults_leave_fingerprints_as_they_were():
     from nicsim.lab.plans import fingerprinted
 
     new = {"contribution_decimals", "dependencies", "sample_size", "conformity_min_count"}
-    new |= {"conformity_if_better", "individual_learning"}
+    new |= {"conformity_if_better", "individual_learning", "landscape"}
     assert not new & set(fingerprinted(Params()))
     assert fingerprinted(Params(sample_size=3))["sample_size"] == 3
     assert set(Params().to_dict()) - set(fingerprinted(Params())) == new

@@ -14,7 +14,15 @@ from .compare import summary_at
 from .replications import condense, report_head
 from .report import _estimate, markdown_table
 
-BG_SWEEPS = ("nk_social", "nk_random", "nk_individual", "k_social", "k_random", "k_individual")
+BG_SWEEPS = (
+    "nk_social",
+    "nk_random",
+    "nk_individual",
+    "k_social",
+    "k_random",
+    "k_individual",
+    "mw_social",
+)
 BG_STEPS = (0, 1, 5, 10, 25, 50, 100, 150, 199)
 BG_PUBLISHED = Path(__file__).resolve().parents[2] / "validation" / "barkoczi_galesic_2016"
 BG_STRATEGIES = {
@@ -65,6 +73,65 @@ def _wide_compare(table: pd.DataFrame, rows: str) -> pd.DataFrame:
         index=rows, columns="strategy", values="cell", aggfunc="first", sort=False
     )
     return wide[[s for s in BG_STRATEGIES if s in wide.columns]].reset_index()
+
+
+def _winners(ends: pd.DataFrame, pub: pd.DataFrame) -> pd.DataFrame:
+    """Per network, the better of best member and conformity (sample 3) in their results
+    and in nicsim's, with the margin: the paper's headline, network by network."""
+    rows = []
+    for network in ends["network"].unique():
+        mine = ends[ends["network"] == network].set_index("strategy")["mean"]
+        their = pub[pub["network"] == network].set_index("strategy")["mean"]
+        if {"best3", "conf3"} <= set(mine.index) and {"best3", "conf3"} <= set(their.index):
+            rows.append(
+                {
+                    "network": network,
+                    "better of best3 / conf3 (theirs)": their[["best3", "conf3"]].idxmax(),
+                    "better (nicsim)": mine[["best3", "conf3"]].idxmax(),
+                    "conf3 - best3 (theirs)": f"{their['conf3'] - their['best3']:+.3f}",
+                    "conf3 - best3 (nicsim)": f"{mine['conf3'] - mine['best3']:+.3f}",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _mason_watts(at: pd.DataFrame, figs: Path) -> list[str]:
+    """The Mason & Watts comparison: final performance by network and strategy, and which
+    strategy wins where."""
+    from .plots import beside_published
+
+    theirs = pd.read_csv(BG_PUBLISHED / "theirs_mw.csv")
+    n, final = at["seed"].nunique(), min(BG_FINAL, int(at["step"].max()))
+    s = summary_at(at[at["step"] == final], ["strategy", "network"], "mean_outcome")
+    pub = theirs[(theirs["metric"] == "mean_outcome") & (theirs["step"] == final)]
+    beside_published(
+        s,
+        pub,
+        "network",
+        "strategy",
+        figs / "mw_networks.png",
+        "Network",
+        f"Mean performance at round {final}",
+        labels=BG_STRATEGIES,
+        title=f"Mason & Watts landscape; nicsim: {n} landscapes (bars: 95% CI)",
+    )
+    table = _theirs_and_ours(s, pub[["strategy", "network", "mean"]], ["strategy", "network"])
+    return [
+        "",
+        f"## Mason & Watts: mean performance at round {final} by network ({n} landscapes)",
+        "",
+        "Each cell: published code / nicsim.",
+        "",
+        markdown_table(_wide_compare(table, "network")),
+        "",
+        "With nicsim's 95% CIs:",
+        "",
+        markdown_table(table),
+        "",
+        "Which strategy wins on which network:",
+        "",
+        markdown_table(_winners(s, pub)),
+    ]
 
 
 def report(root: Path) -> str:
@@ -133,27 +200,10 @@ def report(root: Path) -> str:
                 out += ["", "With nicsim's 95% CIs:", "", markdown_table(table)]
         ends = summary_at(at[at["step"] == final], ["strategy", "network"], "mean_outcome")
         pub = theirs_nk[(theirs_nk["metric"] == "mean_outcome") & (theirs_nk["step"] == final)]
-        rows = []
-        for network in ends["network"].unique():
-            mine = ends[ends["network"] == network].set_index("strategy")["mean"]
-            their = pub[pub["network"] == network].set_index("strategy")["mean"]
-            if {"best3", "conf3"} <= set(mine.index):
-                rows.append(
-                    {
-                        "network": network,
-                        "better of best3 / conf3 (theirs)": their[["best3", "conf3"]].idxmax(),
-                        "better (nicsim)": mine[["best3", "conf3"]].idxmax(),
-                        "conf3 - best3 (theirs)": f"{their['conf3'] - their['best3']:+.3f}",
-                        "conf3 - best3 (nicsim)": f"{mine['conf3'] - mine['best3']:+.3f}",
-                    }
-                )
-        if rows:
-            out += [
-                "",
-                "Which strategy wins on which network (sample 3):",
-                "",
-                markdown_table(pd.DataFrame(rows)),
-            ]
+        winners = _winners(ends, pub)
+        if not winners.empty:
+            out += ["", "Which strategy wins on which network (sample 3):", ""]
+            out.append(markdown_table(winners))
         traj = pd.concat(
             [data[n][0] for n in ("nk_social", "nk_random", "nk_individual") if n in data]
         )
@@ -217,6 +267,8 @@ def report(root: Path) -> str:
             "",
             markdown_table(_wide_compare(table, "k")),
         ]
+    if "mw_social" in data:
+        out += _mason_watts(data["mw_social"][1], figs)
     text = "\n".join(out) + "\n"
     write_text(root / "summary.md", text)
     return text

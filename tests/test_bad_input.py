@@ -150,6 +150,23 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str], str]] = {
         ["run", "c.toml"],
         "graph file d: is a directory",
     ),
+    "directed graph file with a university": (
+        {
+            "c.toml": SMALL
+            + 'design = "file"\ngraph_file = "g.csv"\ndirected_graph = true\n'
+            + 'learning = "copy_best"\nleaders_per_district = 0\n',
+            "g.csv": GOOD_CSV + "u,a,university,district\n",
+        },
+        ["run", "c.toml"],
+        "graph file g.csv: node 'u' has kind university: a graph read as directed "
+        "(directed_graph = true) holds districts only",
+    ),
+    "directed graph under pdsa": (
+        {"c.toml": SMALL + 'design = "file"\ngraph_file = "g.csv"\ndirected_graph = true\n'},
+        ["run", "c.toml"],
+        "directed_graph = true is not allowed with learning = 'pdsa': only copy_best and "
+        "conformity read a directed graph",
+    ),
     # -- --set -------------------------------------------------------------------------------
     "--set with a line break": (
         {"c.toml": SMALL},

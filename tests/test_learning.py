@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from nicsim.nic.ideas import ChangeIdea, Evidence
+from nicsim.nic.imitation import looked_at, row_modes
 from nicsim.nic.model import NICModel
 from nicsim.nic.params import MODEL1_PEOPLE, Params
 
@@ -102,6 +103,30 @@ def test_conformity_adopts_the_majority_practice():
     m.set_practices([5, 9, 5])
     m.step()
     assert m.practice[1] == 5
+
+
+def test_row_modes_counts_every_row_at_once():
+    """Rows [5, 3, 5], [7], [], [9, 2, 9, 2]: top counts 2, 1, 0, 2; modes ascending."""
+    values = np.array([5, 3, 5, 7, 9, 2, 9, 2])
+    top, modes, first = row_modes(values, np.array([0, 3, 4, 4, 8]))
+    assert top.tolist() == [2, 1, 0, 2]
+    assert [modes[first[i] : first[i + 1]].tolist() for i in range(4)] == [[5], [7], [], [2, 9]]
+
+
+def test_conformity_at_a_convening_counts_the_fellow_hub_members():
+    """Without a sample a conformist counts all its neighbours: its partnership's other
+    district in an ordinary month, every fellow hub member at a convening."""
+    p = tiny(design="hub", partnerships=2, districts_per_partnership=2)
+    m = NICModel(p.replace(learning="conformity", leaders_per_district=0), seed=1)
+
+    def rows() -> list[list[int]]:
+        picked, indptr = looked_at(m)
+        return [picked[indptr[i] : indptr[i + 1]].tolist() for i in range(4)]
+
+    m.steps = 1  # convening_interval = 3
+    assert rows() == [[1], [0], [3], [2]]
+    m.steps = 3
+    assert rows() == [[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]]
 
 
 def pdsa_model(**kw) -> NICModel:

@@ -370,6 +370,60 @@ def test_csv_user_file_is_normalised(tmp_path):
     }
 
 
+# -- directed graph files (directed_graph = true) --------------------------------------------
+ONE_WAY = (
+    "source,target,source_kind,target_kind\n"
+    "a,b,district,district\n"
+    "b,c,district,district\n"
+    "c,b,district,district\n"
+)
+
+
+def test_a_csv_read_directed_keeps_each_row_one_way(tmp_path):
+    """a -> b, b -> c and c -> b: b and c see each other, a sees b, nobody sees a."""
+    path = tmp_path / "one_way.csv"
+    path.write_text(ONE_WAY)
+    g = load_graph(path, directed=True)
+    assert g.is_directed() and kinds(g) == {0: "district", 1: "district", 2: "district"}
+    assert sorted(g.edges) == [(0, 1), (1, 2), (2, 1)]
+    assert {v: sorted(g[v]) for v in g} == {0: [1], 1: [2], 2: [1]}  # who sees whom
+    assert edge_kinds(g) == {(0, 1): "cross", (1, 2): "cross"}
+    undirected = load_graph(path)  # the default: every tie both ways, as before
+    assert not undirected.is_directed() and edge_set(undirected) == {(0, 1), (1, 2)}
+
+
+def test_an_undirected_graphml_read_directed_counts_each_tie_both_ways(tmp_path):
+    g = generic("line", n=3)
+    write_graph(g, tmp_path / "line.graphml")
+    back = load_graph(tmp_path / "line.graphml", directed=True)
+    assert sorted(back.edges) == [(0, 1), (1, 0), (1, 2), (2, 1)]
+
+
+def test_a_file_read_directed_through_build_graph(tmp_path):
+    path = tmp_path / "one_way.csv"
+    path.write_text(ONE_WAY)
+    p = Params(design="file", graph_file=str(path), directed_graph=True, learning="copy_best")
+    assert sorted(build_graph(p, np.random.default_rng(0)).edges) == [(0, 1), (1, 2), (2, 1)]
+
+
+def test_a_directed_file_holds_districts_only(tmp_path):
+    path = tmp_path / "hub.graphml"
+    write_graph(nic("hub"), path)
+    with pytest.raises(GraphFileError, match="has kind university: a graph read as directed"):
+        load_graph(path, directed=True)
+
+
+def test_directed_graph_is_refused_under_pdsa_naming_the_rules_that_read_it():
+    with pytest.raises(ConfigError) as info:
+        Params(design="file", graph_file="g.csv", directed_graph=True)
+    assert str(info.value).startswith(
+        "directed_graph = true is not allowed with learning = 'pdsa': only copy_best and "
+        "conformity read a directed graph"
+    )
+    for rule in ("copy_best", "conformity"):
+        assert Params(directed_graph=True, learning=rule, leaders_per_district=0)
+
+
 # -- bad graph files ---------------------------------------------------------------------------
 def test_graph_file_error_is_a_config_error():
     """GraphFileError is reported like any configuration mistake."""

@@ -134,6 +134,71 @@ def test_best_member_of_a_sample_larger_than_the_neighbourhood_is_the_best_neigh
     assert m.practice.tolist() == [order[15], order[8], order[15]]
 
 
+# -- directed graphs: a district sees only the districts its ties point to -------------------
+def one_way(*ties: tuple[int, int], n: int) -> nx.DiGraph:
+    """Districts 0..n-1 and the ties a -> b (a sees b)."""
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n), kind="district")
+    g.add_edges_from(ties)
+    return g
+
+
+def test_a_directed_sample_is_drawn_from_the_successors_only():
+    """Out-star 0 -> 1..5: the centre samples 3 of its 5 leaves, a leaf samples nobody.
+    In-star 1..5 -> 0: every leaf samples the centre, the centre nobody."""
+    out = model(one_way(*((0, i) for i in range(1, 6)), n=6), "copy_best", directed_graph=True)
+    picked, indptr = sampled_neighbours(out, 3)
+    rows = [picked[indptr[i] : indptr[i + 1]].tolist() for i in range(6)]
+    assert len(set(rows[0])) == 3 and set(rows[0]) <= {1, 2, 3, 4, 5}
+    assert rows[1:] == [[]] * 5
+    into = model(one_way(*((i, 0) for i in range(1, 6)), n=6), "copy_best", directed_graph=True)
+    picked, indptr = sampled_neighbours(into, 3)
+    assert [picked[indptr[i] : indptr[i + 1]].tolist() for i in range(6)] == [[]] + [[0]] * 5
+
+
+@pytest.mark.parametrize("sample", [0, 1, 9])
+def test_best_member_copies_only_along_its_ties(sample):
+    """0 -> 1 -> 2 with 0 worst, 1 middle, 2 best: 0 copies 1 (it cannot see 2), 1 copies 2,
+    and 2, which sees nobody, stays (no flip). Read both ways, 2 would see 1, and 1 and 0
+    would both copy 2 (sample 9 or all)."""
+    m = model(
+        one_way((0, 1), (1, 2), n=3),
+        "copy_best",
+        directed_graph=True,
+        sample_size=sample,
+        individual_learning=False,
+    )
+    order = ranked(m)
+    m.set_practices([order[0], order[8], order[15]])
+    m.step()
+    assert m.practice.tolist() == [order[8], order[15], order[15]]
+
+
+@pytest.mark.parametrize("directed, expected", [(True, [8, 3, 3, 3]), (False, [3, 3, 3, 3])])
+def test_conformity_follows_only_the_districts_it_sees(directed, expected):
+    """1 -> 0, 2 -> 0, 3 -> 1, 3 -> 2, with 1 and 2 alike: 3 follows them; 0, whom they
+    look at, sees nobody and stays, as do 1 and 2 (they see one district). Read both
+    ways, 0 sees 1 and 2 and follows them too."""
+    m = model(
+        one_way((1, 0), (2, 0), (3, 1), (3, 2), n=4),
+        "conformity",
+        directed_graph=directed,
+        sample_size=3,
+        conformity_min_count=2,
+        individual_learning=False,
+    )
+    order = ranked(m)
+    m.set_practices([order[r] for r in (8, 3, 3, 12)])
+    m.step()
+    assert [order.index(int(c)) for c in m.practice] == expected
+
+
+def test_a_directed_graph_read_undirected_is_the_default():
+    """directed_graph = false (the default) reads the same DiGraph both ways: 2 sees 1."""
+    m = model(one_way((0, 1), (1, 2), n=3), "copy_best", sample_size=9, individual_learning=False)
+    assert [m.district_neighbours(i) for i in range(3)] == [[1], [0, 2], [1]]
+
+
 # -- conformity ------------------------------------------------------------------------------
 def conformist(practices: list[int], **kw) -> int:
     """The centre's practice after one step of conformity among its leaves (no flip)."""
@@ -218,7 +283,7 @@ def test_the_new_options_at_their_defaults_leave_fingerprints_as_they_were():
     from nicsim.lab.plans import fingerprinted
 
     new = {"contribution_decimals", "dependencies", "sample_size", "conformity_min_count"}
-    new |= {"conformity_if_better", "individual_learning", "landscape"}
+    new |= {"conformity_if_better", "individual_learning", "directed_graph", "landscape"}
     assert not new & set(fingerprinted(Params()))
     assert fingerprinted(Params(sample_size=3))["sample_size"] == 3
     assert set(Params().to_dict()) - set(fingerprinted(Params())) == new

@@ -377,11 +377,15 @@ class Pending:
 
 
 def check_inputs(plan: Plan) -> None:
-    """Read every graph file the plan needs now, so a bad file fails before any output."""
+    """Read every graph file the plan needs now, as its runs will read it (one way or both:
+    ``directed_graph``), so a bad file fails before any output."""
     from ..nic.networks import load_graph
 
+    base = getattr(plan.base, "directed_graph", False)
+    directed = {bool(d) for d in plan.points.grid.get("directed_graph", [base])}
     for path in plan.graph_files:
-        load_graph(path)
+        for how in sorted(directed):
+            load_graph(path, how)
 
 
 def replications_plan(config: RunConfig) -> Plan:

@@ -8,8 +8,6 @@ every district has decided (synchronous update).
 
 from __future__ import annotations
 
-from collections import Counter
-
 import mesa
 import numpy as np
 
@@ -164,6 +162,43 @@ def copy_best(model: mesa.Model) -> None:
     _move(model, candidate, keep_equal=better)  # a copy is reverted only if worse
 
 
+def looked_at(model: mesa.Model) -> tuple[np.ndarray, np.ndarray]:
+    """Whom each district looks at this step, as compressed rows (district i's are
+    ``picked[indptr[i]:indptr[i + 1]]``): a fresh sample of ``sample_size``, else every
+    neighbour (:meth:`NICModel.district_neighbours`, with a hub's fellow members in a
+    convening month)."""
+    if model.p.sample_size:
+        return sampled_neighbours(model, model.p.sample_size)
+    ties = model.neighbour_arrays()
+    if not model.convening():
+        return ties.nbrs, ties.indptr
+    rows = [model.district_neighbours(i) for i in range(len(model.districts))]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in rows], out=indptr[1:])
+    return np.fromiter((j for r in rows for j in r), np.int64, indptr[-1]), indptr
+
+
+def row_modes(values: np.ndarray, indptr: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The most common value(s) of each row ``values[indptr[i]:indptr[i + 1]]``, for all
+    rows at once: each row's top count (0 for an empty row), its modes in ascending order
+    (row i's are ``modes[first[i]:first[i + 1]]``) and ``first``."""
+    n = indptr.size - 1
+    rows = np.repeat(np.arange(n), np.diff(indptr))
+    order = np.lexsort((values, rows))  # by row, then value: equal values side by side
+    v, r = values[order], rows[order]
+    new = np.ones(v.size, dtype=bool)
+    new[1:] = (v[1:] != v[:-1]) | (r[1:] != r[:-1])
+    starts = np.flatnonzero(new)  # one run per distinct (row, value)
+    count = np.diff(starts, append=v.size)
+    run_row = r[starts]
+    top = np.zeros(n, dtype=np.int64)
+    np.maximum.at(top, run_row, count)
+    is_mode = count == top[run_row]
+    first = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(run_row[is_mode], minlength=n), out=first[1:])
+    return top, v[starts[is_mode]], first
+
+
 def conformity(model: mesa.Model) -> None:
     """Adopt the most common practice among neighbours (ties at random); else try a flip.
 
@@ -171,38 +206,26 @@ def conformity(model: mesa.Model) -> None:
     practice only if at least ``conformity_min_count`` of them share it (2: not when all
     differ) and only if it scores strictly better (``conformity_if_better``); otherwise it
     searches alone. The defaults follow the most common practice of all neighbours whatever
-    it scores.
+    it scores. Every district's sample is counted at once (:func:`row_modes`).
     """
     p, rng = model.p, model.rng
     n = len(model.districts)
     practice = model.practice
     candidate = _fallback(model, rng)
-    looking = np.flatnonzero(rng.random(n) < p.velocity).tolist()
-    seen = model.district_neighbours
-    if p.sample_size:
-        picked, indptr = (a.tolist() for a in sampled_neighbours(model, p.sample_size))
-
-        def seen(i: int) -> list[int]:
-            return picked[indptr[i] : indptr[i + 1]]
-
-    chosen: dict[int, int] = {}
-    for i in looking:
-        nbrs = seen(i)
-        if nbrs:
-            counts = Counter(int(practice[j]) for j in nbrs)
-            top = max(counts.values())
-            if top < p.conformity_min_count:
-                continue
-            modes = sorted(c for c, k in counts.items() if k == top)
-            chosen[i] = modes[int(rng.integers(len(modes)))]
+    looking = rng.random(n) < p.velocity
+    picked, indptr = looked_at(model)
+    top, modes, first = row_modes(practice[picked], indptr)
+    who = np.flatnonzero(looking & (top >= p.conformity_min_count))  # min count >= 1
     conforming = np.zeros(n, dtype=bool)
-    if chosen:
-        who = np.fromiter(chosen, dtype=np.int64, count=len(chosen))
-        modes = np.fromiter(chosen.values(), dtype=np.int64, count=len(chosen))
+    if who.size:
+        # which mode, for each deciding district in node order: one integer below its
+        # number of modes (numpy draws nothing for a single mode, as one call per district
+        # would: the same numbers)
+        chosen = modes[first[who] + rng.integers(0, np.diff(first)[who])]
         if p.conformity_if_better:  # the rest keep their flip (or stay)
-            better = model.score(modes, who) > model.outcome[who]
-            who, modes = who[better], modes[better]
+            better = model.score(chosen, who) > model.outcome[who]
+            who, chosen = who[better], chosen[better]
         else:
             conforming[who] = True
-        candidate[who] = modes
+        candidate[who] = chosen
     _move(model, candidate, always=conforming)

@@ -133,18 +133,19 @@ def network(p: Params, rng: np.random.Generator) -> nx.Graph:
             info = Path(p.graph_file).stat()
         except OSError:  # missing or unreadable: build_graph says so in one line
             return build_graph(p, rng)
-        g = _file_network(str(Path(p.graph_file).resolve()), info.st_mtime_ns, info.st_size)
+        path = str(Path(p.graph_file).resolve())
+        g = _file_network(path, info.st_mtime_ns, info.st_size, p.directed_graph)
         return g if nx.is_frozen(g) else g.copy()
     return build_graph(p, rng)
 
 
 @functools.lru_cache(maxsize=16)
-def _file_network(path: str, mtime_ns: int, size: int) -> nx.Graph:
+def _file_network(path: str, mtime_ns: int, size: int, directed: bool = False) -> nx.Graph:
     """A user's graph file, read and normalised once (reading a totally connected 100 from
     CSV costs several times a 200-round run on it). A graph of districts only is frozen
     and shared, as a fixed design's is: nothing in a run changes it. One with a hub may
     gain ties at convenings, so each run gets its own copy."""
-    g = load_graph(path)
+    g = load_graph(path, directed)
     if all(kind == "district" for _, kind in g.nodes(data="kind")):
         nx.freeze(g)
     return g
@@ -220,7 +221,11 @@ class NICModel(mesa.Model):
         )
         self.keyed["research_prior"] = KeyedStream(seed, "research_prior")
         self.month = 0  # months begun (the keyed streams' clock; Mesa's counter may differ)
-        self.graph = normalise(graph) if graph is not None else network(p, rngs["network"])
+        self.graph = (
+            normalise(graph, directed=p.directed_graph)
+            if graph is not None
+            else network(p, rngs["network"])
+        )
         self.space = _network_space(self.graph, self.random)
         self.kind = dict(self.graph.nodes(data="kind"))
         d_nodes = district_nodes(self.graph)
@@ -411,7 +416,9 @@ class NICModel(mesa.Model):
 
     def district_neighbours(self, i: int) -> list[int]:
         """Districts whose outcomes district ``i`` can see: tied directly or through a shared
-        university, and, in a convening month, every fellow member of a hub."""
+        university, and, in a convening month, every fellow member of a hub. In a directed
+        graph (``directed_graph``) a tie i -> j lets i see j only: ``graph[i]`` lists the
+        districts i's ties point to."""
         if self._neighbours is None and nx.is_frozen(self.graph):
             self._neighbours = self.graph.graph.get("nicsim_neighbours")
         if self._neighbours is None:

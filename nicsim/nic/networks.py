@@ -261,7 +261,7 @@ def small_world(p: Params, rng: np.random.Generator) -> nx.Graph:
 
 # -- graph files ---------------------------------------------------------------------------
 def from_file(p: Params, rng: np.random.Generator) -> nx.Graph:
-    return load_graph(p.graph_file)
+    return load_graph(p.graph_file, p.directed_graph)
 
 
 GRAPH_FILE = "a GraphML, GEXF or CSV file"
@@ -273,39 +273,44 @@ def read_graph_file(path: str | Path) -> bytes:
     return read_file_bytes(path, GRAPH_FILE, f"graph file {path}", GraphFileError)
 
 
-def load_graph(path: str | Path) -> nx.Graph:
+def load_graph(path: str | Path, directed: bool = False) -> nx.Graph:
     """Read a user's network (GraphML, GEXF or CSV edge list) and normalise it.
 
     Node kinds come from a ``kind`` attribute (GraphML/GEXF) or ``source_kind`` and
     ``target_kind`` columns (CSV). Anything missing or unknown is a :class:`GraphFileError`.
+    ``directed`` (``directed_graph = true``) reads each tie one way, source -> target (a
+    :class:`networkx.DiGraph`): the source sees the target. A CSV row or a directed
+    GraphML/GEXF edge is one such tie; an undirected GraphML/GEXF edge counts both ways.
     """
     path = Path(path)
     data = read_graph_file(path)
     suffix = path.suffix.lower()
+    kind = nx.DiGraph if directed else nx.Graph
     if suffix == ".csv":
-        raw = _read_csv(path, decode_text(data, GRAPH_FILE, f"graph file {path}", GraphFileError))
+        text = decode_text(data, GRAPH_FILE, f"graph file {path}", GraphFileError)
+        raw = _read_csv(path, text, kind())
     elif suffix in (".graphml", ".xml", ".gexf"):
         reader = nx.read_gexf if suffix == ".gexf" else nx.read_graphml
         try:
-            raw = nx.Graph(reader(io.BytesIO(data)))
+            raw = kind(reader(io.BytesIO(data)))
         except Exception as exc:  # networkx raises many types on malformed XML
             raise GraphFileError(f"graph file {path}: cannot be read ({exc})") from None
     else:
         raise GraphFileError(
             f"graph file {path}: unknown format {suffix!r}: expected .graphml, .gexf or .csv"
         )
-    return normalise(raw, str(path))
+    return normalise(raw, str(path), directed)
 
 
 def named_graph(p: Params) -> nx.Graph | None:
     """The network in the parameters' ``graph_file`` whatever the design, or None if none is
     named: the page offers the "file" design whenever a config names a file, so it reads
     the file when it opens (and ``nicsim app`` checks it before serving)."""
-    return load_graph(p.graph_file) if p.graph_file else None
+    return load_graph(p.graph_file, p.directed_graph) if p.graph_file else None
 
 
-def _read_csv(path: Path, text: str) -> nx.Graph:
-    g = nx.Graph()
+def _read_csv(path: Path, text: str, g: nx.Graph) -> nx.Graph:
+    """The CSV edge list ``text`` added to the empty graph ``g`` (a DiGraph: one-way ties)."""
     with io.StringIO(text, newline="") as fh:
         reader = csv.DictReader(fh)
         cols = reader.fieldnames or []
@@ -341,9 +346,14 @@ def _read_csv(path: Path, text: str) -> nx.Graph:
     return g
 
 
-def normalise(raw: nx.Graph, name: str = "graph") -> nx.Graph:
-    """Renumber a user's graph (districts, universities, hubs) and fill in missing attributes."""
-    raw = nx.Graph(raw)
+def normalise(raw: nx.Graph, name: str = "graph", directed: bool = False) -> nx.Graph:
+    """Renumber a user's graph (districts, universities, hubs) and fill in missing attributes.
+
+    ``directed`` keeps each tie one way (a DiGraph; an undirected input counts both ways),
+    which only a graph of districts may be: a university's partnership and a hub's
+    convenings are two-way (docs/ODD.md, section 7.9)."""
+    graph_type = nx.DiGraph if directed else nx.Graph
+    raw = graph_type(raw)
     raw.remove_edges_from(nx.selfloop_edges(raw))
     for node, data in raw.nodes(data=True):
         kind = data.get("kind")
@@ -362,7 +372,7 @@ def normalise(raw: nx.Graph, name: str = "graph") -> nx.Graph:
         raw.nodes, key=lambda v: (order[str(raw.nodes[v]["kind"]).strip().lower()], _natural(v))
     )
     index = {v: i for i, v in enumerate(nodes)}
-    g = nx.Graph()
+    g = graph_type()
     partnership_ids: dict[str, int] = {}
     for v in nodes:
         data = raw.nodes[v]
@@ -375,8 +385,15 @@ def normalise(raw: nx.Graph, name: str = "graph") -> nx.Graph:
         else:
             pid = partnership_ids.setdefault(str(part).strip(), len(partnership_ids))
         g.add_node(index[v], kind=kind, partnership=pid, label=str(data.get("label", v)))
-    if not district_nodes(g):
+    districts = len(district_nodes(g))
+    if not districts:
         raise GraphFileError(f"graph file {name}: no node of kind district")
+    if directed and districts < len(nodes):  # nodes: districts first
+        raise GraphFileError(
+            f"graph file {name}: node {nodes[districts]!r} has kind "
+            f"{g.nodes[districts]['kind']}: a graph read as directed (directed_graph = true) "
+            "holds districts only"
+        )
     for a, b, data in raw.edges(data=True):
         g.add_edge(index[a], index[b], **({"kind": data["kind"]} if "kind" in data else {}))
     _infer_partnerships(g)

@@ -25,6 +25,7 @@ DESIGNS = (
     "file",
 )
 LEARNING_RULES = ("pdsa", "copy_best", "conformity")
+IMITATION_RULES = ("copy_best", "conformity")  # the rules that read a directed graph
 JUDGMENTS = ("belief", "model1")
 CONVENING_TIES = ("personal", "institutional")
 LANDSCAPES = ("nk", "mason_watts")
@@ -173,6 +174,13 @@ class Params(ModelParams):
     lattice_k: int = param(2, "lattice/small_world: ties to the k nearest on each side", 1, None)
     rewirings: int = param(5, "small_world: links rewired, never disconnecting the graph", 0, None)
     graph_file: str = param("", "file: GraphML, GEXF or CSV edge list (source,target[,kind])")
+    directed_graph: bool = param(
+        False,
+        "file: read each tie as one-way, source -> target: the source district sees the "
+        "target, not the reverse (Barkoczi & Galesic's lattice); districts only, "
+        "copy_best/conformity only",
+        inert_default=True,
+    )
     # -- learning rule --
     learning: str = param("pdsa", "how districts improve", choices=LEARNING_RULES)
     velocity: float = param(1.0, "copy_best/conformity: monthly chance to look at neighbours", 0, 1)
@@ -291,6 +299,15 @@ def validate(p: Params) -> None:
         raise ConfigError(
             "leaders_per_district = 0 is not allowed with learning = 'pdsa': PDSA tests need "
             "at least one leader (copy_best and conformity need none)"
+        )
+    if p.directed_graph and p.learning not in IMITATION_RULES:
+        # A one-way tie says who sees whom. PDSA's ties are exchanges (ideas are shared both
+        # ways, a convening's tie is held at both ends, a university coaches its partners):
+        # which way an idea would cross a one-way tie is not defined, so it is refused.
+        raise ConfigError(
+            f"directed_graph = true is not allowed with learning = {p.learning!r}: only "
+            f"{' and '.join(IMITATION_RULES)} read a directed graph (a district sees the "
+            "districts its ties point to); PDSA shares ideas both ways along a tie"
         )
     if p.design == "file" and not p.graph_file:
         raise ConfigError("graph_file = '' is not allowed with design = 'file': name a graph file")

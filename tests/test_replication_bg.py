@@ -242,12 +242,20 @@ def test_bad_values_are_one_line_errors_naming_the_key(key, value):
 
 
 def test_their_networks_load_with_their_degrees():
-    for name, degree in (("fully-connected", 99), ("max-max-betweenness", 19)):
-        g = load_graph(NETS / f"{name}.csv")
+    """Read one way, as their code reads them: every agent samples from 19 contacts (99 on
+    the fully connected network); their lattice's 19 are the next 19 agents around the
+    ring. The symmetric networks read both ways give the same contacts."""
+    for name in ("fully-connected", "max-max-betweenness", "lattice"):
+        g = load_graph(NETS / f"{name}.csv", directed=True)
         assert g.number_of_nodes() == 100
-        assert {d for _, d in g.degree()} == {degree}
-    # their lattice is directed (each agent looks at its 19 successors): read undirected,
-    # every agent is tied to 19 successors and 19 predecessors
+        degree = 99 if name == "fully-connected" else 19
+        assert {d for _, d in g.out_degree()} == {d for _, d in g.in_degree()} == {degree}
+        if name != "lattice":
+            both = load_graph(NETS / f"{name}.csv")
+            assert all(sorted(g[v]) == sorted(both[v]) for v in g)
+    lattice = load_graph(NETS / "lattice.csv", directed=True)
+    assert all(sorted(lattice[i]) == sorted((i + j) % 100 for j in range(1, 20)) for i in lattice)
+    # read both ways (nicsim before directed_graph), each agent had 38 contacts
     assert {d for _, d in load_graph(NETS / "lattice.csv").degree()} == {38}
 
 
@@ -255,7 +263,7 @@ def test_the_base_config_is_their_setting_and_every_sweep_loads():
     p = load_config(BG / "base.toml").params
     assert (p.n_components, p.k, p.contribution_decimals, p.dependencies) == (15, 7, 1, "any")
     assert (p.outcome_units, p.outcome_exponent, p.steps) == ("power", 8.0, 199)
-    assert load_graph(p.graph_file).number_of_nodes() == 100
+    assert p.directed_graph and load_graph(p.graph_file).number_of_nodes() == 100
     for name in BG_SWEEPS:
         assert load_sweep(BG / f"{name}.toml", replications=1).replications == 1
 

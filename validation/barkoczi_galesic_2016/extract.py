@@ -5,9 +5,11 @@ tree or a bare git directory; its HEAD is read). It needs the ``rdata`` package,
 nicsim itself does not: ``python -m pip install rdata``. What it writes is committed, so
 nicsim's configs and docs never need R data:
 
-- ``networks/<name>.csv``: each of their ten 100-agent networks as an undirected edge list
-  that ``design = "file"`` reads (their lattice is directed, each agent looking at its 19
-  successors; its edges are kept and read undirected, see docs/VALIDATION.md section 3);
+- ``networks/<name>.csv``: each of their ten 100-agent networks as their edge list, one
+  row per (agent, contact) pair of theirs: their code lets agent ``source`` sample
+  ``target`` (``contacts[contacts[,1] == x, 2]``). ``design = "file"`` with
+  ``directed_graph = true`` reads it so. Nine networks list every tie both ways; their
+  lattice lists each agent's 19 successors only (docs/VALIDATION.md section 4);
 - ``theirs_nk.csv``: N = 15, K = 7, every network: mean (and sd) over their replications
   of mean performance and of unique positions, per strategy and round;
 - ``theirs_nk_k.csv``: the fully connected network for K = 0 to 14, the same columns;
@@ -89,7 +91,7 @@ def networks(repo: Repo) -> None:
     out.mkdir(exist_ok=True)
     for name in NETWORKS:
         edges = np.asarray(rda(repo.read(f"networks/{name}.Rdata"))["network"]).astype(int)
-        pairs = sorted({(min(a, b), max(a, b)) for a, b in edges.tolist()})
+        pairs = sorted({(a, b) for a, b in edges.tolist()})  # who samples whom, as theirs
         table = pd.DataFrame(pairs, columns=["source", "target"])
         table["source_kind"] = table["target_kind"] = "district"
         table.to_csv(out / f"{name}.csv", index=False)

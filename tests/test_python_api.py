@@ -8,96 +8,31 @@ must give its ``runs.csv`` and ``timeseries.parquet`` exactly.
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import inspect
-import io
 import pickle
 
 import mesa
 import numpy as np
 import pandas as pd
 import pytest
+from tiny_runs import GRID, MARCH, SEEDS, TINY, as_written, series_of
 
 import nicsim
 from nicsim.lab.config import to_toml
 from nicsim.nic.metrics import RUN_METRICS, STEP_METRICS
 from nicsim.ui.cli import main
 
-# A few districts for a few months, each run of the grid and seeds its own by month 4.
-TINY = {
-    "partnerships": 2,
-    "districts_per_partnership": 2,
-    "leaders_per_district": 1,
-    "n_components": 6,
-    "k": 2,
-    "steps": 4,
-    "tests_per_leader": 2,
-    "min_tests": 1,
-}
-GRID = {"h": [0.0, 0.5], "design": ["siloed", "networked"]}
-SEEDS = [1, 2]
-MARCH = {"model": "march", "m": 8, "n": 6, "max_periods": 12, "p3": 0.1}
 # Mesa 3.5's batch_run takes seeds as ``rng=[...]``; 3.3's takes them as a parameter
 MESA_RNG = "rng" in inspect.signature(mesa.batch_run).parameters
-
-
-def quietly(argv: list[str]) -> None:
-    """Run the command line, its summary table unprinted."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert main(argv) == 0
-
-
-def csv_rows(path) -> list[dict[str, str]]:
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def as_written(value) -> str:
-    """A value as ``runs.csv`` writes it (None and NaN empty, floats by repr): compared as
-    text, the numbers must agree to the last bit."""
-    return "" if value is None or value != value else str(value)
-
-
-@pytest.fixture(scope="module")
-def sweep(tmp_path_factory):
-    """``nicsim sweep`` over GRID for SEEDS: its runs.csv rows and timeseries.parquet."""
-    root = tmp_path_factory.mktemp("sweep")
-    (root / "tiny.toml").write_text(to_toml(TINY))
-    (root / "sweep.toml").write_text(
-        f'base = "tiny.toml"\nreplications = {len(SEEDS)}\nseed = {SEEDS[0]}\n\n[grid]\n'
-        + to_toml(GRID)
-    )
-    quietly(["sweep", str(root / "sweep.toml"), "--workers", "1", "--out", str(root / "out")])
-    return csv_rows(root / "out/runs.csv"), pd.read_parquet(root / "out/timeseries.parquet")
-
-
-@pytest.fixture(scope="module")
-def march_run(tmp_path_factory):
-    """``nicsim run`` of a small March config for SEEDS."""
-    root = tmp_path_factory.mktemp("march")
-    (root / "march.toml").write_text(to_toml(MARCH))
-    quietly(["run", str(root / "march.toml"), "--replications", "2", "--out", str(root / "out")])
-    return csv_rows(root / "out/runs.csv"), pd.read_parquet(root / "out/timeseries.parquet")
 
 
 def grid_point(row: dict[str, str]) -> dict:
     return {"h": float(row["h"]), "design": row["design"]}
 
 
-def series_of(ts: pd.DataFrame, seed: int, **point) -> pd.DataFrame:
-    """One run's rows of timeseries.parquet: step and metric columns, index from 0."""
-    keep = ts["seed"] == seed
-    for key, value in point.items():
-        keep &= ts[key] == value
-    return ts.loc[keep].drop(columns=["run_id", "seed", "replication", *point]).reset_index(
-        drop=True
-    )
-
-
 # -- simulate -----------------------------------------------------------------------------------
-def test_simulate_gives_the_runs_csv_row_of_nicsim_sweep(sweep):
-    rows, _ = sweep
+def test_simulate_gives_the_runs_csv_row_of_nicsim_sweep(tiny_sweep):
+    rows, _ = tiny_sweep
     assert len(rows) == len(SEEDS) * 4
     outcomes = set()
     for row in rows:
@@ -108,16 +43,16 @@ def test_simulate_gives_the_runs_csv_row_of_nicsim_sweep(sweep):
     assert len(outcomes) == len(rows)  # every seed, h and design makes its own run
 
 
-def test_simulate_time_series_is_the_parquet_run(sweep):
-    _, ts = sweep
+def test_simulate_time_series_is_the_parquet_run(tiny_sweep):
+    _, ts = tiny_sweep
     got = nicsim.simulate(seed=2, timeseries=True, **TINY, h=0.5, design="networked")
     expected = series_of(ts, 2, h=0.5, design="networked")
     pd.testing.assert_frame_equal(got["timeseries"], expected, check_exact=True)
     assert got["mean_outcome"] == expected["mean_outcome"].iloc[-1]
 
 
-def test_simulate_runs_the_march_model_as_nicsim_run_does(march_run):
-    rows, ts = march_run
+def test_simulate_runs_the_march_model_as_nicsim_run_does(tiny_march):
+    rows, ts = tiny_march
     params = {k: v for k, v in MARCH.items() if k != "model"}
     for row in rows:
         got = nicsim.simulate(seed=int(row["seed"]), model="march", **params)
@@ -132,8 +67,8 @@ def test_simulate_is_pure_and_pickles():
 
 
 # -- Mesa's conventions ---------------------------------------------------------------------------
-def test_keywords_and_params_build_the_same_model(sweep):
-    _, ts = sweep
+def test_keywords_and_params_build_the_same_model(tiny_sweep):
+    _, ts = tiny_sweep
     by_keywords = nicsim.NICModel(seed=1, **TINY, h=0.5, design="siloed")
     by_params = nicsim.NICModel(nicsim.Params(**TINY, h=0.5, design="siloed"), 1)
     on_top = nicsim.NICModel(nicsim.Params(**TINY), seed=1, h=0.5, design="siloed")
@@ -174,10 +109,10 @@ def batch_run(model_cls, parameters: dict, seeds: list[int], **kw) -> list[dict]
     return runs
 
 
-def test_mesa_batch_run_gives_the_numbers_of_nicsim_sweep(sweep):
+def test_mesa_batch_run_gives_the_numbers_of_nicsim_sweep(tiny_sweep):
     """Mesa 3.5 reports each run's last step; Mesa 3.3's batch_run stops one short of it
     (its own example models too): either way its numbers are the sweep's for that step."""
-    rows, ts = sweep
+    rows, ts = tiny_sweep
     results = batch_run(nicsim.NICModel, {**TINY, **GRID}, SEEDS)
     assert len(results) == len(rows)
     last = TINY["steps"] if MESA_RNG else TINY["steps"] - 1
@@ -192,11 +127,14 @@ def test_mesa_batch_run_gives_the_numbers_of_nicsim_sweep(sweep):
     }
 
 
-def test_mesa_batch_run_every_step_equals_the_time_series(sweep):
-    _, ts = sweep
-    results = batch_run(nicsim.NICModel, {**TINY, "h": 0.0, "design": "networked"}, [2], **{
-        "data_collection_period": 1
-    })
+def test_mesa_batch_run_every_step_equals_the_time_series(tiny_sweep):
+    _, ts = tiny_sweep
+    results = batch_run(
+        nicsim.NICModel,
+        {**TINY, "h": 0.0, "design": "networked"},
+        [2],
+        **{"data_collection_period": 1},
+    )
     expected = series_of(ts, 2, h=0.0, design="networked")
     steps = [r["Step"] for r in results]
     assert steps == list(range(TINY["steps"] + 1 if MESA_RNG else TINY["steps"]))
@@ -206,8 +144,8 @@ def test_mesa_batch_run_every_step_equals_the_time_series(sweep):
         ].to_dict()
 
 
-def test_march_model_from_keywords_and_batch_run(march_run):
-    rows, ts = march_run
+def test_march_model_from_keywords_and_batch_run(tiny_march):
+    rows, ts = tiny_march
     params = {k: v for k, v in MARCH.items() if k != "model"}
     model = nicsim.MarchModel(seed=1, **params)
     model.run_model()

@@ -23,6 +23,7 @@ def test_a_space_maps_the_parameter_table_to_each_library():
         ("design", "categorical", None, None, ("siloed", "hub")),
     ]
     assert interop.space(["connected"]).dims[0].choices == (False, True)
+    assert interop.space("design").names == ["design"]
     assert interop.space({"h": (0.0, 0.5), "design": GRID["design"]}).grid(2) == GRID
     assert space.grid(3)["partnerships"] == [2, 3, 4]
     numbers = interop.space({"h": None, "partnerships": (2, 4)})

@@ -125,6 +125,8 @@ def space(ranges: Ranges, model: str = "nic") -> ParameterSpace:
     None for the table's whole range; a plain list of names takes every whole range)."""
     if isinstance(ranges, ParameterSpace):
         return ranges
+    if isinstance(ranges, str):  # one name, not its letters
+        ranges = [ranges]
     if not isinstance(ranges, Mapping):
         ranges = dict.fromkeys(ranges)
     cls = get_model(model).params

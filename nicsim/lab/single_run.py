@@ -28,8 +28,9 @@ def simulate(seed: int = 1, *, timeseries: bool = False, **params: Any) -> dict[
     ``"timeseries"``: a DataFrame with one row per step (step 0 is the initial state), the
     columns of ``timeseries.parquet``.
 
-    Pure: nothing is written or remembered between calls, and a call depends on its
-    arguments only, so it can run in any process (the function and its result pickle).
+    Pure: it writes nothing, and its result depends on its arguments only (what it keeps
+    between calls, the last landscape and fixed networks, only saves rebuilding them), so it
+    can run in any process, in any order (the function and its result pickle).
     """
     seed = check_run_key("seed", seed)
     p = from_dict(params)

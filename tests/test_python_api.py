@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 import pandas as pd
 import pytest
-from tiny_runs import GRID, MARCH, SEEDS, TINY, as_written, series_of
+from tiny_runs import GRID, MARCH, SEEDS, TINY, as_written, outputs, quietly, series_of
 
 import nicsim
 from nicsim.lab.config import to_toml
@@ -41,6 +41,19 @@ def test_simulate_gives_the_runs_csv_row_of_nicsim_sweep(tiny_sweep):
         assert {k: as_written(v) for k, v in got.items()} == {k: row[k] for k in RUN_METRICS}
         outcomes.add(tuple(got.values()))
     assert len(outcomes) == len(rows)  # every seed, h and design makes its own run
+
+
+def test_simulate_gives_the_runs_csv_of_nicsim_run_on_a_shipped_config(root, tmp_path):
+    """A config as users run it: ``nicsim run`` writes runs.csv; ``simulate`` with the
+    config's parameters and each run's seed gives its rows."""
+    args = ["--set", "steps=3", "--set", "partnerships=2", "--replications", "2", "--seed", "7"]
+    quietly(["run", str(root / "configs/networked.toml"), *args, "--out", str(tmp_path)])
+    rows, _ = outputs(tmp_path)
+    config = nicsim.load_config(root / "configs/networked.toml", {"steps": 3, "partnerships": 2})
+    assert [row["seed"] for row in rows] == ["7", "8"]
+    for row in rows:
+        got = nicsim.simulate(seed=int(row["seed"]), **config.params.to_dict())
+        assert {k: as_written(v) for k, v in got.items()} == {k: row[k] for k in RUN_METRICS}
 
 
 def test_simulate_time_series_is_the_parquet_run(tiny_sweep):

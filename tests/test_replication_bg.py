@@ -13,6 +13,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 
 from nicsim.analysis.barkoczi_galesic import BG_SWEEPS
@@ -217,7 +218,26 @@ def test_the_new_options_at_their_defaults_leave_fingerprints_as_they_were():
     from nicsim.lab.plans import fingerprinted
 
     new = {"contribution_decimals", "dependencies", "sample_size", "conformity_min_count"}
-    new |= {"conformity_if_better", "individual_learning"}
+    new |= {"conformity_if_better", "individual_learning", "landscape"}
     assert not new & set(fingerprinted(Params()))
     assert fingerprinted(Params(sample_size=3))["sample_size"] == 3
     assert set(Params().to_dict()) - set(fingerprinted(Params())) == new
+
+
+def test_round_average_reads_skipped_rounds_off_the_line_between_tabulated_ones():
+    from nicsim.analysis.barkoczi_galesic import _round_average
+
+    # rounds 0 and 199 tabulated: a straight line from 0 to 0.199 averages 0.0995
+    frame = pd.DataFrame(
+        {
+            "metric": "mean_outcome",
+            "strategy": ["best3", "best3", "conf3", "conf3", "random"],
+            "network": "fully-connected",
+            "step": [0, 199, 0, 199, 0],
+            "mean": [0.0, 0.199, 0.5, 0.5, 9.0],
+        }
+    )
+    averages = _round_average(frame)
+    assert averages[("best3", "fully-connected")] == pytest.approx(0.0995, abs=1e-12)
+    assert averages[("conf3", "fully-connected")] == 0.5
+    assert ("random", "fully-connected") not in averages  # only the two strategies it plots

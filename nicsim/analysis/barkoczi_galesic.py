@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..core.params import ConfigError
@@ -14,7 +15,15 @@ from .compare import summary_at
 from .replications import condense, report_head
 from .report import _estimate, markdown_table
 
-BG_SWEEPS = ("nk_social", "nk_random", "nk_individual", "k_social", "k_random", "k_individual")
+BG_SWEEPS = (
+    "nk_social",
+    "nk_random",
+    "nk_individual",
+    "k_social",
+    "k_random",
+    "k_individual",
+    "mw_social",
+)
 BG_STEPS = (0, 1, 5, 10, 25, 50, 100, 150, 199)
 BG_PUBLISHED = Path(__file__).resolve().parents[2] / "validation" / "barkoczi_galesic_2016"
 BG_STRATEGIES = {
@@ -27,6 +36,20 @@ BG_STRATEGIES = {
 }
 BG_FINAL = 199  # their last round (row 200 of their tables); a shorter run reports its last
 BG_TRAJECTORY_STEPS = [1, 5, 10, 25, 50, 199]
+# The diameters their PLOTS.R (in their repository's history, before commit 93b5f6fb) plots
+# average performance against; its first five are their "inefficient" networks.
+BG_DIAMETERS = {
+    "lattice": 6,
+    "max-max-betweenness": 4,
+    "max-mean-betweenness": 6,
+    "max-mean-clustering": 7,
+    "max-var-constraint": 5,
+    "fully-connected": 1,
+    "max-max-closeness": 3,
+    "min-max-closeness": 3,
+    "min-mean-betweenness": 2,
+    "min-mean-clustering": 3,
+}
 
 
 def _bg_tidy(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -65,6 +88,116 @@ def _wide_compare(table: pd.DataFrame, rows: str) -> pd.DataFrame:
         index=rows, columns="strategy", values="cell", aggfunc="first", sort=False
     )
     return wide[[s for s in BG_STRATEGIES if s in wide.columns]].reset_index()
+
+
+def _winners(ends: pd.DataFrame, pub: pd.DataFrame) -> pd.DataFrame:
+    """Per network, the better of best member and conformity (sample 3) in their results
+    and in nicsim's, with the margin: the paper's headline, network by network."""
+    rows = []
+    for network in ends["network"].unique():
+        mine = ends[ends["network"] == network].set_index("strategy")["mean"]
+        their = pub[pub["network"] == network].set_index("strategy")["mean"]
+        if {"best3", "conf3"} <= set(mine.index) and {"best3", "conf3"} <= set(their.index):
+            rows.append(
+                {
+                    "network": network,
+                    "better of best3 / conf3 (theirs)": their[["best3", "conf3"]].idxmax(),
+                    "better (nicsim)": mine[["best3", "conf3"]].idxmax(),
+                    "conf3 - best3 (theirs)": f"{their['conf3'] - their['best3']:+.3f}",
+                    "conf3 - best3 (nicsim)": f"{mine['conf3'] - mine['best3']:+.3f}",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _round_average(frame: pd.DataFrame) -> pd.Series:
+    """Mean performance averaged over every round 0-199, by strategy and network (best
+    member and conformity, sample 3). Their tables hold every round to 10, then every
+    fifth: the rounds between are read off the straight line joining their neighbours."""
+    frame = frame[(frame["metric"] == "mean_outcome") & frame["strategy"].isin(["best3", "conf3"])]
+    rounds = np.arange(BG_FINAL + 1)
+    return frame.groupby(["strategy", "network"]).apply(
+        lambda g: float(np.interp(rounds, g["step"], g["mean"]).mean()), include_groups=False
+    )
+
+
+def _diameter(traj: pd.DataFrame, theirs: pd.DataFrame) -> list[str]:
+    """Their PLOTS.R "diameter" figure as a table: each network's performance averaged over
+    all rounds, best member and conformity (sample 3), against the network's diameter, with
+    the correlation across the ten networks: their paper's claim that the effect of
+    network efficiency reverses with the strategy."""
+    rows = []
+    averages = {"theirs": _round_average(theirs), "nicsim": _round_average(traj)}
+    for network, diameter in BG_DIAMETERS.items():
+        row = {"network": network, "diameter (theirs)": diameter}
+        for strategy in ("best3", "conf3"):
+            for who in ("theirs", "nicsim"):
+                value = averages[who].get((strategy, network))
+                row[f"{strategy} ({who})"] = None if value is None else f"{value:.3f}"
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if table.isna().any().any():
+        return []
+    diameters = pd.Series(BG_DIAMETERS)
+    r = {
+        (strategy, who): averages[who][strategy].reindex(diameters.index).corr(diameters)
+        for strategy in ("best3", "conf3")
+        for who in ("theirs", "nicsim")
+    }
+    return [
+        "",
+        "## NK (K = 7): performance averaged over rounds 0-199, by network diameter",
+        "",
+        "Their PLOTS.R plots each network's mean performance over all 200 rounds against its "
+        "diameter (their diameters; the lattice's is 6 read one way, 3 both ways). Their "
+        "tables hold every round to 10, then every fifth; the rounds between are "
+        "interpolated linearly.",
+        "",
+        markdown_table(table),
+        "",
+        "Correlation with diameter across the ten networks: best member "
+        f"{r[('best3', 'theirs')]:+.2f} theirs, {r[('best3', 'nicsim')]:+.2f} nicsim; "
+        f"conformity {r[('conf3', 'theirs')]:+.2f} theirs, {r[('conf3', 'nicsim')]:+.2f} nicsim.",
+    ]
+
+
+def _mason_watts(at: pd.DataFrame, figs: Path) -> list[str]:
+    """The Mason & Watts comparison: final performance by network and strategy, and which
+    strategy wins where."""
+    from .plots import beside_published
+
+    theirs = pd.read_csv(BG_PUBLISHED / "theirs_mw.csv")
+    n, final = at["seed"].nunique(), min(BG_FINAL, int(at["step"].max()))
+    s = summary_at(at[at["step"] == final], ["strategy", "network"], "mean_outcome")
+    pub = theirs[(theirs["metric"] == "mean_outcome") & (theirs["step"] == final)]
+    beside_published(
+        s,
+        pub,
+        "network",
+        "strategy",
+        figs / "mw_networks.png",
+        "Network",
+        f"Mean performance at round {final}",
+        labels=BG_STRATEGIES,
+        title=f"Mason & Watts landscape; nicsim: {n} landscapes (bars: 95% CI)",
+    )
+    table = _theirs_and_ours(s, pub[["strategy", "network", "mean"]], ["strategy", "network"])
+    return [
+        "",
+        f"## Mason & Watts: mean performance at round {final} by network ({n} landscapes)",
+        "",
+        "Each cell: published code / nicsim.",
+        "",
+        markdown_table(_wide_compare(table, "network")),
+        "",
+        "With nicsim's 95% CIs:",
+        "",
+        markdown_table(table),
+        "",
+        "Which strategy wins on which network:",
+        "",
+        markdown_table(_winners(s, pub)),
+    ]
 
 
 def report(root: Path) -> str:
@@ -133,30 +266,15 @@ def report(root: Path) -> str:
                 out += ["", "With nicsim's 95% CIs:", "", markdown_table(table)]
         ends = summary_at(at[at["step"] == final], ["strategy", "network"], "mean_outcome")
         pub = theirs_nk[(theirs_nk["metric"] == "mean_outcome") & (theirs_nk["step"] == final)]
-        rows = []
-        for network in ends["network"].unique():
-            mine = ends[ends["network"] == network].set_index("strategy")["mean"]
-            their = pub[pub["network"] == network].set_index("strategy")["mean"]
-            if {"best3", "conf3"} <= set(mine.index):
-                rows.append(
-                    {
-                        "network": network,
-                        "better of best3 / conf3 (theirs)": their[["best3", "conf3"]].idxmax(),
-                        "better (nicsim)": mine[["best3", "conf3"]].idxmax(),
-                        "conf3 - best3 (theirs)": f"{their['conf3'] - their['best3']:+.3f}",
-                        "conf3 - best3 (nicsim)": f"{mine['conf3'] - mine['best3']:+.3f}",
-                    }
-                )
-        if rows:
-            out += [
-                "",
-                "Which strategy wins on which network (sample 3):",
-                "",
-                markdown_table(pd.DataFrame(rows)),
-            ]
+        winners = _winners(ends, pub)
+        if not winners.empty:
+            out += ["", "Which strategy wins on which network (sample 3):", ""]
+            out.append(markdown_table(winners))
         traj = pd.concat(
             [data[n][0] for n in ("nk_social", "nk_random", "nk_individual") if n in data]
         )
+        pub_traj = theirs_nk[theirs_nk["k"] == 7] if "k" in theirs_nk else theirs_nk
+        out += _diameter(traj, pub_traj)
         for network in ("fully-connected", "max-mean-clustering"):
             mine = traj[(traj["network"] == network) & (traj["metric"] == "mean_outcome")]
             if mine.empty:
@@ -217,6 +335,8 @@ def report(root: Path) -> str:
             "",
             markdown_table(_wide_compare(table, "k")),
         ]
+    if "mw_social" in data:
+        out += _mason_watts(data["mw_social"][1], figs)
     text = "\n".join(out) + "\n"
     write_text(root / "summary.md", text)
     return text

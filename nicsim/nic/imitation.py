@@ -15,13 +15,11 @@ import numpy as np
 
 from .landscape import bits_to_codes
 
-BIT = np.int64(1) << np.arange(62, dtype=np.int64)  # BIT[i]: the code of component i alone
-
 
 def _local_flip(model: mesa.Model, rng) -> np.ndarray:
-    """Each district's practice with one random component flipped."""
-    bits = rng.integers(0, model.p.n_components, len(model.districts))
-    return model.practice ^ BIT[bits]  # a look-up: cheaper than shifting, for 100 districts
+    """Each district's practice after one step of individual search: on an NK landscape a
+    random component flipped, on Mason & Watts's a radius jump."""
+    return model.landscape.local_search(model.practice, rng)
 
 
 def _fallback(model: mesa.Model, rng) -> np.ndarray:

@@ -29,6 +29,7 @@ EXACT_MAX_LIMIT = 24  # exhaustive maxima up to 2**24 practices
 OUTCOME_LIMIT = 1 << 18  # also tabulate outcomes (not only fitness) up to this many entries
 GROUP_BITS = 12  # a group of components reads at most this many bits: its partial table is small
 LOW_BITS = 5  # partial tables also span the lowest bits, so broadcast loops run 32 long
+BIT = np.int64(1) << np.arange(62, dtype=np.int64)  # BIT[i]: the code of component i alone
 BLOCK_BITS = 16  # the whole-space table is summed in blocks of 2**16 codes (512 KiB): in cache
 
 
@@ -141,6 +142,32 @@ def _runs(n: int, bits: list[int]) -> tuple[list[int], list[int]]:
         part.append(1 << (end - start) if inside[start] else 1)
         start = end
     return full, part
+
+
+def to_units(
+    fitness: np.ndarray,
+    best: np.ndarray,
+    mean: np.ndarray,
+    units: str,
+    exponent: float,
+    clamp: bool = False,
+) -> np.ndarray:
+    """Fitness F in outcome units (see :class:`ContextLandscape`): percent,
+    100 (F - mean) / (best - mean); power, (F / best) ** exponent. ``clamp`` caps the ratio
+    at 1, for a ``best`` that is an estimate. At F = best the ratio is exactly 1, so the
+    best practice scores exactly 100 (or 1)."""
+    if units == "percent":
+        span = np.asarray(best - mean)
+        span = np.where(span > 0, span, 1.0)  # a flat landscape: every practice is 0
+        ratio = np.asarray((fitness - mean) / span)
+    else:
+        ratio = np.asarray(fitness / best)
+    if clamp:  # an exact maximum is never exceeded (same sums, bit for bit)
+        np.minimum(ratio, 1.0, out=ratio)
+    if units == "percent":
+        ratio *= 100.0
+        return ratio
+    return power(ratio, exponent, overwrite=True)
 
 
 @dataclass(frozen=True)
@@ -348,6 +375,16 @@ class ContextLandscape:
         local = [NKLandscape.random(n, k, rng, decimals, dependencies) for _ in range(n_contexts)]
         return cls(shared, local, h, exponent, approximate_max, rng, units)
 
+    # -- practices ---------------------------------------------------------------------
+    def random_practices(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` starting practices, each of the 2**N equally likely."""
+        return rng.integers(0, 1 << self.n, n, dtype=np.int64)
+
+    def local_search(self, practices: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Each practice with one random component flipped (individual learning)."""
+        bits = rng.integers(0, self.n, practices.size)
+        return practices ^ BIT[bits]  # a look-up: cheaper than shifting, for 100 districts
+
     # -- raw fitness -------------------------------------------------------------------
     def fitness(self, codes: np.ndarray, contexts: np.ndarray) -> np.ndarray:
         """F_c(x) for paired arrays of codes and contexts."""
@@ -383,21 +420,9 @@ class ContextLandscape:
         )
 
     def _normalise(self, fitness: np.ndarray, best: np.ndarray, mean: np.ndarray) -> np.ndarray:
-        """F in outcome units (see the class docstring); the ratio is clamped at 1 (the
-        best) for an approximate maximum below the truth. At F = max F the ratio is
-        exactly 1, so the best practice scores exactly 100 (or 1)."""
-        if self.units == "percent":
-            span = np.asarray(best - mean)
-            span = np.where(span > 0, span, 1.0)  # a flat landscape: every practice is 0
-            ratio = np.asarray((fitness - mean) / span)
-        else:
-            ratio = np.asarray(fitness / best)
-        if not self.exact:  # an exact maximum is never exceeded (same sums, bit for bit)
-            np.minimum(ratio, 1.0, out=ratio)
-        if self.units == "percent":
-            ratio *= 100.0
-            return ratio
-        return power(ratio, self.exponent, overwrite=True)
+        """F in outcome units (:func:`to_units`); the ratio is clamped at 1 (the best) for
+        an approximate maximum below the truth."""
+        return to_units(fitness, best, mean, self.units, self.exponent, clamp=not self.exact)
 
     @property
     def best_outcome(self) -> float:

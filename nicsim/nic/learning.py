@@ -13,8 +13,9 @@ import numpy as np
 from . import judgment
 from .agents import District, learn_by_doing, noise_sd
 from .ideas import ChangeIdea, Evidence
-from .imitation import BIT, conformity, copy_best
+from .imitation import conformity, copy_best
 from .knowledge import learn_from_tests, research_fitness
+from .landscape import BIT
 from .testplan import TestPlan
 
 # -- PDSA --------------------------------------------------------------------------------------

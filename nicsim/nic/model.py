@@ -24,7 +24,7 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from ..core.keyed import KeyedStream, keyed_streams
-from ..core.params import model_inputs
+from ..core.params import ConfigError, model_inputs
 from ..core.release import forget_model
 from ..core.streams import spawn_streams
 from ..nic import metrics
@@ -33,6 +33,7 @@ from .beliefs import Beliefs
 from .knowledge import research_prior
 from .landscape import ContextLandscape
 from .learning import RULES, research
+from .masonwatts import MasonWattsLandscape
 from .networks import build_graph, district_nodes, load_graph, nodes_of, normalise
 from .params import Params
 
@@ -60,8 +61,12 @@ def streams(seed: int) -> dict[str, np.random.Generator]:
     return spawn_streams(seed, STREAMS)
 
 
-def make_landscape(p: Params, seed: int, n_districts: int) -> ContextLandscape:
+def make_landscape(
+    p: Params, seed: int, n_districts: int
+) -> ContextLandscape | MasonWattsLandscape:
     """The run's improvement problem: a function of the seed and problem parameters only."""
+    if p.landscape == "mason_watts":
+        return _mason_watts(seed, p.outcome_units, p.outcome_exponent)
     return _landscape(
         seed,
         p.n_components,
@@ -103,6 +108,12 @@ def _landscape(
         decimals,
         dependencies,
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _mason_watts(seed: int, units: str, exponent: float) -> MasonWattsLandscape:
+    # cached for the next model of the seed, as ``_landscape``
+    return MasonWattsLandscape.random(streams(seed)["landscape"], units, exponent)
 
 
 # Designs without randomness and without a hub: their graph is a function of the
@@ -231,7 +242,7 @@ class NICModel(mesa.Model):
         n = len(d_nodes)
         self.landscape = make_landscape(p, seed, n)
         self.context = np.arange(n) % self.landscape.n_contexts
-        self.practice = rngs["practices"].integers(0, 1 << p.n_components, n, dtype=np.int64)
+        self.practice = self.landscape.random_practices(rngs["practices"], n)
         self.all_districts = np.arange(n)
         self.outcome = self.score(self.practice, self.all_districts)
         self.counts: Counter[str] = Counter()
@@ -299,6 +310,11 @@ class NICModel(mesa.Model):
         judging = p.learning == "pdsa" and p.judgment == "belief" and p.leaders_per_district > 0
         self.beliefs = Beliefs(self.skill.size, 2, p.n_components, p.k) if judging else None
         self.research_beliefs = None
+        if self.universities and p.landscape != "nk":
+            raise ConfigError(
+                f"landscape = {p.landscape!r} is not allowed with a graph that has "
+                f"universities ({len(self.universities)} here): expected districts only"
+            )
         if self.universities:
             keys = [self.graph.nodes[u.node]["partnership"] for u in self.universities]
             self.research_beliefs = research_prior(

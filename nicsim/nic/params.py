@@ -27,6 +27,7 @@ DESIGNS = (
 LEARNING_RULES = ("pdsa", "copy_best", "conformity")
 JUDGMENTS = ("belief", "model1")
 CONVENING_TIES = ("personal", "institutional")
+LANDSCAPES = ("nk", "mason_watts")
 
 # Calibrated defaults (docs/ODD.md, "Outcome units and measurement"; experiments/calibration/):
 # a novice's single test has a signal-to-noise ratio near 1 on the true gains of one-component
@@ -72,6 +73,14 @@ class Params(ModelParams):
         "others: each component depends on K other components; any: on K drawn from all N, "
         "itself included (Barkoczi & Galesic 2016), so some depend on fewer than K others",
         choices=("others", "any"),
+        inert_default=True,
+    )
+    landscape: str = param(
+        "nk",
+        "nk: an NK landscape (the parameters above); mason_watts: Mason & Watts's 100 x 100 "
+        "grid, a needle-like peak in smoothed noise (Barkoczi & Galesic 2016), for copy_best "
+        "and conformity on district-only designs; the NK parameters are then not read",
+        choices=LANDSCAPES,
         inert_default=True,
     )
     approximate_max: bool = param(
@@ -244,6 +253,8 @@ FIELDS = fields_of(Params)
 def validate(p: Params) -> None:
     """Check every field, then the rules that tie fields together."""
     check_fields(p)
+    if p.landscape == "mason_watts":
+        _check_grid_landscape(p)
     lo, hi = TARGET_RANGE[p.outcome_units]
     if not (lo is None or p.target >= lo) or p.target > hi:
         span = f"<= {hi:g}" if lo is None else f"in [{lo:g}, {hi:g}]"
@@ -300,3 +311,24 @@ def validate(p: Params) -> None:
                 f"expected >= {2 / n:.4g} (a connected graph needs {n - 1} ties, this density "
                 f"gives {expected:g} on average)"
             )
+
+
+def _check_grid_landscape(p: Params) -> None:
+    """Mason & Watts's grid has cells, not components: the rules that flip or copy bits,
+    and the NIC designs' universities, which hold beliefs about components, do not apply."""
+    if p.learning == "pdsa":
+        raise ConfigError(
+            "learning = 'pdsa' is not allowed with landscape = 'mason_watts': expected "
+            "copy_best or conformity (PDSA tests change ideas, which are components)"
+        )
+    if p.copy_error > 0:
+        raise ConfigError(
+            f"copy_error = {p.copy_error} is not allowed with landscape = 'mason_watts': "
+            "expected 0 (a copy fails bit by bit, and a grid cell has no bits)"
+        )
+    if p.design in NIC_DESIGNS:
+        raise ConfigError(
+            f"design = {p.design!r} is not allowed with landscape = 'mason_watts': expected a "
+            f"district-only design ({', '.join((*GENERIC_DESIGNS, 'file'))}); a university "
+            "judges ideas by components"
+        )

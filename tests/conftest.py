@@ -25,3 +25,19 @@ def small() -> Params:
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def tiny_sweep(tmp_path_factory):
+    """``nicsim sweep`` of tiny runs (tests/tiny_runs.py): runs.csv rows, timeseries."""
+    from tiny_runs import sweep_tiny
+
+    return sweep_tiny(tmp_path_factory.mktemp("tiny_sweep"))
+
+
+@pytest.fixture(scope="session")
+def tiny_march(tmp_path_factory):
+    """``nicsim run`` of a small March config (tests/tiny_runs.py)."""
+    from tiny_runs import run_march
+
+    return run_march(tmp_path_factory.mktemp("tiny_march"))

@@ -10,8 +10,10 @@ be hashed, pickled to worker processes and written back out as TOML.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import field
 from typing import Any, ClassVar
 
@@ -92,9 +94,23 @@ def as_integer(value: Any) -> int | None:
     return None
 
 
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds; any other value as it is.
+
+    Libraries that sample parameters (SALib, the EMA Workbench, Optuna) hand over numpy
+    numbers, which are no ``int`` (``np.int64``) or print as ``np.float64(0.5)``: read
+    this way, a sampled value is checked, and named in a message, as the same value typed
+    in a config file would be. Nothing is imported: a config's values are never numpy's.
+    """
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        return value.item()
+    return value
+
+
 def check_value(name: str, value: Any, fields: dict[str, dataclasses.Field]) -> Any:
     """Type- and range-check one parameter of ``fields``, returning it in its canonical type."""
     f = fields[name]
+    value = plain(value)
     md = f.metadata
     bad = ConfigError(f"{name} = {value!r} is not allowed: expected {allowed(f)}")
     if f.type in ("bool", bool):
@@ -128,3 +144,75 @@ def check_fields(p: ModelParams) -> None:
     fields = fields_of(type(p))
     for name in fields:
         object.__setattr__(p, name, check_value(name, getattr(p, name), fields))
+
+
+def suggest(name: str, known: list[str]) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to a mistyped one, else ``""``."""
+    close = difflib.get_close_matches(name, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_parameter(cls: type, key: str) -> ConfigError:
+    """The error for a key that none of ``cls``'s fields has, with the closest known name."""
+    where = "" if cls.MODEL == DEFAULT_MODEL else f" of model {cls.MODEL!r}"
+    return ConfigError(f"unknown parameter {key!r}{where}{suggest(key, [*fields_of(cls)])}")
+
+
+def make_params(cls: type, values: Mapping[str, Any], base: ModelParams | None = None) -> Any:
+    """``cls``'s parameters from a flat mapping, as a config file's keys are read.
+
+    Every key is checked against the model's fields (an unknown one is named, with the
+    closest known name) and every value against its field, then the rules that tie
+    fields together (``__post_init__``). A config file, ``--set``, a sweep and a Python
+    keyword all come through here, so a mistake reads the same wherever it was made.
+    ``base`` (default: the defaults) supplies the parameters not named.
+    """
+    fields = fields_of(cls)
+    for key in values:
+        if key not in fields:
+            raise unknown_parameter(cls, key)
+    changes = {k: check_value(k, v, fields) for k, v in values.items()}
+    return dataclasses.replace(base or cls(), **changes)
+
+
+# Keys a config may hold beside the parameters: how many runs and from which seed.
+RUN_KEYS = {"replications": (1, None), "seed": (0, 2**63 - 1)}
+
+
+def check_run_key(name: str, value: Any, label: str | None = None) -> int:
+    """``replications`` or ``seed`` checked, read as every integer is (``1e3`` is 1000).
+
+    ``label`` is how a message names the key (default ``name``: Mesa's ``rng`` is a seed).
+    """
+    lo, hi = RUN_KEYS[name]
+    value = plain(value)
+    number = as_integer(value)
+    if number is None or number < lo or (hi and number > hi):
+        allowed = f"an integer >= {lo}" if hi is None else f"an integer in [{lo}, {hi}]"
+        raise ConfigError(f"{label or name} = {value!r} is not allowed: expected {allowed}")
+    return number
+
+
+def model_inputs(
+    cls: type,
+    params: ModelParams | None,
+    values: Mapping[str, Any],
+    seed: Any,
+    rng: Any,
+    default_seed: int = 0,
+) -> tuple[Any, int]:
+    """A model's parameters and seed from what its constructor was given, Mesa's way or
+    nicsim's: a parameter object, keywords (on top of it, if both), and a seed as
+    ``seed`` or as Mesa's ``rng`` (what ``mesa.batch_run`` passes, ``None`` when it has
+    none), each checked as a config file's would be.
+    """
+    if params is not None and not isinstance(params, cls):
+        raise ConfigError(
+            f"params = {params!r} is not allowed: expected {cls.__name__} or keywords"
+        )
+    p = make_params(cls, values, params) if values else params or cls()
+    if seed is not None and rng is not None:
+        raise ConfigError(f"seed = {seed!r} and rng = {rng!r}: expected one seed, not both")
+    if seed is None and rng is None:
+        return p, default_seed
+    return p, check_run_key("seed", rng if seed is None else seed, "rng" if seed is None else None)

@@ -7,7 +7,6 @@ model's fields, so a mistake is one line naming the key, the value and what is a
 
 from __future__ import annotations
 
-import dataclasses
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,18 +14,16 @@ from typing import Any
 
 from ..core.files import read_text_file
 from ..core.params import (
-    DEFAULT_MODEL,
+    RUN_KEYS,
     ConfigError,
     ModelParams,
     allowed,
-    as_integer,
-    check_value,
+    check_run_key,
     fields_of,
+    make_params,
+    suggest,
 )
 from ..nic.params import Params
-
-# Keys a config may hold beside the parameters: how many runs and from which seed.
-RUN_KEYS = {"replications": (1, None), "seed": (0, 2**63 - 1)}
 
 
 def _known_keys() -> list[str]:
@@ -45,7 +42,7 @@ def parse_value(name: str, text: str) -> Any:
     """
     known = _known_keys()
     if name not in known:
-        raise ConfigError(f"unknown parameter {name!r}{_suggest(name, known)}")
+        raise ConfigError(f"unknown parameter {name!r}{suggest(name, known)}")
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -75,23 +72,6 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def _suggest(name: str, known: list[str] | None = None) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, known or [*fields_of(Params), *RUN_KEYS], n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def check_run_key(name: str, value: Any) -> int:
-    """``replications`` or ``seed`` checked, read as every integer is (``1e3`` is 1000)."""
-    lo, hi = RUN_KEYS[name]
-    number = as_integer(value)
-    if number is None or number < lo or (hi and number > hi):
-        allowed = f"an integer >= {lo}" if hi is None else f"an integer in [{lo}, {hi}]"
-        raise ConfigError(f"{name} = {value!r} is not allowed: expected {allowed}")
-    return number
-
-
 def from_dict(values: dict[str, Any], base: ModelParams | None = None) -> Any:
     """Build a model's parameters from a flat mapping, refusing unknown keys by name.
 
@@ -109,13 +89,7 @@ def from_dict(values: dict[str, Any], base: ModelParams | None = None) -> Any:
                 f"model {cls.MODEL!r}"
             )
         cls = named
-    fields = fields_of(cls)
-    for key in values:
-        if key not in fields:
-            where = "" if cls.MODEL == DEFAULT_MODEL else f" of model {cls.MODEL!r}"
-            raise ConfigError(f"unknown parameter {key!r}{where}{_suggest(key, [*fields])}")
-    changes = {k: check_value(k, v, fields) for k, v in values.items()}
-    return dataclasses.replace(base or cls(), **changes)
+    return make_params(cls, values, base)
 
 
 @dataclass(frozen=True)

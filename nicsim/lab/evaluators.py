@@ -47,13 +47,9 @@ def simulate(spec: RunSpec) -> RunResult:
     The registered model of ``spec.params`` (``nicsim.lab.registry``) says how to build, run and
     measure it, so every evaluator runs every model.
     """
-    entry = for_params(spec.params)
-    model = entry.factory(spec.params, spec.seed)
-    model.run()
-    series = entry.timeseries(model)
-    model.release()
+    series, summary = for_params(spec.params).outcomes(spec.params, spec.seed)
     ident = {"run_id": spec.run_id, "seed": spec.seed, "replication": spec.replication}
-    row = {**ident, **spec.params.to_dict(), **entry.summary(series, spec.params)}
+    row = {**ident, **spec.params.to_dict(), **summary}
     n = len(series["step"])
     ts = pd.DataFrame(
         {

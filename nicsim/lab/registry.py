@@ -53,6 +53,18 @@ class ModelSpec:
     time_unit: str = "Step"
     description: str = ""
 
+    def outcomes(
+        self, params: ModelParams, seed: int
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Run one model to its horizon: its per-step columns and its summary (the final
+        values ``runs.csv`` holds). Every way of running a model comes through here, so
+        ``nicsim run``, a sweep's workers and ``nicsim.simulate`` give the same numbers."""
+        model = self.factory(params, seed)
+        model.run()
+        series = self.timeseries(model)
+        model.release()
+        return series, self.summary(series, params)
+
 
 # Models are imported when first built, not with the registry: a sweep's main process and
 # the command line read parameters and outcomes only, and start faster without Mesa.

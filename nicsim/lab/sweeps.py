@@ -197,27 +197,36 @@ def _sample_spec(
             continue
         if key not in fields:
             raise ConfigError(f"{where}: [sample.ranges] unknown parameter {key!r}")
-        f = fields[key]
-        if f.type in ("bool", bool, "str", str):
-            raise ConfigError(
-                f"{where}: sample.ranges.{key} is not allowed: only numeric parameters can be "
-                f"sampled, and {key} is {allowed(f)}"
-            )
-        ok = (
-            isinstance(bounds, list)
-            and len(bounds) == 2
-            and all(_in_range(key, b, fields) for b in bounds)
-            and bounds[0] <= bounds[1]
-        )
-        if not ok:
-            raise ConfigError(
-                f"{where}: sample.ranges.{key} = {bounds!r} is not allowed: "
-                f"expected [low, high] with low <= high, each {allowed(f)}"
-            )
-        ranges[key] = (bounds[0], bounds[1])
+        ranges[key] = check_range(key, bounds, fields, f"{where}: sample.ranges.{key}")
     if not ranges:
         raise ConfigError(f"{where}: [sample.ranges] is empty: name at least one parameter")
     return ranges, n
+
+
+def check_range(
+    key: str, bounds: Any, fields: dict[str, Any], label: str
+) -> tuple[int | float, int | float]:
+    """A numeric parameter's sampling range ``[low, high]``, checked against its field:
+    every value sampled within it must be allowed. ``label`` is how a message names it
+    (a sweep's ``FILE: sample.ranges.KEY``; a parameter space's plain key)."""
+    f = fields[key]
+    if f.type in ("bool", bool, "str", str):
+        raise ConfigError(
+            f"{label} is not allowed: only numeric parameters can be sampled, and {key} is "
+            f"{allowed(f)}"
+        )
+    ok = (
+        isinstance(bounds, list | tuple)
+        and len(bounds) == 2
+        and all(_in_range(key, b, fields) for b in bounds)
+        and bounds[0] <= bounds[1]
+    )
+    if not ok:
+        raise ConfigError(
+            f"{label} = {bounds!r} is not allowed: expected [low, high] with low <= high, "
+            f"each {allowed(f)}"
+        )
+    return (bounds[0], bounds[1])
 
 
 def _in_range(name: str, bound: Any, fields: dict[str, Any]) -> bool:

@@ -10,9 +10,12 @@ numbers, as in the NIC model: docs/ODD.md section 4).
 
 from __future__ import annotations
 
+from typing import Any
+
 import mesa
 import numpy as np
 
+from ..core.params import model_inputs
 from ..core.release import forget_model
 from ..core.streams import spawn_streams
 from ..march import metrics
@@ -46,11 +49,23 @@ class MarchModel(mesa.Model):
     individuals (``"sequential"``); then turnover (p3) and turbulence (p4). With
     ``superiority = "performance"`` the code learns from the actions the individuals take on
     the beliefs it reads (a coin flip on each 0), judged against the code's own score.
-    ``running`` turns False at equilibrium, when no change is possible any more.
+    ``running`` turns False at equilibrium, when no change is possible any more, or at
+    ``max_periods``, so ``run_model()`` and ``mesa.batch_run`` stop where :meth:`run` does.
+
+    Built Mesa's way, ``MarchModel(seed=1, p1=0.1)``, or nicsim's, ``MarchModel(MarchParams(),
+    seed=1)``, as :class:`nicsim.nic.model.NICModel` is: keywords are checked as a config
+    file's keys, ``rng`` is Mesa's name for the seed, and ``None`` for both is seed 0.
     """
 
-    def __init__(self, params: MarchParams | None = None, seed: int = 0) -> None:
-        p = params or MarchParams()
+    def __init__(
+        self,
+        params: MarchParams | None = None,
+        seed: int | None = None,
+        *,
+        rng: int | None = None,
+        **values: Any,
+    ) -> None:
+        p, seed = model_inputs(MarchParams, params, values, seed, rng)
         rngs = streams(seed)
         super().__init__(rng=rngs["dynamics"])
         self.p = p
@@ -108,7 +123,7 @@ class MarchModel(mesa.Model):
             and individuals_settled(self.beliefs, self.code, self.rates)
             and code_stuck
         )
-        self.running = not self.equilibrium
+        self.running = not self.equilibrium and self.steps < p.max_periods
 
     # -- the schedule -----------------------------------------------------------------------
     def step(self) -> None:
@@ -155,9 +170,13 @@ class MarchModel(mesa.Model):
     def run(self, periods: int | None = None) -> MarchModel:
         """Run to equilibrium or to ``max_periods`` (exactly ``max_periods`` with p3 or p4)."""
         limit = self.p.max_periods if periods is None else periods
-        while self.running and self.steps < limit:
+        while not self.equilibrium and self.steps < limit:
             self.step()
         return self
+
+    def run_model(self) -> None:
+        """Mesa's "run until ``running`` turns False": :meth:`run` to its end."""
+        self.run()
 
     def release(self) -> None:
         """Let this finished model be freed (see ``nicsim.core.release.forget_model``)."""

@@ -194,6 +194,9 @@ class Recorder:
     Mesa's ``DataCollector`` appends a deep copy of every value to a list per reporter;
     this fills a row of a numpy array instead, and offers the same ``model_vars`` and
     ``get_model_vars_dataframe`` views, so pages and notebooks read it the Mesa way.
+    ``mesa.batch_run`` reads a data collector's private records too: the step of each
+    row (Mesa 3.5 takes a run's last row by it) and the agents' records, of which
+    there are none (every measure here is the model's).
     """
 
     def __init__(self, reporters: dict[str, Any], steps: int) -> None:
@@ -201,12 +204,18 @@ class Recorder:
         self._reporters = tuple(reporters.values())
         self._data = np.empty((steps + 1, len(self.names)))
         self._rows = 0
+        self._collection_steps: list[int] = []
+        self.agent_reporters: dict[str, Any] = {}
+        self.agenttype_reporters: dict[type, dict[str, Any]] = {}
+        self._agent_records: dict[int, list] = {}
+        self._agenttype_records: dict[int, dict] = {}
 
     def collect(self, model: mesa.Model) -> None:
         if self._rows == len(self._data):  # run past its planned horizon: grow
             self._data = np.concatenate([self._data, np.empty_like(self._data)])
         self._data[self._rows] = [report(model) for report in self._reporters]
         self._rows += 1
+        self._collection_steps.append(model.steps)
 
     def columns(self) -> dict[str, np.ndarray]:
         """Each metric over the steps so far; counts as integers."""

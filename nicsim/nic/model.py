@@ -16,7 +16,7 @@ import gc
 import inspect
 from collections import Counter
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import mesa
 import networkx as nx
@@ -24,7 +24,7 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from ..core.keyed import KeyedStream, keyed_streams
-from ..core.params import ConfigError
+from ..core.params import ConfigError, model_inputs
 from ..core.release import forget_model
 from ..core.streams import spawn_streams
 from ..nic import metrics
@@ -204,12 +204,27 @@ def _network_space(graph: nx.Graph, random) -> Network:
 
 
 class NICModel(mesa.Model):
-    """A networked improvement community: districts improving practice month by month."""
+    """A networked improvement community: districts improving practice month by month.
+
+    Built Mesa's way, ``NICModel(seed=1, h=0.5, design="networked")``, or nicsim's,
+    ``NICModel(Params(...), seed=1)`` (keywords then change that object's values). Keywords
+    are checked as a config file's keys are, so a mistake raises the ``ConfigError`` the
+    command line prints. ``rng`` is Mesa's name for the seed (``mesa.batch_run`` passes one
+    of the two); ``None`` for both is seed 0. ``graph`` runs on a network of your own.
+    ``running`` turns False at the horizon (``steps``), so ``run_model()`` and
+    ``mesa.batch_run`` stop there.
+    """
 
     def __init__(
-        self, params: Params | None = None, seed: int = 0, graph: nx.Graph | None = None
+        self,
+        params: Params | None = None,
+        seed: int | None = None,
+        graph: nx.Graph | None = None,
+        *,
+        rng: int | None = None,
+        **values: Any,
     ) -> None:
-        p = params or Params()
+        p, seed = model_inputs(Params, params, values, seed, rng)
         rngs = streams(seed)
         super().__init__(rng=rngs["dynamics"])
         self.p = p
@@ -456,6 +471,7 @@ class NICModel(mesa.Model):
                 hub.convene()
         self.turnover()
         self.datacollector.collect(self)
+        self.running = self.steps < self.p.steps
 
     def train(self) -> None:
         """Every university coaches its partners' leaders: in one array update when no
@@ -506,3 +522,8 @@ class NICModel(mesa.Model):
             if enabled:
                 gc.enable()
         return self
+
+    def run_model(self) -> None:
+        """Mesa's "run until ``running`` turns False": the months left to the horizon,
+        at :meth:`run`'s speed."""
+        self.run(self.p.steps - self.steps)

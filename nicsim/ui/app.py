@@ -166,16 +166,15 @@ class ClassroomModel(NICModel):
                 params.replace(design=compare), seed, graph if compare == "file" else None
             )
             self.traces.append(Trace(twin, f"B: {compare}"))
-        self.running = self.steps < params.steps
 
     def step(self) -> None:
-        """One month for both runs; stop at the horizon (Play and Step then turn off)."""
+        """One month for both runs; ``running`` turns False at the horizon (NICModel's
+        step), and Play and Step turn off."""
         super().step()
         self.traces[0].record()
         for trace in self.traces[1:]:
             trace.model.step()
             trace.record()
-        self.running = self.steps < self.p.steps
 
     def release(self) -> None:
         """Forget both runs in Mesa's id counters (see NICModel.release)."""

@@ -1,0 +1,42 @@
+"""One run from Python: ``nicsim.simulate(seed=1, **params)``, a function of parameters and a
+seed that returns outcomes, which is what the EMA Workbench, SALib, Optuna and ABC
+libraries call.
+
+It is the command line's run, not a copy of it: the parameters are read as a config
+file's keys are (a mistake raises the ``ConfigError`` whose text ``nicsim run`` prints),
+and the registered model runs and is measured as a sweep's worker does it
+(:meth:`nicsim.lab.registry.ModelSpec.outcomes`), so its numbers are a ``runs.csv`` row's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.params import check_run_key
+from .config import from_dict
+from .registry import for_params
+
+
+def simulate(seed: int = 1, *, timeseries: bool = False, **params: Any) -> dict[str, Any]:
+    """Run the model once and return its final metrics as a flat dict.
+
+    ``params`` are any of the model's parameters (``nicsim params`` lists them), and
+    ``model="march"`` picks the March model. The keys are the metric columns of
+    ``runs.csv`` (``mean_outcome``, ``average_outcome``, ``steps_to_target``, ...), with the
+    same values that ``nicsim run`` writes for the same seed and parameters
+    (``steps_to_target`` is None where ``runs.csv`` is empty). ``timeseries=True`` adds
+    ``"timeseries"``: a DataFrame with one row per step (step 0 is the initial state), the
+    columns of ``timeseries.parquet``.
+
+    Pure: it writes nothing, and its result depends on its arguments only (what it keeps
+    between calls, the last landscape and fixed networks, only saves rebuilding them), so it
+    can run in any process, in any order (the function and its result pickle).
+    """
+    seed = check_run_key("seed", seed)
+    p = from_dict(params)
+    series, summary = for_params(p).outcomes(p, seed)
+    if timeseries:
+        import pandas as pd
+
+        summary["timeseries"] = pd.DataFrame(series)
+    return summary

@@ -1,0 +1,144 @@
+"""The analysis libraries with nicsim, for real (issue 18): the EMA Workbench, SALib's Morris
+method and Optuna, each on a tiny case, each through the one mapping of the parameter
+table (``nicsim.lab.interop``), each giving the numbers that the command line writes.
+
+The libraries come with the ``interop`` extra, which CI installs in every environment.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tiny_runs import GRID, TINY, as_written
+
+import nicsim
+from nicsim.lab import interop
+
+
+def test_a_space_maps_the_parameter_table_to_each_library():
+    space = interop.space({"h": None, "partnerships": (2, 4), "design": ["siloed", "hub"]})
+    assert [(d.name, d.kind, d.low, d.high, d.choices) for d in space] == [
+        ("h", "real", 0.0, 1.0, ()),
+        ("partnerships", "integer", 2, 4, ()),
+        ("design", "categorical", None, None, ("siloed", "hub")),
+    ]
+    assert interop.space(["connected"]).dims[0].choices == (False, True)
+    assert interop.space("design").names == ["design"]
+    assert interop.space({"h": (0.0, 0.5), "design": GRID["design"]}).grid(2) == GRID
+    assert space.grid(3)["partnerships"] == [2, 3, 4]
+    numbers = interop.space({"h": None, "partnerships": (2, 4)})
+    assert numbers.salib_problem() == {
+        "num_vars": 2,
+        "names": ["h", "partnerships"],
+        "bounds": [[0.0, 1.0], [2, 4]],
+    }
+    assert numbers.from_sample([0.25, 2.6]) == {"h": 0.25, "partnerships": 3}
+
+
+@pytest.mark.parametrize(
+    ("ranges", "message"),
+    [
+        ({"hh": None}, "unknown parameter 'hh' (did you mean 'h'?)"),
+        (
+            {"h": (0.0, 2.0)},
+            "h = (0.0, 2.0) is not allowed: expected [low, high] with low <= high, each a "
+            "number in [0, 1]",
+        ),
+        ({"partnerships": None}, "partnerships needs a range: expected [low, high], each an "),
+        ({"design": ["hubb"]}, "design = 'hubb' is not allowed: expected one of siloed, hub, "),
+        ({"design": "hub"}, "design = 'hub' is not allowed: expected a list of values, each "),
+        ({"graph_file": None}, "graph_file is not allowed in a parameter space: it takes "),
+        ({}, "a parameter space needs at least one parameter"),
+    ],
+)
+def test_a_bad_space_is_refused_naming_the_key_and_what_is_allowed(ranges, message):
+    with pytest.raises(nicsim.ConfigError) as raised:
+        interop.space(ranges)
+    assert str(raised.value).startswith(message)
+
+
+def test_salib_cannot_sample_a_choice():
+    with pytest.raises(nicsim.ConfigError, match="^design is not allowed in a SALib problem"):
+        interop.space({"h": None, "design": None}).salib_problem()
+
+
+def test_ema_workbench_experiments_give_the_numbers_of_nicsim_sweep(tiny_sweep):
+    """Uncertainty h and lever design, sampled full factorial on the sweep's grid points and
+    run on 2 processes: each experiment's outcomes are the sweep's runs.csv row of seed 1."""
+    ema = pytest.importorskip("ema_workbench")
+    rows, _ = tiny_sweep
+    model = interop.ema_model(
+        "nicsim",
+        uncertainties={"h": (0.0, 0.5)},
+        levers={"design": GRID["design"]},
+        outcomes=["mean_outcome", "average_outcome", "equity_gap"],
+        constants=TINY,
+        seed=1,
+    )
+    with ema.MultiprocessingEvaluator(model, n_processes=2) as evaluator:
+        experiments, outcomes = evaluator.perform_experiments(
+            scenarios=2,
+            policies=2,
+            uncertainty_sampling=ema.Samplers.FF,
+            lever_sampling=ema.Samplers.FF,
+        )
+    expected = {(float(r["h"]), r["design"]): r for r in rows if r["seed"] == "1"}
+    got = {(h, str(d)) for h, d in zip(experiments["h"], experiments["design"], strict=True)}
+    assert got == set(expected)
+    for i, (h, design) in enumerate(zip(experiments["h"], experiments["design"], strict=True)):
+        row = expected[(h, str(design))]
+        for name, values in outcomes.items():
+            assert as_written(values[i].item()) == row[name]
+
+
+def test_ema_model_checks_what_it_is_given():
+    pytest.importorskip("ema_workbench")
+    with pytest.raises(nicsim.ConfigError, match="^outcome 'outcome' is not allowed"):
+        interop.ema_model("nicsim", uncertainties=["h"], outcomes=["outcome"])
+    with pytest.raises(nicsim.ConfigError, match="^share_prob = 2 is not allowed"):
+        interop.ema_model("nicsim", uncertainties=["h"], constants={"share_prob": 2})
+
+
+def test_salib_morris_on_simulate_finds_an_inert_parameter_exactly():
+    """Siloed partnerships never convene, so tie formation at convenings cannot act: its
+    elementary effects are exactly 0, while the context's weight h moves outcomes."""
+    from SALib.analyze import morris as analyze
+    from SALib.sample import morris as sample
+
+    space = interop.space({"h": None, "tie_formation": None, "partnerships": (2, 3)})
+    problem = space.salib_problem()
+    x = sample.sample(problem, 3, num_levels=4, seed=1)
+    runs = [space.from_sample(row) for row in x]
+    assert {type(r["partnerships"]) for r in runs} == {int}
+    y = [nicsim.simulate(seed=1, **{**TINY, "design": "siloed", **r})["mean_outcome"] for r in runs]
+    result = analyze.analyze(problem, x, np.array(y), num_levels=4, seed=1)
+    mu_star = dict(zip(problem["names"], result["mu_star"], strict=True))
+    assert mu_star["tie_formation"] == 0.0
+    assert mu_star["h"] > 0 and mu_star["partnerships"] > 0
+
+
+def test_optuna_tunes_a_lever_on_simulate():
+    """A few trials of coaching (training_rate): the best trial's value is simulate's for
+    its parameters and the best of the trials, and the same study again gives the same."""
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = interop.space({"training_rate": None})
+
+    def objective(trial) -> float:
+        return nicsim.simulate(seed=1, **TINY, **space.suggest(trial))["average_outcome"]
+
+    def tuned():
+        study = optuna.create_study(
+            direction="maximize", sampler=optuna.samplers.TPESampler(seed=0)
+        )
+        study.optimize(objective, n_trials=4)
+        return study
+
+    study = tuned()
+    assert study.best_value == max(t.value for t in study.trials)
+    assert (
+        study.best_value == nicsim.simulate(seed=1, **TINY, **study.best_params)["average_outcome"]
+    )
+    assert all(0 <= t.params["training_rate"] <= 1 for t in study.trials)
+    assert len({t.value for t in study.trials}) > 1  # the lever acts in this case
+    assert tuned().best_params == study.best_params

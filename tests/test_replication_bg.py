@@ -21,7 +21,7 @@ from nicsim.core.params import ConfigError
 from nicsim.lab.config import load_config
 from nicsim.lab.sweeps import load_sweep
 from nicsim.nic.imitation import first_best, sampled_neighbours
-from nicsim.nic.landscape import NKLandscape
+from nicsim.nic.landscape import NKLandscape, evaluate
 from nicsim.nic.model import NICModel
 from nicsim.nic.networks import load_graph
 from nicsim.nic.params import Params
@@ -71,6 +71,25 @@ def test_rounded_contributions_are_tenths_and_otherwise_the_same_draws():
     assert np.array_equal(tenths.table, np.round(plain.table, 1))
     assert np.array_equal(tenths.deps, plain.deps)
     assert np.allclose(tenths.table * 10, np.round(tenths.table * 10), atol=1e-12)
+
+
+def test_rounded_contributions_sum_exactly_so_equal_sums_tie():
+    """With tenths, fitness is (sum of tenths) / (10 N) exactly, on both scoring paths: two
+    practices tie exactly when their contributions add up alike, in whatever order (summed
+    as floats, about half of those pairs differed by an ulp)."""
+    n, k = 8, 3
+    land = NKLandscape.random(n, k, np.random.default_rng(2), decimals=1)
+    codes = np.arange(1 << n)
+    tenths = np.zeros(codes.size, dtype=np.int64)
+    for i in range(n):  # each component's contribution, in tenths, read from its table
+        index = sum(((codes >> int(b)) & 1) << j for j, b in enumerate(land.deps[i]))
+        tenths += np.rint(land.table[i][index] * 10).astype(np.int64)
+    expected = tenths / (10.0 * n)
+    assert np.array_equal(land.full_table(), expected)
+    assert np.array_equal(land.fitness(codes), expected)
+    assert np.unique(expected).size == np.unique(tenths).size  # one value for each sum
+    summed = evaluate(land.deps[None], land.table[None], codes, 0)  # the floats as added
+    assert np.unique(summed).size > np.unique(tenths).size  # the case under test occurs
 
 
 def test_any_dependencies_score_as_their_definition():
@@ -231,7 +250,7 @@ def test_conformity_on_a_sample_of_the_whole_neighbourhood_is_plain_conformity()
     [
         ("sample_size", -1),
         ("conformity_min_count", 0),
-        ("contribution_decimals", 16),
+        ("contribution_decimals", 10),
         ("dependencies", "self"),
     ],
 )

@@ -63,10 +63,10 @@ class Params(ModelParams):
     )
     contribution_decimals: int = param(
         0,
-        "NK contributions rounded to this many decimals, which makes ties between practices "
-        "common (Barkoczi & Galesic 2016: 1); 0 = not rounded",
+        "NK contributions rounded to this many decimals and fitness summed exactly, which "
+        "makes ties between practices common (Barkoczi & Galesic 2016: 1); 0 = not rounded",
         0,
-        15,
+        9,
         inert_default=True,
     )
     dependencies: str = param(

@@ -93,6 +93,7 @@ def test_layout_covers_generic_designs():
     assert set(netview.layout(model.graph)) == set(model.graph)
 
 
+@pytest.mark.slow
 def test_animate_writes_a_gif_with_a_frame_per_month(tmp_path, small):
     from PIL import Image
 
@@ -104,6 +105,7 @@ def test_animate_writes_a_gif_with_a_frame_per_month(tmp_path, small):
         assert im.n_frames == 4
 
 
+@pytest.mark.slow
 def test_animate_cli_bad_set_is_one_line(tmp_path, root):
     run = subprocess.run(
         [sys.executable, "-m", "nicsim.ui.cli", "animate", str(root / "configs/default.toml")]
@@ -117,6 +119,7 @@ def test_animate_cli_bad_set_is_one_line(tmp_path, root):
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.slow
 def test_animate_cli_refuses_non_gif_out(tmp_path, root):
     run = subprocess.run(
         [sys.executable, "-m", "nicsim.ui.cli", "animate", str(root / "configs/default.toml")]
@@ -209,6 +212,7 @@ def _step_shown(box) -> int | None:
     return None
 
 
+@pytest.mark.slow
 def test_page_renders_and_steps_without_a_browser(app):
     import ipyvuetify as v
     import solara

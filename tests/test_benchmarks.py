@@ -9,6 +9,7 @@ import pytest
 from mesa.discrete_space import Network
 
 
+@pytest.mark.slow
 def test_quick_benchmarks_report_median_target_and_ratio(root):
     cmd = [
         sys.executable,
@@ -60,6 +61,7 @@ def test_plain_mesa_model_runs_on_a_network_and_repeats_for_a_seed(plain_mesa):
     assert not table.equals(other)
 
 
+@pytest.mark.slow
 def test_identical_tells_a_changed_rule_from_unchanged_ones(root, tmp_path):
     """A copy of nicsim whose PDSA draws one fewer local try: PDSA runs differ from this
     tree's, copy_best and conformity runs (which never read it) stay identical."""

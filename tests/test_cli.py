@@ -189,6 +189,7 @@ def test_bad_replications_is_a_usage_error(root):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_readme_quickstart_command(root, tmp_path):
     """The README's first quickstart command, on a short horizon, in a temporary directory."""
     readme = (root / "README.md").read_text()
@@ -227,6 +228,7 @@ def test_own_network_config_runs_from_any_directory(root, tmp_path, capsys, monk
     assert set(runs["design"]) == {"file"} and len(runs) == 2
 
 
+@pytest.mark.slow
 def test_the_command_line_starts_without_loading_models_or_plots():
     """`nicsim` and a sweep's main process load Mesa, SciPy and matplotlib only on use:
     a parallel sweep's main never runs a model, and `--help` should be instant."""

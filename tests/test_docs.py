@@ -31,6 +31,7 @@ def examples(doc: str) -> list[str]:
     return BLOCK.findall(text)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("doc", ["docs/python.md", "README.md"])
 def test_python_examples_run_as_written(doc, tmp_path, monkeypatch, capsys):
     blocks = examples(doc)

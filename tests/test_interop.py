@@ -62,6 +62,7 @@ def test_salib_cannot_sample_a_choice():
         interop.space({"h": None, "design": None}).salib_problem()
 
 
+@pytest.mark.slow
 def test_ema_workbench_experiments_give_the_numbers_of_nicsim_sweep(tiny_sweep):
     """Uncertainty h and lever design, sampled full factorial on the sweep's grid points and
     run on 2 processes: each experiment's outcomes are the sweep's runs.csv row of seed 1."""

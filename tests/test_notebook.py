@@ -66,6 +66,7 @@ def printed(nb) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_quickstart_notebook_runs_and_prints_what_is_committed(tmp_path):
     pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")

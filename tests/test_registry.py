@@ -54,6 +54,7 @@ def sweep_file(tmp_path, root, reps=2):
     return path
 
 
+@pytest.mark.slow
 def test_march_sweep_is_identical_serially_in_processes_and_on_dask(tmp_path, root, capsys):
     sweep = sweep_file(tmp_path, root)
     args = ["sweep", str(sweep)]

@@ -325,6 +325,7 @@ def results_of(results) -> dict[int, tuple]:
 SPECS = [RunSpec(i, 10 + i, i, Params()) for i in range(6)]
 
 
+@pytest.mark.slow
 def test_a_killed_worker_costs_only_the_runs_it_had_in_hand(tmp_path):
     """SIGKILL a worker mid-sweep: a new pool runs what was cut short, and the results are
     those of an uninterrupted sweep, every run once."""
@@ -335,6 +336,7 @@ def test_a_killed_worker_costs_only_the_runs_it_had_in_hand(tmp_path):
     assert results == results_of(crashing_runs.quick(s) for s in SPECS)
 
 
+@pytest.mark.slow
 def test_a_run_that_always_ends_its_worker_is_named_once_the_others_are_done():
     always = partial(crashing_runs.always_killed, run_id=5)
     seen = []
@@ -729,6 +731,7 @@ def test_a_small_sweep_gives_the_runs_of_the_eager_plan(root, tmp_path, capsys):
 KILL_SEED = 20261129  # the kill moments are random but the same in every run of the suite
 
 
+@pytest.mark.slow
 def test_sweep_killed_at_random_moments_then_resumed_equals_an_uninterrupted_sweep(tmp_path, root):
     """SIGKILL a sweep twice, each time at a random moment (maybe while it starts, maybe
     while a run is being saved); its workers stop with it; the same command then finishes
@@ -773,6 +776,7 @@ def test_sweep_killed_at_random_moments_then_resumed_equals_an_uninterrupted_swe
 THREE = ("--replications", "3")
 
 
+@pytest.mark.slow
 def test_committed_results_are_analysed_again_not_deleted_and_rerun(root, tmp_path, capsys):
     """Git keeps a results directory's final tables but not its ``.runs/``: the README's
     command on such a directory must not delete the committed tables and run everything

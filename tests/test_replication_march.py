@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from nicsim.analysis.march_plots import REFERENCE, reference_table
 from nicsim.analysis.replications import MARCH_SWEEPS
 from nicsim.analysis.studies import STUDIES
@@ -29,6 +31,7 @@ def test_published_levels_cover_the_figure1_grid():
     assert table["reference"].between(0.7, 1.0).all()
 
 
+@pytest.mark.slow
 def test_replicate_march_runs_reports_and_redraws_from_the_committed_files(tmp_path):
     args = ["replicate", "march_1991", "--only", "figure1", "turbulence", "--replications", "1"]
     small = ["--set", "m=10", "--set", "n=10", "--workers", "1", "--out", str(tmp_path)]

@@ -94,6 +94,7 @@ def sorted_runs(out: Path) -> pd.DataFrame:
     return pd.read_csv(out / "runs.csv").sort_values("run_id", ignore_index=True)
 
 
+@pytest.mark.slow
 def test_serial_processes_and_dask_give_identical_results(tmp_path, root, capsys):
     """The same sweep on 1 process, 2 processes and a real distributed.LocalCluster."""
     sweep = write_sweep(tmp_path / "s.toml", root, replications=2)
@@ -153,6 +154,7 @@ def _live_models() -> int:
     return sum(isinstance(o, NICModel) for o in gc.get_objects())
 
 
+@pytest.mark.slow
 def test_each_run_frees_its_model_so_memory_does_not_grow_with_runs(tmp_path, root):
     """A model is all reference cycles: without a collection after each run a process
     would hold dead models until the collector's own schedule came round."""

@@ -2,7 +2,7 @@
 that is more than the machine has.
 
 A run's peak memory and time are estimated from its parameters alone (a graph file is
-measured by counting its lines, never parsed), and a plan's from the number of its runs,
+measured by counting its lines and names, never built), and a plan's from the number of its runs,
 a product of its grid's lengths, sample rows and replications (never by listing them).
 ``nicsim run``, ``sweep``, ``sensitivity``, ``replicate``, ``animate`` and ``app`` check
 this before they build anything: one run's memory times the runs in flight, plus what the
@@ -35,8 +35,9 @@ unless the size measured was those):
 - beliefs (model 2, not measured but counted): 16 bytes a table entry held (a mean and a
   variance), N 2^(K+1) entries a part, two parts a leader and one a university, and a
   leader's row once more while the error metric is computed;
-- a CSV graph file of 100,000 lines: 2.9 KB a line (its districts and ties), so its
-  districts are taken to be as many as its lines;
+- a CSV graph file of 100,000 lines: 2.9 KB a line (its districts and ties), where each
+  line named a new district; a file's districts are its distinct names (as many as its
+  ties when it names more than ``NODE_NAMES``);
 - March (1991): n x m = 10^6 and 10^7 beliefs: 20 to 27 bytes each; 100,000 periods: 590
   bytes a period.
 
@@ -54,6 +55,7 @@ estimates.
 
 from __future__ import annotations
 
+import csv
 import functools
 import os
 from dataclasses import dataclass
@@ -202,8 +204,8 @@ def _nic(p: Params) -> Need:
     """The NIC: agents, landscape, ties, months; see the module docstring."""
     rule = p.learning
     if p.design == "file":
-        edges = graph_edges(p.graph_file)
-        districts, universities = max(edges, 1), 0
+        nodes, edges = graph_size(p.graph_file)
+        districts, universities = max(nodes, 1), 0
         district_keys: tuple[str, ...] = ("graph_file",)
         words = f"graph_file = {p.graph_file!r} ({edges} ties)"
         mem = _Terms(p, {"graph_file": (districts / Params().districts, words)})
@@ -321,30 +323,59 @@ def _march(p: Any) -> Need:
     return Need(mem.total, seconds, mem.culprit())
 
 
+NODE_NAMES = 100_000  # names kept while counting a graph file's nodes (a few MB at most)
+
+
 @functools.lru_cache(maxsize=16)
-def _count(path: str, size: int, mtime: int) -> int:
-    token = b"\n" if path.lower().endswith(".csv") else b"<edge"
+def _count(path: str, size: int, mtime: int, token: bytes) -> int:
+    """Occurrences of ``token`` in the file, read a megabyte at a time."""
     count, tail = 0, b""
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
             block = tail + chunk
             count += block.count(token)
             tail = block[-(len(token) - 1) :] if len(token) > 1 else b""
-    return max(count - 1, 0) if token == b"\n" else count
+    return count
 
 
-def graph_edges(path: str) -> int:
-    """Ties in a graph file, counted without parsing it, in a megabyte of memory: its
-    lines less the header (CSV), or its ``<edge`` elements (GraphML, GEXF). 0 when it
-    cannot be read or is no regular file, which could be endless like ``/dev/zero``
+@functools.lru_cache(maxsize=16)
+def _csv_nodes(path: str, size: int, mtime: int) -> int:
+    """Distinct names in a CSV's source and target columns; 0 when there are more than
+    ``NODE_NAMES`` or the file is not such a CSV (reading it later says why)."""
+    names: set[str] = set()
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                names.update(((row.get("source") or "").strip(), (row.get("target") or "").strip()))
+                if len(names) > NODE_NAMES:
+                    return 0
+    except (UnicodeDecodeError, csv.Error, AttributeError):
+        return 0
+    names.discard("")
+    return len(names)
+
+
+def graph_size(path: str) -> tuple[int, int]:
+    """Nodes and ties in a graph file, in a few megabytes of memory whatever its size. Ties
+    are counted without parsing: a CSV's lines less the header, or the ``<edge`` elements
+    of GraphML and GEXF. Nodes are the distinct names of a CSV's source and target columns
+    or the ``<node`` elements; where there are more than ``NODE_NAMES`` names, the nodes are
+    taken to be as many as the ties (an upper bound for a connected graph). (0, 0) when the
+    file cannot be read or is no regular file, which could be endless like ``/dev/zero``
     (reading it later says why)."""
     try:
         stat = Path(path).stat()
         if not S_ISREG(stat.st_mode):
-            return 0
-        return _count(path, stat.st_size, stat.st_mtime_ns)
+            return 0, 0
+        key = (path, stat.st_size, stat.st_mtime_ns)
+        if path.lower().endswith(".csv"):
+            ties = max(_count(*key, b"\n") - 1, 0)
+            nodes = _csv_nodes(*key) if ties <= NODE_NAMES else 0
+        else:
+            ties, nodes = _count(*key, b"<edge"), _count(*key, b"<node ")
+        return nodes or ties, ties
     except (OSError, ValueError):
-        return 0
+        return 0, 0
 
 
 # -- a plan --------------------------------------------------------------------------------------

@@ -299,6 +299,8 @@ def test_replicate_quick_writes_the_comparison(tmp_path, capsys):
     # their round-1 means beside nicsim's: individual learning on the fully connected file
     assert "| fully-connected | 0.062 / 0.0" in summary
     assert "## NK by K (fully connected)" in summary
+    # the spread over landscapes compares round 199 only
+    assert "NK by K (fully connected): nicsim's runs end at round 3, not 199" in summary
     for fig in ("nk_networks.png", "k_sweep.png", "nk_trajectories_fully-connected.png"):
         assert (root / "figures" / fig).stat().st_size > 0
     capsys.readouterr()
@@ -333,3 +335,91 @@ def test_round_average_reads_skipped_rounds_off_the_line_between_tabulated_ones(
     assert averages[("best3", "fully-connected")] == pytest.approx(0.0995, abs=1e-12)
     assert averages[("conf3", "fully-connected")] == 0.5
     assert ("random", "fully-connected") not in averages  # only the two strategies it plots
+
+
+# -- the spread over landscapes (their boxplot) ----------------------------------------------
+def test_quantile_ci_estimates_are_type_7_and_intervals_are_seeded():
+    from nicsim.analysis.compare import quantile_ci
+
+    values = np.arange(101) / 100  # type-7 quantiles: exactly 0.05, 0.25, ...
+    table = quantile_ci(values, [5, 25, 50, 75, 95], resamples=500, seed=3)
+    assert table["estimate"].tolist() == pytest.approx([0.05, 0.25, 0.5, 0.75, 0.95])
+    assert (table["ci_low"] <= table["estimate"]).all()
+    assert (table["estimate"] <= table["ci_high"]).all()
+    assert (table["ci_high"] - table["ci_low"] > 0.05).all()  # 101 values: not a point
+    assert table.equals(quantile_ci(values, [5, 25, 50, 75, 95], resamples=500, seed=3))
+    flat = quantile_ci(np.ones(20), [25, 50])
+    assert (flat[["estimate", "ci_low", "ci_high"]] == 1.0).all().all()
+    assert quantile_ci([0.4], [50])["ci_low"].isna().all()  # one value: no interval
+
+
+def test_spread_check_passes_equal_quantiles_and_reports_a_mismatch_as_one():
+    from nicsim.analysis.barkoczi_galesic import BG_SPREAD, spread_check, spread_matches
+
+    ours = np.arange(101) / 100
+    same = {p: p / 100 for p in BG_SPREAD}
+    check = spread_check(ours, same, 1000)
+    assert check["inside"].all() and spread_matches(check)
+
+    off_median = {**same, 50: 0.9}  # their median far above nicsim's 0.5
+    check = spread_check(ours, off_median, 1000).set_index("percent")
+    assert not check.loc[50, "inside"] and check.drop(50.0)["inside"].all()
+    assert not spread_matches(check.reset_index())
+    # a tail quantile outside is shown, not required: the box still matches
+    check = spread_check(ours, {**same, 5: 0.5}, 1000)
+    assert not check.set_index("percent").loc[5, "inside"] and spread_matches(check)
+
+    # all landscapes at the optimum: a point interval, met only by their 1 (to 6 decimals)
+    ones = np.ones(40)
+    assert spread_matches(spread_check(ones, {p: 1.0000004 for p in BG_SPREAD}, 1000))
+    assert not spread_matches(spread_check(ones, {**{p: 1.0 for p in BG_SPREAD}, 25: 0.98}, 1000))
+
+
+def test_spread_interval_is_widened_for_their_own_sampling_error():
+    from nicsim.analysis.barkoczi_galesic import BG_RESAMPLE_SEED, BG_RESAMPLES, spread_check
+    from nicsim.analysis.compare import quantile_ci
+
+    ours = np.arange(101) / 100
+    plain = quantile_ci(ours, [25, 50, 75], BG_RESAMPLES, BG_RESAMPLE_SEED)
+    # as many landscapes of theirs as of nicsim's: the half-widths grow by sqrt(2)
+    wide = spread_check(ours, {25: 0.25, 50: 0.5, 75: 0.75}, 101, percents=[25, 50, 75])
+    for side in ("ci_low", "ci_high"):
+        grown = (wide[side] - wide["estimate"]) / (plain[side] - plain["estimate"])
+        assert grown.tolist() == pytest.approx([np.sqrt(2)] * 3)
+    # many more of theirs: nicsim's bootstrap interval alone
+    narrow = spread_check(ours, {25: 0.25, 50: 0.5, 75: 0.75}, 10**9, percents=[25, 50, 75])
+    assert narrow["ci_low"].tolist() == pytest.approx(plain["ci_low"].tolist())
+
+
+def test_spread_compare_counts_a_matching_and_a_mismatched_cell():
+    from nicsim.analysis.barkoczi_galesic import BG_SPREAD, spread_compare
+
+    values = np.arange(101) / 100
+    ours = pd.DataFrame(
+        {
+            "seed": np.tile(np.arange(1, 102), 2),
+            "network": ["lattice"] * 101 + ["fully-connected"] * 101,
+            "strategy": "best3",
+            "mean_outcome": np.concatenate([values, values]),
+        }
+    )
+    theirs = pd.DataFrame(
+        [
+            {"network": "fully-connected", "strategy": "best3", "n": 1000}
+            | {f"q{p}": p / 100 for p in BG_SPREAD},
+            {"network": "lattice", "strategy": "best3", "n": 1000}
+            | {f"q{p}": p / 100 + (0.3 if p == 75 else 0) for p in BG_SPREAD},
+            {"network": "max-max-closeness", "strategy": "best3", "n": 1000}  # not run: left out
+            | {f"q{p}": p / 100 for p in BG_SPREAD},
+        ]
+    )
+    table, drawn = spread_compare(ours, theirs, "network")
+    assert table["network"].tolist() == ["fully-connected", "lattice"]  # in their order
+    assert table["match"].tolist() == ["yes", "no"]
+    assert table.loc[1, "75%"].startswith("1.050 / 0.750 [") and table.loc[1, "75%"].endswith(
+        " out"
+    )
+    assert not table.loc[1, "50%"].endswith(" out")
+    assert table.loc[0, "n (theirs / nicsim)"] == "1000 / 101"
+    mine = drawn[(drawn["who"] == "nicsim") & (drawn["network"] == "lattice")].iloc[0]
+    assert mine["q75"] == pytest.approx(0.75)

@@ -28,6 +28,30 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
+def quantile_ci(
+    values, percents, resamples: int = 2000, seed: int = 0, level: float = 0.95
+) -> pd.DataFrame:
+    """Quantiles of ``values`` at ``percents`` (numpy's default, R's ``quantile`` type 7)
+    with percentile-bootstrap confidence intervals: ``resamples`` resamples of the values
+    with replacement, drawn from a generator seeded with ``seed``, so the intervals are the
+    same on every call. One row per percent: ``percent``, ``estimate``, ``ci_low``,
+    ``ci_high`` and ``n``; the interval is NaN for fewer than 2 values."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    percents = np.asarray(percents, dtype=float)
+    table = pd.DataFrame({"percent": percents, "n": x.size})
+    if x.size == 0:
+        return table.assign(estimate=np.nan, ci_low=np.nan, ci_high=np.nan)
+    table["estimate"] = np.percentile(x, percents)
+    if x.size < 2:
+        return table.assign(ci_low=np.nan, ci_high=np.nan)
+    rng = np.random.default_rng(seed)
+    boots = np.percentile(x[rng.integers(0, x.size, (resamples, x.size))], percents, axis=1)
+    tail = 100 * (1 - level) / 2
+    table["ci_low"], table["ci_high"] = np.percentile(boots, [tail, 100 - tail], axis=1)
+    return table
+
+
 def band(ts: pd.DataFrame, metric: str, level: float = 0.95) -> pd.DataFrame:
     """Per-step mean of ``metric`` across runs with its t confidence band."""
     from scipy.special import stdtrit

@@ -273,3 +273,74 @@ def beside_published(
     if title:
         ax.set_title(title)
     return _save(fig, path)
+
+
+def quantile_boxes(
+    ours: pd.DataFrame,
+    theirs: pd.DataFrame,
+    x: str,
+    path: str | Path,
+    xlabel: str,
+    ylabel: str,
+    labels: dict | None = None,
+    title: str = "",
+) -> Path:
+    """A docking figure of spreads: for each value of ``x``, a published model's box (left,
+    open, dashed) beside nicsim's (right, filled), both drawn from quantiles alone: the box
+    from 25% to 75%, a line at the median, whiskers from 5% to 95%, no points beyond.
+
+    ``ours`` and ``theirs`` have ``x`` and the columns ``q5``, ``q25``, ``q50``, ``q75`` and
+    ``q95``; ``x`` is drawn in the order first met in ``ours``, each value in its colour
+    of ``labels`` as in :func:`beside_published`.
+    """
+    from matplotlib.patches import Patch
+
+    def stats(row) -> dict:
+        return {
+            "whislo": row["q5"],
+            "q1": row["q25"],
+            "med": row["q50"],
+            "q3": row["q75"],
+            "whishi": row["q95"],
+        }
+
+    order = list(dict.fromkeys(ours[x]))
+    keys = list(labels or {})
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for i, value in enumerate(order):
+        color = f"C{keys.index(value) if value in keys else i}"
+        pub = theirs[theirs[x] == value]
+        for where, rows, style in (
+            (i - 0.19, pub, {"facecolor": "none", "edgecolor": color, "linestyle": "--"}),
+            (i + 0.19, ours[ours[x] == value], {"facecolor": color, "alpha": 0.45}),
+        ):
+            if rows.empty:
+                continue
+            line = {"color": color, "linestyle": style.get("linestyle", "-")}
+            ax.bxp(
+                [stats(rows.iloc[0])],
+                positions=[where],
+                widths=0.32,
+                showfliers=False,
+                patch_artist=True,
+                boxprops={**style, "lw": 1.3},
+                medianprops={"color": color, "lw": 2},
+                whiskerprops=line,
+                capprops=line,
+            )
+    ax.set_xticks(range(len(order)), [_label(x, v, labels) for v in order], rotation=30, ha="right")
+    ax.set_xlim(-0.6, len(order) - 0.4)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(
+        handles=[
+            Patch(facecolor="none", edgecolor="0.3", linestyle="--", label="published code"),
+            Patch(facecolor="0.5", alpha=0.45, label="nicsim"),
+        ],
+        fontsize=8,
+        loc="lower left",
+    )
+    if title:
+        ax.set_title(title)
+    return _save(fig, path)

@@ -14,7 +14,12 @@ nicsim's configs and docs never need R data:
   of mean performance and of unique positions, per strategy and round;
 - ``theirs_nk_k.csv``: the fully connected network for K = 0 to 14, the same columns;
 - ``theirs_mw.csv``: the Mason & Watts landscape, every network, mean performance of best
-  member and conformity (sample 3).
+  member and conformity (sample 3);
+- ``theirs_final.csv``: the spread over their replications (one landscape each) of mean
+  performance at round 199 (their row 200), one row per folder of theirs (``results``),
+  network, K and strategy: n, mean, sd and the quantiles 0, 5, 10, 25, 50, 75, 90, 95 and
+  100% (``q0`` ... ``q100``; numpy's default, R's ``quantile`` type 7, as their boxplot's
+  ``geom_boxplot`` computes them). ``k`` is empty for the Mason & Watts landscape.
 
 Rounds are 0 (the random start, their row 1) to 199; the tables keep rounds 0-10 and every
 fifth round after, enough to draw the curves.
@@ -50,6 +55,8 @@ NETWORKS = (
 # their strategy columns 1-6 (simulation_NK.R): sample sizes 3, 9, 3, 9, 1 and none
 STRATEGIES = ("best3", "best9", "conf3", "conf9", "random", "individual")
 ROUNDS = np.r_[0:11, 15:200:5, 199]
+FINAL = 199  # their row 200
+QUANTILES = (0, 5, 10, 25, 50, 75, 90, 95, 100)  # percent; columns q0 ... q100
 
 
 class Repo:
@@ -97,16 +104,22 @@ def networks(repo: Repo) -> None:
         table.to_csv(out / f"{name}.csv", index=False)
 
 
-def summarise(repo: Repo, files: list[str], labels: dict) -> pd.DataFrame:
-    """Mean and sd over ``files`` (one replication each) per metric, column and round."""
+def read_results(repo: Repo, files: list[str]) -> dict[int, np.ndarray]:
+    """Each ``res`` matrix of ``files`` (one replication each), stacked per list element:
+    (replications, rounds, columns)."""
     stacks: dict[int, list[np.ndarray]] = {}
     for name in files:
         res = rda(repo.read(name))["res"]
         for i, matrix in enumerate(res):
-            stacks.setdefault(i, []).append(np.asarray(matrix, dtype=float)[ROUNDS])
+            stacks.setdefault(i, []).append(np.asarray(matrix, dtype=float))
+    return {i: np.stack(mats) for i, mats in stacks.items()}
+
+
+def summarise(stacks: dict[int, np.ndarray], labels: dict) -> pd.DataFrame:
+    """Mean and sd over replications per metric, column and round."""
     rows = []
-    for i, mats in stacks.items():
-        a = np.stack(mats)  # (replications, rounds, columns)
+    for i, full in stacks.items():
+        a = full[:, ROUNDS]  # (replications, rounds, columns)
         metric, columns = labels[i]
         for j, col in enumerate(columns):
             for r, step in enumerate(ROUNDS.tolist()):
@@ -124,36 +137,70 @@ def summarise(repo: Repo, files: list[str], labels: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def spread(stacks: dict[int, np.ndarray], columns: tuple[str, ...], **cell) -> pd.DataFrame:
+    """Mean performance at round 199 over replications, per strategy: n, mean, sd and the
+    quantiles of ``QUANTILES``; ``cell`` (results folder, network, K) is added to each row."""
+    rows = []
+    for j, col in enumerate(columns):
+        v = stacks[0][:, FINAL, j]
+        q = np.percentile(v, QUANTILES)
+        rows.append(
+            {
+                **cell,
+                "strategy": col,
+                "step": FINAL,
+                "n": v.size,
+                "mean": round(float(v.mean()), 6),
+                "sd": round(float(v.std(ddof=1)), 6),
+                **{f"q{p}": round(float(x), 6) for p, x in zip(QUANTILES, q, strict=True)},
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def main(path: str) -> None:
     repo = Repo(path)
     networks(repo)
     nk_labels = {0: ("mean_outcome", STRATEGIES), 1: ("unique_practices", STRATEGIES)}
-    parts = []
+    parts, finals = [], []
     every = repo.names("results/results_NK")
     for name in NETWORKS:
         files = [f for f in every if re.search(rf"/Results{name}\.Rdata15_7\d+\.Rdata$", f)]
-        parts.append(summarise(repo, files, nk_labels).assign(network=name, k=7))
+        stacks = read_results(repo, files)
+        parts.append(summarise(stacks, nk_labels).assign(network=name, k=7))
+        cell = {"results": "results_NK", "landscape": "nk", "network": name, "k": 7}
+        finals.append(spread(stacks, STRATEGIES, **cell))
         print(name, len(files), flush=True)
     pd.concat(parts).to_csv(HERE / "theirs_nk.csv", index=False)
 
-    parts = []
+    parts, by_k = [], []
     for folder in repo.names("results/results_NK_k=0-14"):
         k = int(folder.rsplit("/", 1)[1][1:])
         files = [f for f in repo.names(folder) if f.endswith(".Rdata")]
-        parts.append(summarise(repo, files, nk_labels).assign(network="fully-connected", k=k))
+        stacks = read_results(repo, files)
+        parts.append(summarise(stacks, nk_labels).assign(network="fully-connected", k=k))
+        cell = {"results": "results_NK_k=0-14", "landscape": "nk"}
+        by_k.append(spread(stacks, STRATEGIES, **cell, network="fully-connected", k=k))
         print(folder, len(files), flush=True)
     pd.concat(parts).sort_values(["k", "metric", "strategy", "step"]).to_csv(
         HERE / "theirs_nk_k.csv", index=False
     )
+    finals.append(pd.concat(by_k).sort_values("k", kind="stable"))  # folders sort as text
 
     parts = []
     every = repo.names("results/results_MW")
     for name in NETWORKS:
         files = [f for f in every if re.search(rf"/Results{name}\.Rdata\d+\.Rdata$", f)]
+        stacks = read_results(repo, files)
         labels = {0: ("mean_outcome", ("best3", "conf3"))}
-        parts.append(summarise(repo, files, labels).assign(network=name))
+        parts.append(summarise(stacks, labels).assign(network=name))
+        cell = {"results": "results_MW", "landscape": "mason_watts", "network": name, "k": None}
+        finals.append(spread(stacks, labels[0][1], **cell))
         print(name, len(files), flush=True)
     pd.concat(parts).to_csv(HERE / "theirs_mw.csv", index=False)
+    final = pd.concat(finals, ignore_index=True)
+    final["k"] = final["k"].astype("Int64")  # empty for Mason & Watts, not 7.0
+    final.to_csv(HERE / "theirs_final.csv", index=False)
 
 
 if __name__ == "__main__":

@@ -423,3 +423,28 @@ def test_spread_compare_counts_a_matching_and_a_mismatched_cell():
     assert table.loc[0, "n (theirs / nicsim)"] == "1000 / 101"
     mine = drawn[(drawn["who"] == "nicsim") & (drawn["network"] == "lattice")].iloc[0]
     assert mine["q75"] == pytest.approx(0.75)
+
+
+def test_agreement_counts_cells_inside_the_ci_and_the_gaps():
+    from nicsim.analysis.barkoczi_galesic import agreement
+
+    ours = pd.DataFrame(
+        {
+            "strategy": ["best3", "best3", "conf3"],
+            "network": ["a", "b", "a"],
+            "mean": [0.50, 0.60, 0.70],
+            "ci_low": [0.45, 0.58, 0.69],
+            "ci_high": [0.55, 0.62, 0.71],
+        }
+    )
+    theirs = pd.DataFrame(
+        {
+            "strategy": ["best3", "best3", "conf3", "conf9"],
+            "network": ["a", "b", "a", "a"],
+            "mean": [0.52, 0.65, 0.70, 0.1],  # inside; 0.05 above the CI; on the mean; unmatched
+        }
+    )
+    text = agreement(ours, theirs, ["strategy", "network"])
+    assert text.startswith("Their mean inside nicsim's 95% CI in 2 of 3 cells; ")
+    assert "nicsim below theirs in 2, by -0.023 on average" in text
+    assert "(largest gaps -0.050 and +0.000)" in text

@@ -108,6 +108,28 @@ def _theirs_and_ours(ours: pd.DataFrame, theirs: pd.DataFrame, by: list[str]) ->
     )
 
 
+def agreement(ours: pd.DataFrame, theirs: pd.DataFrame, by: list[str]) -> str:
+    """One sentence counting the cells of ``by`` where their mean lies inside nicsim's 95%
+    CI, and how nicsim's means sit against theirs: the numbers the docs quote, computed
+    here so that a rerun at another scale states them itself."""
+    merged = ours.merge(theirs[[*by, "mean"]], on=by, suffixes=("", "_theirs"))
+    if merged.empty:
+        return "No cell to compare."
+    inside = merged["mean_theirs"].between(merged["ci_low"], merged["ci_high"])
+    gap = merged["mean"] - merged["mean_theirs"]
+    return (
+        f"Their mean inside nicsim's 95% CI in {int(inside.sum())} of {len(merged)} cells; "
+        f"nicsim below theirs in {int((gap < 0).sum())}, by {gap.mean():+.3f} on average "
+        f"(largest gaps {gap.min():+.3f} and {gap.max():+.3f})."
+    )
+
+
+def _winner_count(winners: pd.DataFrame) -> str:
+    """How many networks have the same better strategy in theirs and in nicsim."""
+    same = winners["better of best3 / conf3 (theirs)"] == winners["better (nicsim)"]
+    return f"The better strategy is the same on {int(same.sum())} of {len(winners)} networks."
+
+
 def _wide_compare(table: pd.DataFrame, rows: str) -> pd.DataFrame:
     """Strategies as columns, each cell "theirs / nicsim"."""
     cell = table["published code"] + " / " + table["nicsim"].str.split(" ").str[0]
@@ -209,6 +231,7 @@ def _mason_watts(at: pd.DataFrame, figs: Path) -> list[str]:
         title=f"Mason & Watts landscape; nicsim: {n} landscapes (bars: 95% CI)",
     )
     table = _theirs_and_ours(s, pub[["strategy", "network", "mean"]], ["strategy", "network"])
+    winners = _winners(s, pub)
     return [
         "",
         f"## Mason & Watts: mean performance at round {final} by network ({n} landscapes)",
@@ -221,9 +244,13 @@ def _mason_watts(at: pd.DataFrame, figs: Path) -> list[str]:
         "",
         markdown_table(table),
         "",
+        agreement(s, pub, ["strategy", "network"]),
+        "",
         "Which strategy wins on which network:",
         "",
-        markdown_table(_winners(s, pub)),
+        markdown_table(winners),
+        "",
+        _winner_count(winners),
     ]
 
 
@@ -468,6 +495,8 @@ def report(root: Path) -> str:
                 "Each cell: published code / nicsim.",
                 "",
                 markdown_table(_wide_compare(table, "network")),
+                "",
+                agreement(s, pub, ["strategy", "network"]),
             ]
             if metric == "mean_outcome":
                 out += ["", "With nicsim's 95% CIs:", "", markdown_table(table)]
@@ -476,7 +505,7 @@ def report(root: Path) -> str:
         winners = _winners(ends, pub)
         if not winners.empty:
             out += ["", "Which strategy wins on which network (sample 3):", ""]
-            out.append(markdown_table(winners))
+            out += [markdown_table(winners), "", _winner_count(winners)]
         traj = pd.concat(
             [data[n][0] for n in ("nk_social", "nk_random", "nk_individual") if n in data]
         )
@@ -541,6 +570,8 @@ def report(root: Path) -> str:
             "Each cell: published code / nicsim.",
             "",
             markdown_table(_wide_compare(table, "k")),
+            "",
+            agreement(s, pub, ["strategy", "k"]),
         ]
     if "mw_social" in data:
         out += _mason_watts(data["mw_social"][1], figs)

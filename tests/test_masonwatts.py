@@ -1,6 +1,7 @@
-"""Mason & Watts's landscape (Barkoczi & Galesic 2016, simulation_MW.R): its construction,
-their radius search value by value, the rules running on cells, and the combinations that
-make no sense refused."""
+"""Mason & Watts's landscape (Barkoczi & Galesic 2016, simulation_MW.R): its construction
+and its interpolation (Akima's bivariate method, ACM algorithm 760, as their
+``akima::bicubic.grid`` calls it), their radius search value by value, the rules running on
+cells, and the combinations that make no sense refused."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from nicsim.core.params import ConfigError
+from nicsim.nic.akima import interpolate, partials
 from nicsim.nic.masonwatts import SIZE, MasonWattsLandscape, payoffs, smooth
 from nicsim.nic.model import NICModel
 from nicsim.nic.params import Params
@@ -63,6 +65,104 @@ def test_smoothing_passes_through_the_knots():
     surface = smooth(knots, 15)
     assert surface.shape == (15, 15)
     np.testing.assert_allclose(surface[::2, ::2], knots, rtol=0, atol=1e-12)
+
+
+# uneven knots, as the method allows: 6 in x, 5 in y
+X = np.array([0.0, 0.7, 1.5, 2.0, 3.1, 4.0])
+Y = np.array([-1.0, -0.2, 0.5, 1.7, 2.0])
+
+
+def test_akima_passes_through_the_knots():
+    z = np.random.default_rng(2).random((X.size, Y.size))
+    np.testing.assert_allclose(interpolate(X, Y, z, X, Y), z, rtol=0, atol=1e-14)
+
+
+def polynomial(coefficients):
+    """p(x, y) = sum a[k, j] x**k y**j, and with dx = 1 or dy = 1 its derivative in x or y."""
+    a = np.asarray(coefficients)
+    k, j = np.arange(a.shape[0])[:, None], np.arange(a.shape[1])[None, :]
+
+    def value(x, y, dx=0, dy=0):
+        x = np.asarray(x, dtype=float)[..., None, None]
+        y = np.asarray(y, dtype=float)[..., None, None]
+        fx = (k if dx else 1) * x ** np.maximum(k - dx, 0)
+        fy = (j if dy else 1) * y ** np.maximum(j - dy, 0)
+        return (a * fx * fy).sum(axis=(-2, -1))
+
+    return value
+
+
+@pytest.mark.parametrize("degree", [1, 3])
+def test_akima_reproduces_bilinear_and_bicubic_polynomials_exactly(degree):
+    # ACM 760 has "the accuracy of a bicubic polynomial": each primary estimate of a
+    # derivative is the derivative of a cubic (or bicubic) through four (4 x 4) knots, so
+    # for a polynomial of degree <= 3 in each variable every estimate, whatever its weight,
+    # is exact, and so is the Hermite patch built on them. A bilinear surface takes the
+    # infinite-weight branch (every fitted line and plane is exact, V = 0), a bicubic the
+    # weighted one
+    rng = np.random.default_rng(3)
+    p = polynomial(rng.normal(size=(degree + 1, degree + 1)))
+    gx, gy = np.meshgrid(X, Y, indexing="ij")
+    zx, zy, zxy = partials(X, Y, p(gx, gy))
+    np.testing.assert_allclose(zx, p(gx, gy, dx=1), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(zy, p(gx, gy, dy=1), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(zxy, p(gx, gy, dx=1, dy=1), rtol=1e-9, atol=1e-9)
+    xi, yi = np.sort(rng.uniform(X[0], X[-1], 17)), np.sort(rng.uniform(Y[0], Y[-1], 13))
+    px, py = np.meshgrid(xi, yi, indexing="ij")
+    np.testing.assert_allclose(interpolate(X, Y, p(gx, gy), xi, yi), p(px, py), rtol=1e-10)
+
+
+def test_akima_is_not_exact_beyond_degree_three():
+    # the other side of the guarantee: x**4 is not reproduced between the knots
+    gx, _ = np.meshgrid(X, Y, indexing="ij")
+    xi = np.array([0.35, 2.5, 3.5])
+    assert np.abs(interpolate(X, Y, gx**4, xi, Y)[:, 0] - xi**4).max() > 1e-3
+
+
+def test_akima_slope_at_a_knot_by_hand():
+    # z_x at x = 2 of the row z = 0, 1, 0, 2, 0 at x = 0..4 (unit spacing). Two runs of four
+    # knots contain x = 2 on a 5-knot axis:
+    # - x = 0, 1, 2, 3: the cubic through them has slope -1/3 at 2; the line fitted to the
+    #   four points is 1 + (x - 2) / 2, residuals 0, 0.5, -1, 0.5, so V = 1.5; D = 4 + 1 + 1
+    #   = 6: weight 1/9.
+    # - x = 1, 2, 3, 4: slope 5/3; the line 0.8 - 0.1 (x - 2), residuals 0.1, -0.8, 1.3,
+    #   -0.6, V = 2.7; D = 1 + 1 + 4 = 6: weight 1/16.2 = 5/81.
+    # z_x = (9/81 * -1/3 + 5/81 * 5/3) / (14/81) = (16/3) / 14 = 8/21.
+    axis = np.arange(5.0)
+    z = np.random.default_rng(4).random((5, 5))
+    z[:, 1] = [0.0, 1.0, 0.0, 2.0, 0.0]
+    zx, _, _ = partials(axis, axis, z)
+    assert zx[2, 1] == pytest.approx(8 / 21, rel=1e-14)
+    # a run whose four points lie on a line has an infinite weight: at x = 1 of the row
+    # 0, 1, 2, 3, 7 only x = 0..3 (slope 1, V = 0) and x = 1..4 fit, and z_x is exactly 1
+    z[:, 3] = [0.0, 1.0, 2.0, 3.0, 7.0]
+    zx, zy, _ = partials(axis, axis, z)
+    assert zx[1, 3] == 1.0
+    # and along y the same rules: the transposed grid gives the row's slopes as z_y
+    _, zy_t, _ = partials(axis, axis, z.T)
+    np.testing.assert_array_equal(zy_t[1, 2], zx[2, 1])
+
+
+def test_akima_transposing_the_knots_transposes_the_surface():
+    rng = np.random.default_rng(5)
+    z = rng.random((X.size, Y.size))
+    xi, yi = np.linspace(X[0], X[-1], 23), np.linspace(Y[0], Y[-1], 19)
+    zx, zy, zxy = partials(X, Y, z)
+    tx, ty, txy = partials(Y, X, z.T)
+    np.testing.assert_allclose(tx, zy.T, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ty, zx.T, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(txy, zxy.T, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        interpolate(Y, X, z.T, yi, xi), interpolate(X, Y, z, xi, yi).T, rtol=0, atol=1e-12
+    )
+
+
+def test_akima_refuses_what_it_does_not_do():
+    z = np.zeros((3, 5))
+    with pytest.raises(ValueError, match="4 or more"):
+        partials(np.arange(3.0), np.arange(5.0), z)
+    with pytest.raises(ValueError, match="outside the knots"):
+        interpolate(X, Y, np.zeros((6, 5)), [X[-1] + 0.1], Y)
 
 
 def test_the_grid_peaks_at_100_and_is_the_same_for_the_same_draws():

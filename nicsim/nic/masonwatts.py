@@ -15,11 +15,12 @@ numbers placed evenly over [1, SIZE] and interpolated to the integer cells. The 
 needle (a standard deviation under two cells) in a field of noisy hills: easy to miss,
 which is what makes the landscape "complex" in their sense.
 
-Their interpolation is ``akima::bicubic.grid`` (Akima's bivariate method); nicsim
-interpolates each octave with Akima's one-dimensional method along one axis, then the
-other (``scipy.interpolate.Akima1DInterpolator``): a local, C1 piecewise cubic through the
-same knots, not the same surface. Only the landscape's distribution is compared, since
-R's and numpy's random numbers differ anyway.
+Each octave is interpolated as their ``akima::bicubic.grid(octaveSeq, octaveSeq,
+octaveMatrix, c(1, L), c(1, L), 1, 1)`` does it: Akima's (1996) bivariate method, ACM
+algorithm 760 (:mod:`nicsim.nic.akima`), evaluated at every cell 1, 2, ..., SIZE of both
+axes (in the akima package up to 0.5-12, current when their code was written, the last two
+arguments are the output spacings dx and dy). Only the landscape's distribution is
+compared, since R's and numpy's random numbers differ anyway.
 
 Individual learning is their "radius search", read from ``simulation_MW.R`` as it runs:
 one coordinate, chosen at random, with 1-based value v, jumps to a value drawn uniformly
@@ -30,8 +31,8 @@ from v + 1, ..., 2v and v - 1, ..., 0, where values above SIZE become 1 and valu
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import Akima1DInterpolator
 
+from .akima import interpolate
 from .landscape import to_units
 
 SIZE = 100  # cells per side (their L)
@@ -57,12 +58,11 @@ def payoffs(rng: np.random.Generator, size: int = SIZE) -> np.ndarray:
 
 def smooth(noise: np.ndarray, size: int) -> np.ndarray:
     """A square grid of values placed evenly over [1, size] on both axes (their
-    ``seq(1, L, length.out = octave)``), interpolated to the cells 1..size: Akima's
-    one-dimensional method along x, then along y."""
+    ``seq(1, L, length.out = octave)``), interpolated to the cells 1..size by Akima's
+    bivariate method (their ``bicubic.grid``; see the module)."""
     cells = np.arange(1, size + 1, dtype=np.float64)
     knots = np.linspace(1, size, noise.shape[0])
-    along_x = Akima1DInterpolator(knots, noise, axis=0)(cells)
-    return Akima1DInterpolator(knots, along_x, axis=1)(cells)
+    return interpolate(knots, knots, noise, cells, cells)
 
 
 class MasonWattsLandscape:

@@ -108,6 +108,24 @@ def test_step_by_step_running_turns_false_at_the_horizon():
     assert len(model.datacollector.get_model_vars_dataframe()) == 5
 
 
+def test_no_seed_is_seed_1_as_for_simulate_and_the_first_replication():
+    for cls, params in ((nicsim.NICModel, TINY), (nicsim.MarchModel, {"max_periods": 5})):
+        model = cls(**params)
+        assert model.seed == 1
+        model.run_model()
+        again = cls(seed=1, **params)
+        again.run_model()
+        ours, theirs = (m.datacollector.get_model_vars_dataframe() for m in (model, again))
+        pd.testing.assert_frame_equal(ours, theirs)
+    final = nicsim.NICModel(**TINY)
+    final.run_model()
+    row = nicsim.simulate(**TINY)
+    assert (
+        final.datacollector.get_model_vars_dataframe()["mean_outcome"].iloc[-1]
+        == (row["mean_outcome"])
+    )
+
+
 def test_numpy_values_are_read_as_the_numbers_they_hold():
     model = nicsim.NICModel(seed=np.int64(1), partnerships=np.int64(2), h=np.float64(0.25))
     assert model.seed == 1 and model.p.partnerships == 2 and type(model.p.partnerships) is int

@@ -199,12 +199,13 @@ def model_inputs(
     values: Mapping[str, Any],
     seed: Any,
     rng: Any,
-    default_seed: int = 0,
+    default_seed: int = 1,
 ) -> tuple[Any, int]:
     """A model's parameters and seed from what its constructor was given, Mesa's way or
     nicsim's: a parameter object, keywords (on top of it, if both), and a seed as
     ``seed`` or as Mesa's ``rng`` (what ``mesa.batch_run`` passes, ``None`` when it has
-    none), each checked as a config file's would be.
+    none), each checked as a config file's would be. Neither given is seed 1, the first
+    replication of `nicsim run` and `simulate`'s default.
     """
     if params is not None and not isinstance(params, cls):
         raise ConfigError(

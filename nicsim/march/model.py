@@ -54,7 +54,7 @@ class MarchModel(mesa.Model):
 
     Built Mesa's way, ``MarchModel(seed=1, p1=0.1)``, or nicsim's, ``MarchModel(MarchParams(),
     seed=1)``, as :class:`nicsim.nic.model.NICModel` is: keywords are checked as a config
-    file's keys, ``rng`` is Mesa's name for the seed, and ``None`` for both is seed 0.
+    file's keys, ``rng`` is Mesa's name for the seed, and ``None`` for both is seed 1.
     """
 
     def __init__(

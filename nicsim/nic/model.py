@@ -210,7 +210,8 @@ class NICModel(mesa.Model):
     ``NICModel(Params(...), seed=1)`` (keywords then change that object's values). Keywords
     are checked as a config file's keys are, so a mistake raises the ``ConfigError`` the
     command line prints. ``rng`` is Mesa's name for the seed (``mesa.batch_run`` passes one
-    of the two); ``None`` for both is seed 0. ``graph`` runs on a network of your own.
+    of the two); ``None`` for both is seed 1, as for ``simulate`` and ``nicsim run``'s first
+    replication. ``graph`` runs on a network of your own.
     ``running`` turns False at the horizon (``steps``), so ``run_model()`` and
     ``mesa.batch_run`` stop there.
     """

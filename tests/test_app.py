@@ -141,6 +141,7 @@ def app():
     return app
 
 
+@pytest.mark.slow
 def test_presets_are_data_and_give_valid_params(app):
     base = app.base_settings()
     assert set(app.PRESETS) == {
@@ -161,6 +162,7 @@ def test_presets_are_data_and_give_valid_params(app):
         assert settings["seed"] == 7 and settings["compare"] == "siloed"
 
 
+@pytest.mark.slow
 def test_controls_read_ranges_from_params_metadata(app):
     for name in app.CONTROLS:
         md = FIELDS[name].metadata
@@ -170,6 +172,7 @@ def test_controls_read_ranges_from_params_metadata(app):
             assert md["lo"] <= getattr(Params(), name) <= hi
 
 
+@pytest.mark.slow
 def test_side_by_side_shares_the_problem_and_start(app):
     settings = {**app.base_settings(), "design": "hub", "compare": "siloed", "steps": 3}
     model = app.ClassroomModel(settings)
@@ -238,6 +241,7 @@ def test_page_renders_and_steps_without_a_browser(app):
     rc.close()
 
 
+@pytest.mark.slow
 def test_app_config_sets_the_starting_values(app, monkeypatch, root):
     monkeypatch.setenv(app.CONFIG_ENV, str(root / "configs" / "siloed.toml"))
     base = app.base_settings()

@@ -363,6 +363,7 @@ def _texts(widget):
                 yield from _texts(child)
 
 
+@pytest.mark.slow
 def test_page_shows_a_bad_graph_file_in_one_line(app, tmp_path, monkeypatch):
     import solara
 

@@ -22,6 +22,7 @@ def run_cli(args, capsys):
     return code, out, err
 
 
+@pytest.mark.slow
 def test_run_writes_every_output_with_the_documented_columns(root, tmp_path, capsys):
     out = tmp_path / "r"
     code, stdout, _ = run_cli(
@@ -42,6 +43,7 @@ def test_run_writes_every_output_with_the_documented_columns(root, tmp_path, cap
     assert (out / "figures" / "outcome.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_timeseries_files(root, tmp_path, capsys):
     for name in ("a", "b"):
         assert (
@@ -77,6 +79,7 @@ def test_copy_best_on_a_line(root, tmp_path, capsys):
     assert set(runs["design"]) == {"line"} and set(runs["learning"]) == {"copy_best"}
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_only_the_missing_runs(root, tmp_path, capsys):
     out = tmp_path / "r"
     args = ["run", str(root / "configs/default.toml"), *SHORT, "--out", str(out)]
@@ -90,6 +93,7 @@ def test_interrupted_run_resumes_only_the_missing_runs(root, tmp_path, capsys):
     pd.testing.assert_frame_equal(pd.read_csv(out / "runs.csv"), full)
 
 
+@pytest.mark.slow
 def test_a_different_experiment_in_the_same_directory_is_refused(root, tmp_path, capsys):
     out = str(tmp_path / "r")
     assert (
@@ -172,6 +176,7 @@ def test_unwritable_output_directory(root, tmp_path, capsys):
     assert code == 2 and "not writable" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_bad_replications_is_a_usage_error(root):
     proc = subprocess.run(
         [

@@ -196,6 +196,7 @@ def test_compare_writes_the_report_and_the_figures(tmp_path, capsys):
         assert (d / "figures" / f"compare_design_{kind}.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_reference_is_matched_as_a_number_and_defaults_follow_the_plan(tmp_path, capsys):
     d = tmp_path / "grid"
     write_results(d, grid_runs(), ["design", "h"])
@@ -218,6 +219,7 @@ def test_compare_by_a_parameter_that_was_not_swept(tmp_path, capsys):
     assert (d / "figures" / "compare_k_outcome.png").exists()
 
 
+@pytest.mark.slow
 def test_compare_says_so_when_no_run_can_be_paired(tmp_path, capsys):
     runs = hand_runs()
     runs.loc[runs["design"] == "hub", "seed"] += 100

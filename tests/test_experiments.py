@@ -55,6 +55,7 @@ def test_every_experiment_readme_has_commands():
         assert readme_commands(ROOT / "experiments" / name / "README.md"), name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_readme_commands_work_as_written_in_a_fresh_clone(name, monkeypatch):
     """Each run writes where nothing committed is in the way, or points at committed
@@ -102,6 +103,7 @@ def test_committed_results_are_whole(name):
     assert all((results / link).is_file() for link in links), links
 
 
+@pytest.mark.slow
 def test_compare_on_committed_results_writes_the_same_comparison(tmp_path):
     """Redoing the headline comparison gives the committed comparison.md, figures included."""
     committed = ROOT / "experiments" / "convening_interval" / "results"

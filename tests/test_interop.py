@@ -92,6 +92,7 @@ def test_ema_workbench_experiments_give_the_numbers_of_nicsim_sweep(tiny_sweep):
             assert as_written(values[i].item()) == row[name]
 
 
+@pytest.mark.slow
 def test_ema_model_checks_what_it_is_given():
     pytest.importorskip("ema_workbench")
     with pytest.raises(nicsim.ConfigError, match="^outcome 'outcome' is not allowed"):

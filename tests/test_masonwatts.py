@@ -263,6 +263,7 @@ def test_the_landscape_enters_a_fingerprint_only_when_it_is_not_nk():
     assert fingerprinted(mw_params())["landscape"] == "mason_watts"
 
 
+@pytest.mark.slow
 def test_replicate_their_mason_watts_comparison_at_a_toy_scale(tmp_path, capsys):
     from nicsim.ui.cli import main
 

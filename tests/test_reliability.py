@@ -67,6 +67,7 @@ def test_a_folder_nicsim_did_not_make_is_refused_and_left_as_it_was(root, tmp_pa
     )
 
 
+@pytest.mark.slow
 def test_force_replaces_only_what_nicsim_wrote(root, tmp_path, capsys):
     out = tmp_path / "r"
     assert run(root, out) == 0
@@ -83,6 +84,7 @@ def test_force_replaces_only_what_nicsim_wrote(root, tmp_path, capsys):
     capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_results_made_before_the_marker_still_resume(root, tmp_path, capsys):
     out = tmp_path / "r"
     assert run(root, out) == 0
@@ -170,6 +172,7 @@ def resume(root, out, capsys) -> str:
     ],
     ids=["truncated", "binary", "null", "edited", "series"],
 )
+@pytest.mark.slow
 def test_a_damaged_part_is_set_aside_and_its_run_run_again(root, tmp_path, capsys, damage):
     out = tmp_path / "r"
     clean = run_twice(root, out, capsys)
@@ -181,6 +184,7 @@ def test_a_damaged_part_is_set_aside_and_its_run_run_again(root, tmp_path, capsy
     assert (out / ".runs" / "damaged" / "0000001.json").exists()
 
 
+@pytest.mark.slow
 def test_stray_files_among_the_parts_are_set_aside(root, tmp_path, capsys):
     out = tmp_path / "r"
     clean = run_twice(root, out, capsys)
@@ -194,6 +198,7 @@ def test_stray_files_among_the_parts_are_set_aside(root, tmp_path, capsys):
     assert parts(out) == ["0000000.json", "0000001.json"]
 
 
+@pytest.mark.slow
 def test_parts_of_another_experiment_are_never_resumed(root, tmp_path, capsys):
     """What a kill during --force leaves: the old experiment's parts, no plan.json."""
     out = tmp_path / "r"
@@ -206,6 +211,7 @@ def test_parts_of_another_experiment_are_never_resumed(root, tmp_path, capsys):
     assert set(pd.read_parquet(out / "timeseries.parquet")["step"]) == {0, 1, 2, 3}
 
 
+@pytest.mark.slow
 def test_compare_refuses_a_truncated_runs_csv(root, tmp_path, capsys):
     out = tmp_path / "r"
     clean = run_twice(root, out, capsys)
@@ -217,6 +223,7 @@ def test_compare_refuses_a_truncated_runs_csv(root, tmp_path, capsys):
     assert (out / "runs.csv").read_text() == clean
 
 
+@pytest.mark.slow
 def test_a_run_is_defined_by_the_content_of_the_files_it_reads(root, tmp_path, capsys):
     """An edited network file is another experiment, never "already done"."""
     for name in ("my_network.toml", "my_network.csv"):
@@ -253,6 +260,7 @@ def temporary_files(out: Path) -> list[str]:
     return sorted(p.name for p in out.rglob("*.tmp"))
 
 
+@pytest.mark.slow
 def test_a_second_command_is_refused_while_one_holds_the_directory(root, tmp_path, capsys):
     """Another command (or a --force) on a directory in use is refused at once, in one line,
     touching nothing; the lock dies with its holder, even one killed with SIGKILL."""
@@ -347,6 +355,7 @@ def test_a_run_that_always_ends_its_worker_is_named_once_the_others_are_done():
     assert sorted(seen) == [0, 1, 2, 3, 4]
 
 
+@pytest.mark.slow
 def test_the_command_names_a_run_that_never_finishes(root, tmp_path, monkeypatch, capsys):
     def crash(specs, on_result, **options) -> int:
         specs = list(specs)  # the plan hands runs out one at a time

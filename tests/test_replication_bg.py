@@ -287,6 +287,7 @@ def test_the_base_config_is_their_setting_and_every_sweep_loads():
         assert load_sweep(BG / f"{name}.toml", replications=1).replications == 1
 
 
+@pytest.mark.slow
 def test_replicate_quick_writes_the_comparison(tmp_path, capsys):
     """The replicate command end to end at a toy scale: two landscapes, three rounds."""
     from nicsim.ui.cli import main

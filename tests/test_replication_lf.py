@@ -220,6 +220,7 @@ def test_at_steps_takes_the_last_step_beyond_a_runs_horizon():
     assert at["x"].tolist() == [1.0, 2.0] and at["step"].tolist() == [1, 100]
 
 
+@pytest.mark.slow
 def test_replicate_runs_reports_and_redraws_from_the_compact_tables(tmp_path, capsys):
     small = ["--set", "n_components=8", "--set", "k=2", "--set", "n_districts=10"]
     args = ["replicate", "lazer_friedman_2007", "--only", "fig4_5", "--replications", "2"]

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nicsim.analysis.barkoczi_galesic import BG_SWEEPS
+from nicsim.analysis.barkoczi_galesic_tables import BG_SWEEPS
 from nicsim.core.params import ConfigError
 from nicsim.lab.config import load_config
 from nicsim.lab.sweeps import load_sweep
@@ -355,7 +355,7 @@ def test_quantile_ci_estimates_are_type_7_and_intervals_are_seeded():
 
 
 def test_spread_check_passes_equal_quantiles_and_reports_a_mismatch_as_one():
-    from nicsim.analysis.barkoczi_galesic import BG_SPREAD, spread_check, spread_matches
+    from nicsim.analysis.barkoczi_galesic_spread import BG_SPREAD, spread_check, spread_matches
 
     ours = np.arange(101) / 100
     same = {p: p / 100 for p in BG_SPREAD}
@@ -377,7 +377,7 @@ def test_spread_check_passes_equal_quantiles_and_reports_a_mismatch_as_one():
 
 
 def test_spread_interval_is_widened_for_their_own_sampling_error():
-    from nicsim.analysis.barkoczi_galesic import BG_RESAMPLE_SEED, BG_RESAMPLES, spread_check
+    from nicsim.analysis.barkoczi_galesic_spread import BG_RESAMPLE_SEED, BG_RESAMPLES, spread_check
     from nicsim.analysis.compare import quantile_ci
 
     ours = np.arange(101) / 100
@@ -393,7 +393,7 @@ def test_spread_interval_is_widened_for_their_own_sampling_error():
 
 
 def test_spread_compare_counts_a_matching_and_a_mismatched_cell():
-    from nicsim.analysis.barkoczi_galesic import BG_SPREAD, spread_compare
+    from nicsim.analysis.barkoczi_galesic_spread import BG_SPREAD, spread_compare
 
     values = np.arange(101) / 100
     ours = pd.DataFrame(

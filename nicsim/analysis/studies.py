@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .barkoczi_galesic import BG_STEPS, BG_SWEEPS
 from .barkoczi_galesic import report as barkoczi_galesic_report
+from .barkoczi_galesic_tables import BG_STEPS, BG_SWEEPS
 from .replications import (
     LF_STEPS,
     LF_SWEEPS,

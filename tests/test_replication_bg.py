@@ -9,6 +9,7 @@ random flip where a test needs a district to stay put.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import networkx as nx
@@ -123,6 +124,25 @@ def test_a_sample_is_that_many_distinct_neighbours_or_all():
     rows = [picked[indptr[i] : indptr[i + 1]].tolist() for i in range(6)]
     assert len(rows[0]) == 3 and len(set(rows[0])) == 3 and set(rows[0]) <= {1, 2, 3, 4, 5}
     assert rows[1:] == [[0]] * 5  # a leaf has one neighbour: it is looked at
+
+
+@pytest.mark.parametrize(
+    "graph, size",
+    [(nx.complete_graph(12), 3), (nx.complete_graph(12), 11), (nx.cycle_graph(9), 1), (star(5), 3)],
+)
+def test_a_sample_is_the_smallest_keys_of_each_row_in_key_order(graph, size):
+    """Every network, regular or not (fully connected and a ring are read row by row): each
+    district looks at the neighbours of its ``size`` smallest keys, smallest first, the
+    keys being one uniform draw per tie in row order."""
+    nx.set_node_attributes(graph, "district", "kind")
+    m = model(graph, "copy_best", sample_size=size)
+    ties = m.neighbour_arrays()
+    keys = copy.deepcopy(m.rng).random(ties.nbrs.size)
+    picked, indptr = sampled_neighbours(m, size)
+    for i in range(len(m.districts)):
+        lo, hi = ties.indptr[i], ties.indptr[i + 1]
+        expected = ties.nbrs[lo:hi][np.argsort(keys[lo:hi])][:size]
+        assert picked[indptr[i] : indptr[i + 1]].tolist() == expected.tolist()
 
 
 def test_first_best_takes_the_first_of_equals_in_the_sampled_order():

@@ -469,3 +469,38 @@ def test_agreement_counts_cells_inside_the_ci_and_the_gaps():
     assert text.startswith("Their mean inside nicsim's 95% CI in 2 of 3 cells; ")
     assert "nicsim below theirs in 2, by -0.023 on average" in text
     assert "(largest gaps -0.050 and +0.000)" in text
+
+
+def test_agreement_judges_a_difference_against_both_sides_sampling_errors():
+    """At 1000 landscapes a side their sampling error matters: 0.412 is outside nicsim's CI
+    [0.39, 0.41] (n 1000: standard error 0.02 / (2 x 1.9623) = 0.00510), but with theirs,
+    0.2 / sqrt(1000) = 0.00632, the difference may be 1.96 x 0.00812 = 0.0159 > 0.012.
+    0.65 against [0.58, 0.62] is outside both ways (0.05 > 1.96 x 0.0139 = 0.0273)."""
+    from nicsim.analysis.barkoczi_galesic import agreement
+
+    ours = pd.DataFrame(
+        {
+            "strategy": ["best9", "best3"],
+            "network": ["a", "b"],
+            "mean": [0.40, 0.60],
+            "ci_low": [0.39, 0.58],
+            "ci_high": [0.41, 0.62],
+            "n": [1000, 1000],
+        }
+    )
+    theirs = pd.DataFrame(
+        {
+            "strategy": ["best9", "best3"],
+            "network": ["a", "b"],
+            "mean": [0.412, 0.65],
+            "sd": [0.2, 0.3],
+            "n": [1000, 1000],
+        }
+    )
+    text = agreement(ours, theirs, ["strategy", "network"])
+    assert text.startswith(
+        "Their mean inside nicsim's 95% CI in 0 of 2 cells; the two means within sampling "
+        "error of each other (95%, nicsim's and theirs, sd / sqrt(n)) in 1 of 2; "
+    )
+    narrower = theirs.assign(sd=[0.1, 0.3])  # 1.96 x hypot(0.00510, 0.00316) = 0.0118 < 0.012
+    assert "in 0 of 2; " in agreement(ours, narrower, ["strategy", "network"])

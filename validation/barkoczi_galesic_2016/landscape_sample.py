@@ -34,17 +34,15 @@ DRAWS = 20
 BASE = HERE.parents[1] / "configs" / "replications" / "barkoczi_galesic_2016" / "base.toml"
 
 
-def start_level(params, seed: int) -> float:
-    """Round 0's expected mean performance on one landscape: (F / max F) ** 8 over all
-    strings (random starting strings are a uniform sample of them)."""
-    table = make_landscape(params, seed, 100).shared.full_table()
-    return float(np.mean((table / table.max()) ** params.outcome_exponent))
+def start_level(table: np.ndarray, exponent: float) -> float:
+    """Round 0's expected mean performance on one landscape's fitness table: (F / max F)
+    ** exponent over all strings (random starting strings are a uniform sample of them)."""
+    return float(np.mean((table / table.max()) ** exponent))
 
 
-def top_ties(params, seed: int, rng: np.random.Generator) -> float:
+def top_ties(table: np.ndarray, rng: np.random.Generator) -> float:
     """The mean number of distinct strings at the highest payoff among 100 distinct random
-    strings, over DRAWS draws on one landscape."""
-    table = make_landscape(params, seed, 100).shared.full_table()
+    strings, over DRAWS draws on one landscape's fitness table."""
     picks = np.stack([rng.choice(table.size, 100, replace=False) for _ in range(DRAWS)])
     payoff = table[picks]
     return float(np.mean(np.sum(payoff == payoff.max(axis=1, keepdims=True), axis=1)))
@@ -65,22 +63,26 @@ def main() -> None:
         & (theirs["strategy"] == "random")
         & (theirs["step"] == theirs["step"].max())
     ]["mean"]
-    for what, measure, published in (
-        ("Round 0's mean performance", start_level, start),
-        ("Random copying's final unique positions", lambda p, s: top_ties(p, s, rng), end),
+
+    def measures(first: int, last: int) -> np.ndarray:
+        """Both measures for each seed, each landscape built once: (seeds, 2)."""
+        rows = []
+        for seed in range(first, last + 1):
+            table = make_landscape(params, seed, 100).shared.full_table()
+            rows.append((start_level(table, params.outcome_exponent), top_ties(table, rng)))
+        return np.array(rows)
+
+    committed, fresh = measures(1, 1000), measures(1001, 5000)
+    for column, (what, published) in enumerate(
+        (("Round 0's mean performance", start), ("Random copying's final unique positions", end))
     ):
         print(what)
-        committed, fresh = _over(measure, params, 1, 1000), _over(measure, params, 1001, 5000)
-        print(f"  nicsim, seeds 1-1000 (the committed sweeps): {describe(committed)}")
-        print(f"  nicsim, seeds 1001-5000: {describe(fresh)}")
+        print(f"  nicsim, seeds 1-1000 (the committed sweeps): {describe(committed[:, column])}")
+        print(f"  nicsim, seeds 1001-5000: {describe(fresh[:, column])}")
         print(
             f"  their code, mean of its {published.size} cells: {published.mean():.5f} "
             f"(cells {published.min():.5f}-{published.max():.5f})"
         )
-
-
-def _over(measure, params, first: int, last: int) -> np.ndarray:
-    return np.array([measure(params, seed) for seed in range(first, last + 1)])
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """Gaussian beliefs over contribution tables (nicsim.nic.beliefs) on hand-checkable cases."""
 
+import copy
+
 import numpy as np
 import pytest
 
+from nicsim.core.sums import numpy_sum
 from nicsim.nic import entries
 from nicsim.nic.beliefs import PRIOR_MEAN, PRIOR_VAR, Beliefs, Changes
 from nicsim.nic.entries import table_indices
@@ -189,3 +192,56 @@ def test_error_of_every_holder_is_the_error_of_each():
     every = b.error(slice(None), truth)
     assert np.array_equal(every, b.error(np.arange(3), truth))
     assert every[1] == np.sqrt(np.mean((b.mean[1] - truth[1]) ** 2))
+
+
+@pytest.mark.parametrize("width", [*range(0, 40), 127, 128, 129, 136, 255, 383, 384, 768, 1001])
+def test_compiled_sums_add_in_numpys_order(width):
+    """The compiled loops' sums are numpy's to the bit (pairwise, eight accumulators,
+    blocks of 128 halved where numpy halves them), on terms of mixed sign and magnitude
+    whose sum depends on the order of addition."""
+    rng = np.random.default_rng(width)
+    for _ in range(20):
+        x = rng.normal(size=width) * 10.0 ** rng.integers(-8, 9, size=width)
+        assert numpy_sum(x) == np.add.reduce(x[None], axis=1)[0]
+
+
+@pytest.mark.parametrize("n, k", [(3, 1), (12, 4), (40, 1)])  # a width over 128 at N = 40
+def test_the_compiled_steps_are_numpys_steps_one_observation_at_a_time(n, k):
+    """A month of observations, several per holder and holders interleaved, gives bit for
+    bit what the module docstring's step gives applied with numpy one observation after
+    another; and each prediction is numpy's sum a theta and sum a^2 v."""
+    rng = np.random.default_rng(n)
+    deps = np.array(
+        [np.r_[i, rng.choice(np.delete(np.arange(n), i), k, replace=False)] for i in range(n)]
+    )
+    m = 30
+    base = rng.integers(0, 1 << n, size=m)
+    new = base ^ rng.integers(1, 1 << n, size=m)
+    ch = Changes(deps, deps, base, new, rng.uniform(50, 150, size=m), h=0.3)
+    holders = rng.integers(0, 4, size=m)
+    y, s2 = rng.normal(0, 5, size=m), rng.uniform(0, 4, size=m)
+    s2[3] = 0.0  # a noiseless test
+    compiled = Beliefs(4, 2, n, k)
+    compiled.mean[:] = rng.random(compiled.mean.shape)
+    compiled.var[:] = rng.uniform(0, 0.1, size=compiled.var.shape)
+    compiled.var[2] = 0.0  # an oracle among the holders: never moves
+    reference, oracle = copy.deepcopy(compiled), compiled.mean[2].copy()
+    compiled.observe(holders, ch.entries, ch.coeffs, y, s2)
+    for i, h in enumerate(holders):
+        e, a = ch.entries[i], ch.coeffs[i]
+        theta, v = reference.mean[h, e], reference.var[h, e]
+        total = np.add.reduce(v * a * a) + s2[i]
+        if total > 0:
+            step = (y[i] - np.add.reduce(theta * a)) / total
+            reference.mean[h, e] = theta + v * a * step
+            reference.var[h, e] = v - (v * a) * (v * a) / total
+    assert np.array_equal(compiled.mean, reference.mean)
+    assert np.array_equal(compiled.var, reference.var)
+    assert np.array_equal(compiled.mean[2], oracle)
+    posts = np.stack([holders, (holders + 1) % 4], axis=1)  # two holders judge each change
+    gain, spread = compiled.predict(posts, ch.entries, ch.coeffs)
+    assert gain.shape == spread.shape == (m, 2)
+    theta = compiled.mean[posts[..., None], ch.entries[:, None]]
+    assert np.array_equal(gain, (theta * ch.coeffs[:, None]).sum(axis=-1))
+    v = compiled.var[posts[..., None], ch.entries[:, None]]
+    assert np.array_equal(spread, (v * (ch.coeffs * ch.coeffs)[:, None]).sum(axis=-1))

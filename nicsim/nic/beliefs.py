@@ -25,17 +25,23 @@ scalar observation keeping only the diagonal of the covariance (entries stay ind
     v_j -= v_j^2 a_j^2 / S.
 
 An entry with variance 0 (an oracle's table) never moves. Several observations for one
-holder are applied one after another (vectorised over holders: round r applies every
-holder's r-th observation), never summed as if independent, which would count the
-shared entries' residual many times over.
+holder are applied one after another, in the order given, never summed as if independent,
+which would count the shared entries' residual many times over.
+
+Compiled loops. The steps are sequential by definition (a holder's second observation
+reads what its first wrote) and each touches a few dozen entries, so they run as a loop
+compiled by numba (``_kalman_steps``), as do the predictions (``_predictions``); in numpy
+they were rounds of small calls. Their sums add in numpy's order (``numpy_sum``), so the
+numbers are numpy's to the bit. numba compiles them at the first call in a new
+installation (a few seconds) and keeps them in ``__pycache__``.
 """
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import numpy as np
+from numba import njit
 
+from ..core.sums import numpy_sum
 from .entries import table_indices
 
 PRIOR_MEAN = 0.5
@@ -119,13 +125,18 @@ class Beliefs:
     def predict(
         self, rows: np.ndarray, entries: np.ndarray, coeffs: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Each change's predicted gain for its holder, and the variance of that
-        prediction: sum a theta and sum a^2 v. ``rows`` broadcasts against entries' rows."""
-        # one look-up in the flat table, not a 2-D fancy index broadcast over (rows, entries)
-        flat = np.asarray(rows)[..., None] * self.mean.shape[1] + entries
-        mean = (self.mean.take(flat) * coeffs).sum(axis=-1)
-        var = (self.var.take(flat) * (coeffs * coeffs)).sum(axis=-1)
-        return mean, var
+        """Each change's predicted gain and the variance of that prediction, sum a theta
+        and sum a^2 v, for its holder: ``entries`` and ``coeffs`` are (M, width), ``rows``
+        (M,) or (M, L) (L holders judging each change), the results of ``rows``' shape."""
+        rows = np.asarray(rows, dtype=np.int64)
+        gain, spread = _predictions(
+            self.mean.reshape(-1),
+            self.var.reshape(-1),
+            rows.reshape(len(entries), -1) * self.mean.shape[1],
+            entries,
+            coeffs,
+        )
+        return gain.reshape(rows.shape), spread.reshape(rows.shape)
 
     def observe(
         self,
@@ -135,40 +146,22 @@ class Beliefs:
         observed: np.ndarray,
         noise_var: np.ndarray,
     ) -> None:
-        """Diagonal Kalman steps, one per observation, in order within each holder (see
-        the module docstring)."""
+        """Diagonal Kalman steps, one per observation, in the order given (see the module
+        docstring): observation i of ``observed`` (with noise variance ``noise_var``, a
+        number or one per observation) is of the change in row i of ``entries`` and
+        ``coeffs``, seen by holder ``rows[i]``."""
         rows = np.asarray(rows, dtype=np.int64)
         if not rows.size:
             return
-        observed = np.asarray(observed, dtype=np.float64)
-        noise_var = np.broadcast_to(np.asarray(noise_var, dtype=np.float64), rows.shape)
-        # Round r applies every holder's r-th observation. The rounds are slices of one
-        # order, read and written through linear indices into the flat tables: a round is
-        # a few rows, so its cost is its numpy calls, and 2-D indexing was most of them
-        order = np.argsort(rows, kind="stable")
-        held = rows[order]
-        rank = np.arange(rows.size) - np.searchsorted(held, held)  # place among its holder's
-        if rank.any():  # several rounds, put in order (a single round keeps the order given)
-            i = order[np.argsort(rank, kind="stable")]
-            rows, entries, coeffs = rows[i], entries[i], coeffs[i]
-            observed, noise_var = observed[i], noise_var[i]
-        bounds = [0, *np.cumsum(np.bincount(rank)).tolist()]  # where each round ends
-        flat = rows[:, None] * self.mean.shape[1] + entries
-        mean, var, add = self.mean, self.var, np.add.reduce
-        for lo, hi in pairwise(bounds):
-            e, a = flat[lo:hi], coeffs[lo:hi]
-            v, theta = var.take(e), mean.take(e)
-            va = v * a
-            total = add(va * a, axis=1) + noise_var[lo:hi]
-            gap = observed[lo:hi] - add(theta * a, axis=1)
-            if total.min() > 0:  # the usual case: the form below with its mask all ones
-                step, shrink = gap / total, va * va / total[:, None]
-            else:  # a zero total: nothing uncertain and no noise, nothing to learn
-                learns = total > 0
-                safe = np.where(learns, total, 1.0)
-                step, shrink = gap / safe * learns, va * va / safe[:, None] * learns[:, None]
-            mean.put(e, theta + va * step[:, None])
-            var.put(e, v - shrink)
+        _kalman_steps(
+            self.mean.reshape(-1),  # views: the tables are C-contiguous
+            self.var.reshape(-1),
+            rows * self.mean.shape[1],
+            entries,
+            np.asarray(coeffs, dtype=np.float64),
+            np.asarray(observed, dtype=np.float64),
+            np.broadcast_to(np.asarray(noise_var, dtype=np.float64), rows.shape),
+        )
 
     def copy_entries(self, to: np.ndarray, source: Beliefs, rows: np.ndarray, share: np.ndarray):
         """Holders ``to`` take ``source``'s rows ``rows`` on the entries where ``share``
@@ -191,3 +184,45 @@ class Beliefs:
         d = self.mean[rows] - truth
         d *= d  # squared in place: one table-sized temporary, not two
         return np.sqrt(d.mean(axis=-1))
+
+
+@njit(cache=True)
+def _kalman_steps(mean, var, offsets, entries, coeffs, observed, noise_var):
+    """:meth:`Beliefs.observe` on the flat tables, holder i's row starting at
+    ``offsets[i]``: each observation's step reads its entries, then writes them all (as
+    numpy's ``put`` did: an entry listed twice, with coefficient 0, keeps its value)."""
+    width = entries.shape[1]
+    theta, v, va, terms = np.empty(width), np.empty(width), np.empty(width), np.empty(width)
+    for i in range(entries.shape[0]):
+        e, a = offsets[i] + entries[i], coeffs[i]
+        for j in range(width):
+            theta[j], v[j] = mean[e[j]], var[e[j]]
+            va[j] = v[j] * a[j]
+            terms[j] = va[j] * a[j]
+        total = numpy_sum(terms) + noise_var[i]
+        if not total > 0:  # nothing uncertain and no noise: nothing to learn
+            continue
+        for j in range(width):
+            terms[j] = theta[j] * a[j]
+        step = (observed[i] - numpy_sum(terms)) / total
+        for j in range(width):
+            mean[e[j]] = theta[j] + va[j] * step
+            var[e[j]] = v[j] - va[j] * va[j] / total
+
+
+@njit(cache=True)
+def _predictions(mean, var, offsets, entries, coeffs):
+    """:meth:`Beliefs.predict` in one pass over the flat tables, each holder's row
+    starting at ``offsets`` (M, L), without a table-sized temporary."""
+    count, holders = offsets.shape
+    width = entries.shape[1]
+    gain, spread = np.empty((count, holders)), np.empty((count, holders))
+    terms, squares = np.empty(width), np.empty(width)
+    for i in range(count):
+        for h in range(holders):
+            for j in range(width):
+                a, k = coeffs[i, j], offsets[i, h] + entries[i, j]
+                terms[j] = mean[k] * a
+                squares[j] = var[k] * (a * a)
+            gain[i, h], spread[i, h] = numpy_sum(terms), numpy_sum(squares)
+    return gain, spread

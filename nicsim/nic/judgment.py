@@ -81,7 +81,7 @@ def scores(model: mesa.Model, plans: list[TestPlan], lists: list[list[Candidate]
     new = (base & ~masks) | values
     changes = changes_for(model, nodes, base, new)
     posts = nodes[:, None] * p.leaders_per_district + np.arange(p.leaders_per_district)
-    mean, var = model.beliefs.predict(posts, changes.entries[:, None], changes.coeffs[:, None])
+    mean, var = model.beliefs.predict(posts, changes.entries, changes.coeffs)
     gain, spread, given = outside_estimates(model, nodes, flat, changes)
     if given.any():  # ideas that came with an estimate: two independent estimates combined
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -133,8 +133,8 @@ class Beliefs:
             self.mean.reshape(-1),
             self.var.reshape(-1),
             rows.reshape(len(entries), -1) * self.mean.shape[1],
-            entries,
-            coeffs,
+            np.ascontiguousarray(entries, dtype=np.int64),  # one compiled form for all callers
+            np.ascontiguousarray(coeffs, dtype=np.float64),
         )
         return gain.reshape(rows.shape), spread.reshape(rows.shape)
 
@@ -157,10 +157,10 @@ class Beliefs:
             self.mean.reshape(-1),  # views: the tables are C-contiguous
             self.var.reshape(-1),
             rows * self.mean.shape[1],
-            entries,
-            np.asarray(coeffs, dtype=np.float64),
-            np.asarray(observed, dtype=np.float64),
-            np.broadcast_to(np.asarray(noise_var, dtype=np.float64), rows.shape),
+            np.ascontiguousarray(entries, dtype=np.int64),  # one compiled form for all callers
+            np.ascontiguousarray(coeffs, dtype=np.float64),
+            np.ascontiguousarray(observed, dtype=np.float64),
+            np.ascontiguousarray(np.broadcast_to(noise_var, rows.shape), dtype=np.float64),
         )
 
     def copy_entries(self, to: np.ndarray, source: Beliefs, rows: np.ndarray, share: np.ndarray):

@@ -24,36 +24,32 @@ def numpy_sum(x):
 def _pairwise(x, lo, hi):
     """numpy's pairwise sum of x[lo:hi]: a block of up to 128 summed directly, a longer
     range split where numpy splits it (half, rounded down to a multiple of 8) and the
-    halves' sums added. Walked with a stack, not by recursion, which numba's cache cannot
-    hold."""
-    if hi - lo <= 128:
+    halves' sums added. Walked with a stack of tasks, not by recursion, which numba's cache
+    cannot hold: a range becomes "its left half, its right half, add the two", so sums
+    pile up left before right and each "add" takes the top two."""
+    if hi - lo <= 128:  # the usual case: no stack
         return _block_sum(x, lo, hi)
-    # frames of the ranges still open (64: ranges of up to 2**64 terms), a range's left
-    # half summed first, then its right
-    starts, ends, lefts = np.empty(64, np.int64), np.empty(64, np.int64), np.empty(64)
-    done_left = np.zeros(64, np.bool_)
-    top, starts[0], ends[0] = 0, lo, hi
-    while True:
-        start, end = starts[top], ends[top]
-        half = (end - start) // 2
-        half -= half % 8
-        if end - start <= 128:  # a block: its sum goes to the ranges above it
-            value = _block_sum(x, start, end)
-            top -= 1
-            while top >= 0 and done_left[top]:  # right halves done: close their ranges
-                value = lefts[top] + value
-                top -= 1
-            if top < 0:
-                return value
-            lefts[top], done_left[top] = value, True  # a left half done: its right next
-            start, end = starts[top], ends[top]
+    ranges = np.empty((130, 2), np.int64)  # 2 per level of halving and one: up to 2**64 terms
+    sums = np.empty(65)
+    ranges[0, 0], ranges[0, 1] = lo, hi
+    tasks, sums_left = 1, 0
+    while tasks:
+        tasks -= 1
+        start, end = ranges[tasks, 0], ranges[tasks, 1]
+        if start < 0:  # "add the two"
+            sums[sums_left - 2] += sums[sums_left - 1]
+            sums_left -= 1
+        elif end - start <= 128:
+            sums[sums_left] = _block_sum(x, start, end)
+            sums_left += 1
+        else:
             half = (end - start) // 2
             half -= half % 8
-            top += 1
-            starts[top], ends[top], done_left[top] = start + half, end, False
-        else:  # open the left half
-            top += 1
-            starts[top], ends[top], done_left[top] = start, start + half, False
+            ranges[tasks, 0] = -1  # done last: add the halves
+            ranges[tasks + 1, 0], ranges[tasks + 1, 1] = start + half, end  # the right second
+            ranges[tasks + 2, 0], ranges[tasks + 2, 1] = start, start + half  # the left first
+            tasks += 3
+    return sums[0]
 
 
 @njit(cache=True, inline="always")

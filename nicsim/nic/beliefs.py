@@ -160,7 +160,7 @@ class Beliefs:
             np.ascontiguousarray(entries, dtype=np.int64),  # one compiled form for all callers
             np.ascontiguousarray(coeffs, dtype=np.float64),
             np.ascontiguousarray(observed, dtype=np.float64),
-            np.ascontiguousarray(np.broadcast_to(noise_var, rows.shape), dtype=np.float64),
+            np.full(rows.shape, noise_var, dtype=np.float64),  # a number or one each
         )
 
     def copy_entries(self, to: np.ndarray, source: Beliefs, rows: np.ndarray, share: np.ndarray):

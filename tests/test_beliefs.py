@@ -10,6 +10,8 @@ from nicsim.nic import entries
 from nicsim.nic.beliefs import PRIOR_MEAN, PRIOR_VAR, Beliefs, Changes
 from nicsim.nic.entries import table_indices
 from nicsim.nic.landscape import ContextLandscape, summed
+from nicsim.nic.model import NICModel, _landscape
+from nicsim.nic.params import Params
 
 # N = 3, K = 1: component i reads itself (lowest bit) and one other
 DEPS = np.array([[0, 1], [1, 2], [2, 0]])
@@ -39,7 +41,7 @@ def test_a_change_moves_only_the_components_that_read_a_changed_bit():
     assert entries[0, :2].tolist() == [0 * t + 2, 1 * t + 1]
     assert entries[1, :2].tolist() == [0, 1 * t]
     assert entries[2, :2].tolist() == [3 * t + 2, 3 * t + 4 + 1]  # L entries follow S's 3 * 4
-    assert ch.local_variance()[0] == pytest.approx(2 * 2 * (unit * 0.25) ** 2 * PRIOR_VAR)
+    assert ch.local_variance[0] == pytest.approx(2 * 2 * (unit * 0.25) ** 2 * PRIOR_VAR)
 
 
 def test_a_predicted_gain_is_the_belief_tables_difference():
@@ -153,8 +155,9 @@ def test_an_entry_index_reads_what_table_indices_reads_for_any_n(monkeypatch, li
 
 def test_changes_at_entries_are_the_changes_of_the_structures():
     rng = np.random.default_rng(4)
-    land = ContextLandscape.random(8, 2, 0.4, 3, rng, units="percent")
-    base, new = rng.integers(0, 256, 6), rng.integers(0, 256, 6)
+    land = ContextLandscape.random(12, 4, 0.4, 3, rng, units="percent")
+    base, new = rng.integers(0, 4096, 6), rng.integers(0, 4096, 6)
+    new[0] = base[0]  # no change: every coefficient 0
     contexts, scale = rng.integers(0, 3, 6), rng.random(6) * 100
     slow = Changes(land.shared.deps, land.local_deps(contexts), base, new, scale, 0.4)
     fast = Changes.at(
@@ -166,6 +169,22 @@ def test_changes_at_entries_are_the_changes_of_the_structures():
     )
     assert np.array_equal(fast.entries, slow.entries)
     assert np.array_equal(fast.coeffs, slow.coeffs)
+    # the coefficients as numpy forms them: (u / N)(1 - h) on S, (u / N) h on L, where moved
+    s0, s1 = land.shared_entries(base), land.shared_entries(new)
+    l0, l1 = land.local_entries(base, contexts), land.local_entries(new, contexts)
+    unit = scale[:, None] / 12
+    a_s, a_l = unit * (1 - 0.4) * (s0 != s1), unit * 0.4 * (l0 != l1)
+    assert np.array_equal(fast.coeffs, np.concatenate([a_s, -a_s, a_l, -a_l], axis=1))
+    assert not fast.coeffs[0].any()
+    # looked up and filled in one compiled pass: the same changes, to the bit
+    one_pass = Changes.between(
+        land.shared_entries, land.local_entries, contexts, base, new, scale, 0.4
+    )
+    for changes in (slow, fast, one_pass):
+        assert np.array_equal(changes.entries, slow.entries)
+        assert np.array_equal(changes.coeffs, slow.coeffs)
+        a = changes.coeffs[:, changes.width :]  # numpy's sum of the L part's squares
+        assert np.array_equal(changes.local_variance, (a * a).sum(axis=1) * PRIOR_VAR)
 
 
 def test_summed_contributions_are_the_landscapes_own_sums_bit_for_bit():
@@ -245,3 +264,22 @@ def test_the_compiled_steps_are_numpys_steps_one_observation_at_a_time(n, k):
     assert np.array_equal(gain, (theta * ch.coeffs[:, None]).sum(axis=-1))
     v = compiled.var[posts[..., None], ch.entries[:, None]]
     assert np.array_equal(spread, (v * (ch.coeffs * ch.coeffs)[:, None]).sum(axis=-1))
+
+
+def test_a_run_without_entry_lookup_tables_is_the_same_run(monkeypatch):
+    """Landscapes too large for look-up tables read the bits instead (``Changes.at``
+    rather than the compiled pass): a default run's outputs are the same either way."""
+
+    def outputs(tables: bool):
+        model = NICModel(Params(steps=6), seed=8)
+        assert (model.landscape.local_entries.table is not None) == tables
+        model.run()
+        return model.datacollector.get_model_vars_dataframe(), model.practice.copy()
+
+    with_tables = outputs(True)
+    monkeypatch.setattr(entries, "LOOKUP_LIMIT", 0)
+    _landscape.cache_clear()  # the next run builds its landscape (and indexes) anew
+    frame, practice = outputs(False)
+    _landscape.cache_clear()
+    assert frame.equals(with_tables[0])
+    assert np.array_equal(practice, with_tables[1])

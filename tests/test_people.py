@@ -297,8 +297,8 @@ def test_an_offer_is_weighed_against_the_leaders_belief_by_inverse_variance():
         row = m.partner_of[node]
         m_u = (m.research_beliefs.mean[row, s_entries[0]] * s_coeffs[0]).sum()
         v_u = (m.research_beliefs.var[row, s_entries[0]] * s_coeffs[0] ** 2).sum()
-        spread = v_u + ch.local_variance()[0]
-        assert ch.local_variance()[0] > 0
+        spread = v_u + ch.local_variance[0]
+        assert ch.local_variance[0] > 0
         assert score == pytest.approx(np.full(score.shape, m_u * v_l / (v_l + spread)))
 
 

@@ -42,7 +42,7 @@ import numpy as np
 from numba import njit
 
 from ..core.sums import numpy_sum
-from .entries import table_indices
+from .entries import EntryIndex, code_entries, table_indices
 
 PRIOR_MEAN = 0.5
 PRIOR_VAR = 1.0 / 12.0
@@ -56,9 +56,11 @@ class Changes:
     ``entries`` and ``coeffs`` are (M, 4N): for each component, its S entry at x' and at
     x, then its L entry at x' and at x (columns of a two-part belief; a one-part belief
     reads the first 2N). A component the change does not move has coefficient 0 there.
+    ``local_variance`` (M,) is the prior variance of each change's L part: the spread a
+    district's own context adds to a result seen by someone who does not know that context.
     S and every L have dependency structures of their own: ``shared_deps`` is (N, K+1),
     ``local_deps`` (N, K+1) or one per change, (M, N, K+1). :meth:`at` starts from the
-    entries rather than the structures.
+    entries rather than the structures, :meth:`between` from a landscape's entry indexes.
     """
 
     def __init__(
@@ -74,7 +76,7 @@ class Changes:
         column = np.arange(n, dtype=np.int64) * t
         shared = [column + table_indices(codes, shared_deps) for codes in (base, new)]
         local = [column + table_indices(codes, local_deps) for codes in (base, new)]
-        self._fill(shared, local, scale, h, n * t)
+        self._set(*_changes_at(*shared, *local, _floats(scale), float(h), n * t))
 
     @classmethod
     def at(cls, shared, local, scale: np.ndarray, h: float, size: int) -> Changes:
@@ -83,17 +85,36 @@ class Changes:
         L entries are ``local``: what a landscape's ``EntryIndex`` finds without the bit
         arithmetic of :func:`table_indices`."""
         changes = cls.__new__(cls)
-        changes._fill(shared, local, scale, h, size)
+        ends = [_ints(x) for x in (*shared, *local)]
+        changes._set(*_changes_at(*ends, _floats(scale), float(h), size))
         return changes
 
-    def _fill(self, shared, local, scale: np.ndarray, h: float, size: int) -> None:
-        (s0, s1), (l0, l1) = shared, local
-        m, n = s0.shape
-        unit = np.asarray(scale, dtype=np.float64)[:, None] / n
-        a_s, a_l = unit * (1 - h) * (s0 != s1), unit * h * (l0 != l1)
-        self.entries = np.concatenate([s1, s0, l1 + size, l0 + size], axis=1)
-        self.coeffs = np.concatenate([a_s, -a_s, a_l, -a_l], axis=1)
-        self.width = 2 * n  # columns that touch S
+    @classmethod
+    def between(
+        cls, shared: EntryIndex, local: EntryIndex, contexts, base, new, scale, h: float
+    ) -> Changes:
+        """The changes from ``base`` to ``new`` in local landscapes ``contexts``, their
+        entries found by the landscape's entry indexes ``shared`` and ``local`` (both with
+        look-up tables) in the same compiled pass that fills the coefficients."""
+        changes = cls.__new__(cls)
+        size = shared.table.shape[1] << shared.deps.shape[-1]  # N * T
+        changes._set(
+            *_changes_between(
+                shared.table,
+                shared.chunks,
+                local.table,
+                local.chunks,
+                *(_ints(x) for x in (contexts, base, new)),
+                _floats(scale),
+                float(h),
+                size,
+            )
+        )
+        return changes
+
+    def _set(self, entries: np.ndarray, coeffs: np.ndarray, local_variance: np.ndarray):
+        self.entries, self.coeffs, self.local_variance = entries, coeffs, local_variance
+        self.width = entries.shape[1] // 2  # columns that touch S
 
     def __len__(self) -> int:
         return self.entries.shape[0]
@@ -102,11 +123,14 @@ class Changes:
         """Entries and coefficients of the S part alone (a university's view)."""
         return self.entries[:, : self.width], self.coeffs[:, : self.width]
 
-    def local_variance(self) -> np.ndarray:
-        """Prior variance of each change's L part: the spread a district's own context adds
-        to a result seen by someone who does not know that context."""
-        a = self.coeffs[:, self.width :]
-        return (a * a).sum(axis=1) * PRIOR_VAR
+
+def _ints(x) -> np.ndarray:
+    """``x`` as a C-contiguous int64 array: one compiled form for every caller."""
+    return np.ascontiguousarray(x, dtype=np.int64)
+
+
+def _floats(x) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.float64)
 
 
 class Beliefs:
@@ -226,3 +250,52 @@ def _predictions(mean, var, offsets, entries, coeffs):
                 squares[j] = var[k] * (a * a)
             gain[i, h], spread[i, h] = numpy_sum(terms), numpy_sum(squares)
     return gain, spread
+
+
+@njit(cache=True)
+def _change_row(s0, s1, l0, l1, scale, h, size, entries, coeffs, squares):
+    """One change's row of :class:`Changes` from its S and L entries before (``s0``,
+    ``l0``) and after (``s1``, ``l1``); returns its local variance. The coefficient of a
+    component is u (1 - h) / N on S and u h / N on L where the change moves its entry, 0
+    elsewhere; the products are formed as numpy formed them, (u / N) (1 - h) times 1 or 0."""
+    n = s0.size
+    unit = scale / n
+    for i in range(n):
+        a_s = unit * (1 - h) * (1.0 if s0[i] != s1[i] else 0.0)
+        a_l = unit * h * (1.0 if l0[i] != l1[i] else 0.0)
+        entries[i], entries[n + i] = s1[i], s0[i]
+        entries[2 * n + i], entries[3 * n + i] = l1[i] + size, l0[i] + size
+        coeffs[i], coeffs[n + i], coeffs[2 * n + i], coeffs[3 * n + i] = a_s, -a_s, a_l, -a_l
+    for j in range(2 * n):
+        squares[j] = coeffs[2 * n + j] * coeffs[2 * n + j]
+    return numpy_sum(squares) * PRIOR_VAR
+
+
+@njit(cache=True)
+def _changes_at(s0, s1, l0, l1, scale, h, size):
+    """:meth:`Changes.at`: each change's row from its entries, (M, N) arrays."""
+    m, n = s0.shape
+    entries, coeffs = np.empty((m, 4 * n), dtype=np.int64), np.empty((m, 4 * n))
+    local, squares = np.empty(m), np.empty(2 * n)
+    for r in range(m):
+        local[r] = _change_row(
+            s0[r], s1[r], l0[r], l1[r], scale[r], h, size, entries[r], coeffs[r], squares
+        )
+    return entries, coeffs, local
+
+
+@njit(cache=True)
+def _changes_between(s_table, s_chunks, l_table, l_chunks, contexts, base, new, scale, h, size):
+    """:meth:`Changes.between`: each change's entries looked up, then its row filled."""
+    m, n = base.size, s_table.shape[1]
+    entries, coeffs = np.empty((m, 4 * n), dtype=np.int64), np.empty((m, 4 * n))
+    local, squares = np.empty(m), np.empty(2 * n)
+    s0, s1 = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    l0, l1 = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    for r in range(m):
+        code_entries(s_table, s_chunks, 0, base[r], s0)
+        code_entries(s_table, s_chunks, 0, new[r], s1)
+        code_entries(l_table, l_chunks, contexts[r], base[r], l0)
+        code_entries(l_table, l_chunks, contexts[r], new[r], l1)
+        local[r] = _change_row(s0, s1, l0, l1, scale[r], h, size, entries[r], coeffs[r], squares)
+    return entries, coeffs, local

@@ -104,7 +104,7 @@ def outside_estimates(
     p, count = model.p, len(flat)
     tests = np.fromiter((ev.tests if ev else 0 for _, ev in flat), dtype=np.float64, count=count)
     gain = np.fromiter((ev.mean_gain if ev else 0.0 for _, ev in flat), float, count=count)
-    local = changes.local_variance()
+    local = changes.local_variance
     spread = p.measurement_noise**2 / np.maximum(tests, 1) + local
     given = tests > 0
     offered = np.fromiter(

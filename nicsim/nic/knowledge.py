@@ -74,7 +74,7 @@ def learn_from_tests(
                 entries[taught],
                 coeffs[taught],
                 observed[taught],
-                noise_var[taught] + changes.local_variance()[taught],
+                noise_var[taught] + changes.local_variance[taught],
             )
 
 
@@ -105,7 +105,7 @@ def learn_at_convening(
     nodes, base, new, tests, gain = (np.array(col) for col in zip(*found, strict=True))
     changes = changes_for(model, nodes, base, new)
     entries, coeffs = changes.shared()
-    noise = model.p.measurement_noise**2 / tests + changes.local_variance()
+    noise = model.p.measurement_noise**2 / tests + changes.local_variance
     universities = np.arange(len(model.universities))
     rows = np.repeat(universities[None], len(found), axis=0)  # (found, universities)
     fresh = rows != model.partner_of[nodes][:, None]
@@ -153,11 +153,11 @@ def research_fitness(model: mesa.Model, codes: np.ndarray, rows: np.ndarray) -> 
 
 def changes_for(model: mesa.Model, nodes, base, new) -> Changes:
     """The table entries changes from ``base`` to ``new`` move in districts ``nodes``."""
-    land, codes = model.landscape, np.stack([base, new])  # both ends in one look-up
+    land, p = model.landscape, model.p
+    shared, local, contexts = land.shared_entries, land.local_entries, model.context[nodes]
+    if shared.table is not None and local.table is not None:  # the usual case: one pass
+        return Changes.between(shared, local, contexts, base, new, model.scale[nodes], p.h)
+    codes = np.stack([base, new])  # both ends in one look-up
     return Changes.at(
-        land.shared_entries(codes),
-        land.local_entries(codes, model.context[nodes]),
-        model.scale[nodes],
-        model.p.h,
-        land.shared.table.size,
+        shared(codes), local(codes, contexts), model.scale[nodes], p.h, land.shared.table.size
     )

@@ -79,3 +79,39 @@ def test_identical_tells_a_changed_rule_from_unchanged_ones(root, tmp_path):
     assert verdicts['{"learning": "copy_best", "design": "networked"}'] == "identical (1 seed)"
     assert verdicts['{"learning": "conformity", "design": "hub"}'] == "identical (1 seed)"
     assert proc.stdout.splitlines()[-1] == "3 of 10 configurations give the same outputs"
+
+
+@pytest.fixture
+def phases(root):
+    spec = importlib.util.spec_from_file_location("phases", root / "benchmarks/phases.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_phases_time_each_part_of_the_month_inside_its_parent(phases):
+    from nicsim.nic import learning
+    from nicsim.nic.params import Params
+
+    plan_month = learning.plan_month
+    rows = phases.measure(Params(steps=6), runs=1)
+    assert learning.plan_month is plan_month  # every timer taken off again
+    by_label = {label: (depth, micros, share, calls) for depth, label, micros, share, calls in rows}
+    assert by_label["the whole step"][2] == 1.0
+    assert by_label["the whole step"][3] == 1.0  # one step a month
+    assert by_label["study and act"][3] == 33.0  # once per district
+    # a phase's time lies within its parent's: the last phase of lower depth above it
+    for i, (depth, label, micros, _, _) in enumerate(rows):
+        parents = [row for row in rows[:i] if row[0] < depth]
+        if parents:
+            assert micros <= parents[-1][2], (label, parents[-1][1])
+    top = sum(micros for depth, _, micros, _, _ in rows if depth == 1)
+    assert top <= by_label["the whole step"][1]
+
+
+def test_phases_names_a_bad_parameter_without_a_traceback(root):
+    cmd = [sys.executable, str(root / "benchmarks/phases.py"), "--runs", "1", "--set", "k=-2"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=root)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "k" in proc.stderr and "-2" in proc.stderr

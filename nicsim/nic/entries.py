@@ -63,7 +63,10 @@ class EntryIndex:
             n, k1 = self.deps.shape[1:]
             index = table_indices(codes, self.deps[which])
             return index + (np.arange(n, dtype=np.int64) << k1)
-        codes, which = np.broadcast_arrays(codes, which)
+        if which.ndim == 0:  # one landscape for all codes (S's index)
+            which = np.full(codes.shape, which)
+        elif which.shape != codes.shape:
+            codes, which = np.broadcast_arrays(codes, which)
         # flattened copies: writeable and contiguous whatever came in, one compiled form
         out = _entries_of_codes(self.table, self.chunks, which.flatten(), codes.flatten())
         return out.reshape(*codes.shape, -1)

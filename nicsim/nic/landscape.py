@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .entries import EntryIndex
+if TYPE_CHECKING:  # imported where first used: it loads numba, which `nicsim` starts without
+    from .entries import EntryIndex
 
 # Precompute every context's fitness for all 2**N practices when the table stays below
 # this many entries (8 bytes each): N = 12 with 33 contexts is 135k entries, N = 20 with
@@ -468,11 +470,15 @@ class ContextLandscape:
     @cached_property
     def shared_entries(self) -> EntryIndex:
         """S's :class:`EntryIndex`: ``shared_entries(codes)`` is (..., N)."""
+        from .entries import EntryIndex
+
         return EntryIndex(self.shared.deps[None])
 
     @cached_property
     def local_entries(self) -> EntryIndex:
         """The local landscapes' :class:`EntryIndex`: ``local_entries(codes, contexts)``."""
+        from .entries import EntryIndex
+
         return EntryIndex(self._deps)
 
     def shared_belief_fitness(self, tables: np.ndarray, codes, rows) -> np.ndarray:

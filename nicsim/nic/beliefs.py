@@ -76,7 +76,7 @@ class Changes:
         column = np.arange(n, dtype=np.int64) * t
         shared = [column + table_indices(codes, shared_deps) for codes in (base, new)]
         local = [column + table_indices(codes, local_deps) for codes in (base, new)]
-        self._set(*_changes_at(*shared, *local, _floats(scale), float(h), n * t))
+        self._fill(shared, local, scale, h, n * t)
 
     @classmethod
     def at(cls, shared, local, scale: np.ndarray, h: float, size: int) -> Changes:
@@ -85,8 +85,7 @@ class Changes:
         L entries are ``local``: what a landscape's ``EntryIndex`` finds without the bit
         arithmetic of :func:`table_indices`."""
         changes = cls.__new__(cls)
-        ends = [_ints(x) for x in (*shared, *local)]
-        changes._set(*_changes_at(*ends, _floats(scale), float(h), size))
+        changes._fill(shared, local, scale, h, size)
         return changes
 
     @classmethod
@@ -112,6 +111,11 @@ class Changes:
         )
         return changes
 
+    def _fill(self, shared, local, scale, h: float, size: int) -> None:
+        """Each change's row from its S and L entries before and after."""
+        ends = [_ints(x) for x in (*shared, *local)]
+        self._set(*_changes_at(*ends, _floats(scale), float(h), size))
+
     def _set(self, entries: np.ndarray, coeffs: np.ndarray, local_variance: np.ndarray):
         self.entries, self.coeffs, self.local_variance = entries, coeffs, local_variance
         self.width = entries.shape[1] // 2  # columns that touch S
@@ -130,6 +134,7 @@ def _ints(x) -> np.ndarray:
 
 
 def _floats(x) -> np.ndarray:
+    """``x`` as a C-contiguous float64 array."""
     return np.ascontiguousarray(x, dtype=np.float64)
 
 

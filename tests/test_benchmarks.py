@@ -35,12 +35,17 @@ def test_quick_benchmarks_report_median_target_and_ratio(root):
     assert "nothing about time was checked" in lines[-1]
 
 
-@pytest.fixture
-def plain_mesa(root):
-    spec = importlib.util.spec_from_file_location("plain_mesa", root / "benchmarks/plain_mesa.py")
+def load_benchmark(root, name: str):
+    """A script of benchmarks/ imported as a module (the folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, root / f"benchmarks/{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture
+def plain_mesa(root):
+    return load_benchmark(root, "plain_mesa")
 
 
 def test_plain_mesa_model_runs_on_a_network_and_repeats_for_a_seed(plain_mesa):
@@ -83,10 +88,7 @@ def test_identical_tells_a_changed_rule_from_unchanged_ones(root, tmp_path):
 
 @pytest.fixture
 def phases(root):
-    spec = importlib.util.spec_from_file_location("phases", root / "benchmarks/phases.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark(root, "phases")
 
 
 def test_phases_time_each_part_of_the_month_inside_its_parent(phases):

@@ -3,6 +3,7 @@
     python benchmarks/run.py            # every benchmark, full size (about 15 minutes)
     python benchmarks/run.py --only lazer_friedman nic_default
     python benchmarks/run.py --quick    # tiny sizes for CI: checks that it runs, not times
+    python benchmarks/run.py --only nic_default --config configs/model1.toml  # another config
 
 Each benchmark prints its median, min and max over repeated runs, its target and the
 ratio of the median to the target (<= 1 meets a time target; >= 1 a speed-up target).
@@ -24,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -32,7 +34,9 @@ sys.path.insert(0, str(HERE))
 import reference_lf  # noqa: E402
 from plain_mesa import PlainNetworkModel  # noqa: E402
 
+from nicsim.core.params import ConfigError  # noqa: E402
 from nicsim.core.release import forget_model  # noqa: E402
+from nicsim.lab.config import load_config  # noqa: E402
 from nicsim.nic.model import NICModel  # noqa: E402
 from nicsim.nic.params import DESIGNS, Params  # noqa: E402
 
@@ -150,16 +154,20 @@ def lazer_friedman(quick: bool) -> list[Result]:
 
 
 # -- 2. the NIC model at the default scale, against a plain Mesa model ------------------------
-def nic_default(quick: bool) -> list[Result]:
+def nic_default(
+    quick: bool, params: Params | None = None, label: str = "NIC default"
+) -> list[Result]:
     """A default NIC run's time per agent-step as a ratio to that of the plain Mesa model of
-    `plain_mesa.py` with as many agents, run for as many steps.
+    `plain_mesa.py` with as many agents, run for as many steps (``params``: another
+    config's, named ``label`` in the report).
 
     The two are timed in turn, sample by sample (which goes first alternates), so that the
     host's speed, which drifts by up to 1.8x within minutes on the shared development
     machine, weighs on both alike. Each sample starts after a full garbage collection, so
     neither is charged for the other's garbage; building a model is not timed.
     """
-    p = Params(steps=6) if quick else Params()
+    p = params or Params()
+    p = p.replace(steps=6) if quick else p
     steps = p.steps
     warm = NICModel(p, seed=10**6)  # warm-up of both: imports and first-call costs
     agents = len(warm.agents)
@@ -220,7 +228,7 @@ def nic_default(quick: bool) -> list[Result]:
         baseline_name="plain Mesa model (benchmarks/plain_mesa.py)",
     )
     result.notes = [
-        f"NIC default: {agents} agents (districts, universities, leaders, hub), {steps} steps, "
+        f"{label}: {agents} agents (districts, universities, leaders, hub), {steps} steps, "
         f"data collection included: median {statistics.median(ours):.2f} us per agent-step "
         f"(min {min(ours):.2f}, max {max(ours):.2f})",
         f"plain Mesa model: {agents} agents on a {agents}-node networkx graph (mean degree 5), "
@@ -451,12 +459,26 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes; no time is checked")
     ap.add_argument("--only", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
+    ap.add_argument(
+        "--config",
+        metavar="FILE",
+        help="time nic_default on this config's parameters rather than the defaults "
+        "(for example configs/model1.toml); the target stays 2.5x",
+    )
     args = ap.parse_args(argv)
+    benchmarks = dict(BENCHMARKS)
+    if args.config:
+        try:
+            params = load_config(args.config).params
+        except ConfigError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        benchmarks["nic_default"] = partial(nic_default, params=params, label=f"NIC {args.config}")
     results = []
     print(f"python: {interpreter()}")
     print(f"machine gauge before, a fixed pure-Python loop: {machine_gauge()}", flush=True)
     for name in args.only:
-        for result in BENCHMARKS[name](args.quick):
+        for result in benchmarks[name](args.quick):
             print(result.report(args.quick), flush=True)
             results.append(result)
     print(f"machine gauge after: {machine_gauge()} (smaller is a faster machine)", flush=True)

@@ -37,8 +37,9 @@ def test_quick_benchmarks_report_median_target_and_ratio(root):
 
 def load_benchmark(root, name: str):
     """A script of benchmarks/ imported as a module (the folder is not a package)."""
-    spec = importlib.util.spec_from_file_location(name, root / f"benchmarks/{name}.py")
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", root / f"benchmarks/{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -117,3 +118,14 @@ def test_phases_names_a_bad_parameter_without_a_traceback(root):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "k" in proc.stderr and "-2" in proc.stderr
+
+
+def test_nic_benchmark_times_another_config_and_names_a_bad_one(root, capsys):
+    run = load_benchmark(root, "run")
+    model1 = str(root / "configs/model1.toml")
+    assert run.main(["--quick", "--only", "nic_default", "--config", model1]) == 0
+    out = capsys.readouterr().out
+    assert f"NIC {model1}: 144 agents" in out
+    assert "target <= 2.5x" in out
+    assert run.main(["--quick", "--only", "nic_default", "--config", "no/such.toml"]) == 2
+    assert capsys.readouterr().err.strip() == "error: no/such.toml: no such file"

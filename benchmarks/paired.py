@@ -8,6 +8,7 @@ older commit); its ``nicsim`` package is copied and imported under another name.
 
     git worktree add /tmp/old 1cd1415
     python benchmarks/paired.py /tmp/old --rounds 8
+    python benchmarks/paired.py /tmp/old --set 'judgment="model1"' novice_capacity=1.0
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from pathlib import Path
 
 from trees import THIS, comparison_parser, modules
 
+from nicsim.core.params import ConfigError
+from nicsim.lab.config import from_dict, parse_overrides
+
 
 def load(tree: Path, name: str, into: Path):
     """The model and params modules of ``tree``'s nicsim, imported as package ``name``."""
@@ -29,8 +33,8 @@ def load(tree: Path, name: str, into: Path):
     return tuple(importlib.import_module(f"{name}.{module}") for module in modules(tree))
 
 
-def per_agent_step(model_module, params_module, seed: int) -> float:
-    params = params_module.Params()
+def per_agent_step(model_module, params_module, seed: int, changes: dict) -> float:
+    params = params_module.Params(**changes)
     model = model_module.NICModel(params, seed=seed)
     start = time.perf_counter()
     model.run()
@@ -43,7 +47,20 @@ def per_agent_step(model_module, params_module, seed: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = comparison_parser(__doc__)
     ap.add_argument("--rounds", type=int, default=5, help="rounds of 10 seeds (default 5)")
+    ap.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="parameters other than the defaults, for both trees",
+    )
     args = ap.parse_args(argv)
+    try:
+        changes = parse_overrides(args.set)
+        from_dict(changes)  # checked here, by this tree's rules, before anything runs
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory() as tmp:
         sys.path.insert(0, tmp)
         versions = {
@@ -55,10 +72,11 @@ def main(argv: list[str] | None = None) -> int:
             for seed in range(1000, 1010):
                 order = ("other", "this") if (r + seed) % 2 == 0 else ("this", "other")
                 for name in order:
-                    times[name].append(per_agent_step(*versions[name], seed))
+                    times[name].append(per_agent_step(*versions[name], seed, changes))
     ratios = [b / a for a, b in zip(times["other"], times["this"], strict=True)]
     print(
-        f"NIC default, microseconds per agent-step over {len(ratios)} paired runs: "
+        f"NIC {' '.join(args.set) or 'default'}, microseconds per agent-step over "
+        f"{len(ratios)} paired runs: "
         f"other median {statistics.median(times['other']):.2f}, "
         f"this median {statistics.median(times['this']):.2f}; "
         f"median paired ratio this/other {statistics.median(ratios):.3f}"

@@ -30,6 +30,10 @@ CONFIGS: list[dict] = [
     {"design": "networked", "turnover_rate": 0.5, "tests_per_leader": 2, "min_tests": 3},
     {"design": "hub", "partnerships": 4, "hub_broadcast": 5, "h": 0.8, "n_contexts": 3},
     {"design": "small_world", "n_districts": 30},
+    # the leaders' judgment: exact ties (no judgment noise, prior beliefs score 0), several
+    # picks by one leader, a research offer every month from a learning university
+    {"judgment_noise": 0.0},
+    {"tests_per_leader": 3, "min_tests": 1, "novice_capacity": 1.0, "research_rate": 1.0},
     {"learning": "copy_best", "design": "networked"},
     {"learning": "conformity", "design": "hub"},
     {

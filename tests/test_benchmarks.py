@@ -84,7 +84,8 @@ def test_identical_tells_a_changed_rule_from_unchanged_ones(root, tmp_path):
     assert verdicts["defaults"] == "DIFFERS at seeds [0]"
     assert verdicts['{"learning": "copy_best", "design": "networked"}'] == "identical (1 seed)"
     assert verdicts['{"learning": "conformity", "design": "hub"}'] == "identical (1 seed)"
-    assert proc.stdout.splitlines()[-1] == "3 of 10 configurations give the same outputs"
+    last = f"3 of {len(verdicts)} configurations give the same outputs"  # one line each
+    assert len(verdicts) >= 10 and proc.stdout.splitlines()[-1] == last
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 from nicsim.core.params import ConfigError
 from nicsim.nic import judgment, testplan
 from nicsim.nic.beliefs import PRIOR_MEAN, PRIOR_VAR
+from nicsim.nic.ideas import Evidence
 from nicsim.nic.knowledge import changes_for
 from nicsim.nic.learning import finish_cycles, month_capacity, plan_month, research
 from nicsim.nic.model import NICModel
@@ -54,9 +55,9 @@ def test_full_novice_capacity_is_model_1s_fixed_slots():
 
 
 # -- judgment --------------------------------------------------------------------------------
-def true_gains(m: NICModel, plan: testplan.TestPlan, options) -> np.ndarray:
+def true_gains(m: NICModel, plan: testplan.TestPlan, ideas) -> np.ndarray:
     node = plan.district.node
-    new = np.array([idea.apply(plan.practice) for idea, _ in options])
+    new = np.array([idea.apply(plan.practice) for idea in ideas])
     return m.score(new, np.full(new.size, node)) - m.outcome[node]
 
 
@@ -72,7 +73,8 @@ def omniscient(m: NICModel) -> None:
 
 
 def judged(m: NICModel):
-    """This month's plans and candidates, the leaders' scores and their picks."""
+    """This month's plans, their candidates and each picking leader's scores of them:
+    ``rows[d][j][i]`` is plan d's j-th picker's score of its i-th candidate."""
     m.month += 1
     plans = [testplan.TestPlan(d, int(m.practice[d.node]), 1, m.p.min_tests) for d in m.districts]
     draws = m.keyed["flips"].integers(
@@ -82,27 +84,27 @@ def judged(m: NICModel):
         np.arange(2)[:, None],
         np.arange(4),
     )
-    options = [
-        judgment.candidates(p, t) if finish_cycles(p) else []
-        for p, t in zip(plans, draws.tolist(), strict=True)
-    ]
-    return plans, options, judgment.scores(m, plans, options)
+    for plan in plans:
+        finish_cycles(plan)
+    options = judgment.candidates(m, plans, draws)
+    who = judgment.pickers(plans, options)
+    return plans, options, judgment.by_picker(judgment.scores(m, options, who), options, who)
 
 
 def test_a_leader_who_knows_the_landscape_picks_the_best_candidate():
     m = NICModel(small(judgment_noise=30.0, novice_capacity=1.0, min_tests=1), seed=2)
     omniscient(m)
     m.skill[:] = 1.0  # no judgment noise at full skill
-    plans, options, score = judged(m)
-    first = 0
-    for plan, opts in zip(plans, options, strict=True):
-        gains = true_gains(m, plan, opts)
-        mine = score[first : first + len(opts)]
-        first += len(opts)
-        assert np.allclose(mine[:, 0], gains)  # a prediction is the true gain
-        judgment.fill(plan, opts, mine)
+    plans, options, rows = judged(m)
+    assert all(rows)  # every district has pickers (two slots, one test a pick)
+    for d, plan in enumerate(plans):
+        ideas = [options.idea(i) for i in options.of[d]]
+        gains = true_gains(m, plan, ideas)
+        for row in rows[d]:
+            assert np.allclose(row, gains)  # a prediction is the true gain
+        judgment.fill(plan, options, options.of[d], rows[d])
         picked = [idea.key for idea, _ in plan.runs]
-        order = [opts[i][0].key for i in np.argsort(-gains, kind="stable")]
+        order = [ideas[i].key for i in np.argsort(-gains, kind="stable")]
         assert picked == order[: len(picked)]  # each leader took the best left
 
 
@@ -111,12 +113,70 @@ def test_a_novice_ranks_by_judgment_noise_alone():
     Normal(0, (judgment_noise (1 - skill))^2), whatever the candidates' true gains."""
     m = NICModel(small(judgment_noise=10.0), seed=2)
     m.skill[:] = 0.2
-    plans, options, score = judged(m)
-    noise = score[: len(options[0])]
+    _, _, rows = judged(m)
+    noise = np.concatenate([row for plan in rows for row in plan])
+    assert noise.size >= 8
     assert noise.std() == pytest.approx(8.0, rel=0.6)  # 10 (1 - 0.2), few candidates
     m2 = NICModel(small(judgment_noise=0.0), seed=2)
     _, _, flat = judged(m2)
-    assert (flat == 0).all()
+    assert all((row == 0).all() for plan in flat for row in plan)
+
+
+def test_the_leaders_who_pick_are_those_of_the_free_slots_where_a_pick_begins():
+    """Two leaders with two slots each (posts 4, 4, 5, 5): with min_tests = 2 the leaders
+    of slots 0 and 2 pick; with one slot planned before, those of slots 1 and 3; never
+    more pickers than candidates."""
+    m = NICModel(small(tests_per_leader=2, novice_capacity=1.0), seed=1)
+    district = m.districts[1]
+    assert district.test_slots(2)[1] == [2, 2, 3, 3]
+    plan = testplan.TestPlan(district, int(m.practice[1]), 2, 2)
+    options = judgment.Candidates([plan], [], [], np.array([0, 0, 0]), np.array([1, 2, 3]))
+    assert judgment.pickers([plan], options) == [[2, 3]]
+    plan.add(district.variation(7, plan.practice), 1)
+    assert judgment.pickers([plan], options) == [[2, 3]]  # slots 1 and 3
+    plan = testplan.TestPlan(district, int(m.practice[1]), 2, 1)
+    assert judgment.pickers([plan], options) == [[2, 2, 3]]  # three candidates, four slots
+
+
+def test_local_variations_are_each_free_slots_draws_once_in_order_less_those_blocked():
+    """Draws (plans, slots, tries) by hand: a plan's first ``left`` slots count, each
+    component once at its first draw, a blocked one never."""
+    m = NICModel(small(tests_per_leader=2, novice_capacity=1.0), seed=1)
+    plans = [testplan.TestPlan(d, int(m.practice[d.node]), 2, 2) for d in m.districts]
+    plans[0].add(m.districts[0].variation(0, plans[0].practice), 2)  # 2 of 4 slots left
+    plans[1].add(m.districts[1].variation(0, plans[1].practice), 4)  # none left
+    flips = np.array(
+        [
+            [[3, 3, 5, 1], [5, 2, 3, 6], [7, 7, 7, 7], [4, 4, 4, 4]],
+            [[1, 2, 3, 4], [5, 6, 7, 0], [1, 1, 1, 1], [2, 2, 2, 2]],
+        ]
+    )
+    blocked = np.zeros((2, 8), dtype=bool)
+    blocked[0, 1] = blocked[0, 6] = True
+    plan, component = judgment.variations(plans, flips, blocked)
+    assert plan.tolist() == [0, 0, 0]
+    assert component.tolist() == [3, 5, 2]
+
+
+def test_a_variation_under_test_or_already_a_candidate_is_not_one_again():
+    """A district testing the flip of component c, or holding it in its inbox as a
+    promising idea, does not get it again as a local variation this month."""
+    m = NICModel(small(novice_capacity=1.0, tests_per_leader=4, min_tests=2), seed=3)
+    m.month = 1
+    district = m.districts[0]
+    x = int(m.practice[0])
+    district.start_trial(district.variation(2, x))  # under test, no tests yet
+    district.receive(m.districts[1].variation(5, x), Evidence(4, 50.0), 1)
+    plans = [testplan.TestPlan(d, int(m.practice[d.node]), 4, 2) for d in m.districts]
+    for plan in plans:
+        finish_cycles(plan)
+    flips = np.tile(np.arange(8), (2, 8, 1))[:, :, :4] % 8  # slot s draws 0, 1, 2, 3
+    flips[:, 1] = [4, 5, 6, 7]
+    options = judgment.candidates(m, plans, flips)
+    mine = [options.idea(i).key for i in options.of[0]]
+    assert mine[0] == (1 << 5, ~x & (1 << 5))  # the inbox idea first
+    flipped = [k[0].bit_length() - 1 for k in mine[1:]]
+    assert flipped == [0, 1, 3, 4, 6, 7]  # 2 is under test, 5 came from the inbox
 
 
 def test_judgment_model1_keeps_model_1s_fixed_order():
@@ -261,13 +321,13 @@ def offers_and_scores(**kw):
     m = NICModel(small(research_rate=1.0, judgment_noise=0.0, **kw), seed=6)
     m.month = 1
     research(m)
-    plans, options, score = judged(m)
-    rows, first = [], 0
-    for plan, opts in zip(plans, options, strict=True):
-        for i, (idea, evidence) in enumerate(opts):
-            if idea.origin == "university" and evidence is None:
-                rows.append((plan, idea, score[first + i]))
-        first += len(opts)
+    plans, options, scores = judged(m)
+    rows = []
+    for d, plan in enumerate(plans):
+        for i, c in enumerate(options.of[d]):
+            idea, evidence = options.given[c] if c < len(options.given) else (None, 0)
+            if idea is not None and idea.origin == "university" and evidence is None:
+                rows.append((plan, idea, np.array([row[i] for row in scores[d]])))
     assert rows  # research_rate 1: every district has an offer among its candidates
     return m, rows
 
@@ -278,7 +338,7 @@ def test_an_oracles_offer_carries_the_true_gain_where_contexts_do_not_matter():
     local variation at 0."""
     m, rows = offers_and_scores(h=0.0, research_quality=1.0)
     for plan, idea, score in rows:
-        gain = true_gains(m, plan, [(idea, None)])[0]
+        gain = true_gains(m, plan, [idea])[0]
         assert score == pytest.approx(np.full(score.shape, gain))
         assert gain > 0  # the oracle offers only what beats the practice
 

@@ -12,8 +12,14 @@ the predicted gain being the leader's belief (``nicsim.nic.beliefs``), combined 
 what others say of the idea as an independent estimate (inverse variance weights,
 :func:`outside_estimates`): an inbox idea's evidence, or a research offer's university
 estimate. The leader holding the first free slot picks its best-scored
-candidate, which takes ``min_tests`` slots; the leader of the next free slot picks next.
-Research offers not picked are dropped: a university offers again.
+candidate, which takes ``min_tests`` slots; the leader of the next free slot picks next
+(only those leaders' scores are worked out: :func:`pickers`). Research offers not picked
+are dropped: a university offers again.
+
+A month's candidates are held for every district at once (:class:`Candidates`): the few
+that come from elsewhere made in Python, the local variations found as arrays from the
+month's draws and made into ideas only when picked, so that scoring reads every number
+without a pass over Python objects.
 """
 
 from __future__ import annotations
@@ -35,82 +41,192 @@ if TYPE_CHECKING:
 Candidate = tuple[ChangeIdea, Evidence | None]
 
 
-def candidates(plan: TestPlan, flips: list[list[int]]) -> list[Candidate]:
-    """This month's candidates for ``plan``'s free slots, each once, in a fixed order:
-    inbox (best evidenced first), research offers, local variations. An idea tried and
-    closed before may be tried again (a rejection may have been noise); one under test
-    is planned by :func:`~nicsim.nic.learning.finish_cycles` or waits for a decision."""
-    district, practice = plan.district, plan.practice
-    threshold = district.model.p.adoption_threshold
-    testing, seen = district.testing, set(plan.planned)
-    out: list[Candidate] = []
-    pending = sorted(
-        district.pending_at(practice).items(), key=lambda kv: (-kv[1][1].mean_gain, kv[0])
-    )
-    for key, (idea, evidence) in pending:
-        if evidence.mean_gain > threshold and key not in seen:
-            out.append((idea, evidence))
-            seen.add(key)
-    for idea in district.research:
-        if idea.key not in testing and idea.key not in seen and idea.apply(practice) != practice:
-            out.append((idea, None))
-            seen.add(idea.key)
-    district.research.clear()
-    for tries in flips[: plan.left]:
-        for component in tries:
-            idea = district.variation(component, practice)
-            if idea.key not in testing and idea.key not in seen:
-                out.append((idea, None))
-                seen.add(idea.key)
-    return out
+class Candidates:
+    """A month's candidates of every district, numbered: first the ideas that come from
+    elsewhere (``given``: promising inbox ideas and research offers, district by
+    district, a few a month), then the local variations (flips of one component), found
+    for every district at once as arrays and made into ideas only when picked.
+
+    ``of[d]`` lists plan d's candidates in its order: given ones first (inbox best
+    evidenced first, then research offers oldest first), then its variations in the order
+    they were drawn. ``nodes``, ``masks`` and ``values`` hold every candidate's district
+    and change.
+    """
+
+    def __init__(
+        self,
+        plans: list[TestPlan],
+        given: list[Candidate],
+        given_plans: list[int],
+        variation_plans: np.ndarray,
+        components: np.ndarray,
+    ) -> None:
+        self.plans = plans
+        self.given = given
+        self.components = components.tolist()  # the component each variation flips
+        self.plan_of = given_plans + variation_plans.tolist()
+        practice = np.array([plan.practice for plan in plans], dtype=np.int64)
+        node = np.array([plan.district.node for plan in plans], dtype=np.int64)
+        bits = np.left_shift(1, components)
+        self.nodes = node[np.concatenate([np.array(given_plans, np.int64), variation_plans])]
+        self.masks = np.concatenate([_ints(idea.mask for idea, _ in given), bits])
+        self.values = np.concatenate(
+            [_ints(idea.values for idea, _ in given), ~practice[variation_plans] & bits]
+        )
+        # plan d's given candidates are given[a[d]:a[d + 1]], its variations the v[d]-th
+        # to the v[d + 1]-th candidates: both kinds come in plan order
+        bounds = np.arange(len(plans) + 1)
+        a = np.searchsorted(given_plans, bounds).tolist()
+        v = (len(given) + np.searchsorted(variation_plans, bounds)).tolist()
+        self.of: list[list[int]] = [
+            [*range(a[d], a[d + 1]), *range(v[d], v[d + 1])] for d in range(len(plans))
+        ]
+
+    def __len__(self) -> int:
+        return len(self.plan_of)
+
+    def idea(self, i: int) -> ChangeIdea:
+        """Candidate ``i`` as an idea: a variation is the district's own."""
+        if i < len(self.given):
+            return self.given[i][0]
+        plan = self.plans[self.plan_of[i]]
+        return plan.district.variation(self.components[i - len(self.given)], plan.practice)
 
 
-def scores(model: mesa.Model, plans: list[TestPlan], lists: list[list[Candidate]]) -> np.ndarray:
-    """Every leader's score of every candidate of its district: (candidates, leaders per
-    district), the candidates of all districts stacked in plan order."""
+def _ints(numbers) -> np.ndarray:
+    """Python integers as an int64 array."""
+    return np.fromiter(numbers, dtype=np.int64)
+
+
+def candidates(model: mesa.Model, plans: list[TestPlan], flips: np.ndarray) -> Candidates:
+    """This month's candidates for every plan's free slots, each idea once per district,
+    in a fixed order: inbox (best evidenced first), research offers, local variations
+    (``flips``: (plans, slots, LOCAL_TRIES) drawn components; a free slot's draws count).
+    An idea tried and closed before may be tried again (a rejection may have been
+    noise); one under test is planned by :func:`~nicsim.nic.learning.finish_cycles` or
+    waits for a decision. A plan with no slot left has none and keeps its offers."""
+    threshold = model.p.adoption_threshold
+    given: list[Candidate] = []
+    given_plans: list[int] = []
+    blocked = np.zeros((len(plans), model.p.n_components), dtype=bool)
+    for d, plan in enumerate(plans):
+        if not plan.left:
+            continue
+        district, practice = plan.district, plan.practice
+        testing, seen = district.testing, set(plan.planned)
+        pending = sorted(
+            district.pending_at(practice).items(), key=lambda kv: (-kv[1][1].mean_gain, kv[0])
+        )
+        for key, (idea, evidence) in pending:
+            if evidence.mean_gain > threshold and key not in seen:
+                given.append((idea, evidence))
+                seen.add(key)
+        for idea in district.research:
+            key = idea.key
+            if key not in testing and key not in seen and idea.apply(practice) != practice:
+                given.append((idea, None))
+                seen.add(key)
+        district.research.clear()
+        given_plans += [d] * (len(given) - len(given_plans))
+        # a variation under test or already a candidate is not one again
+        for mask, values in (*testing, *seen):
+            if mask and not mask & (mask - 1) and values == ~practice & mask:
+                blocked[d, mask.bit_length() - 1] = True
+    owners, components = variations(plans, flips, blocked)
+    return Candidates(plans, given, given_plans, owners, components)
+
+
+def variations(
+    plans: list[TestPlan], flips: np.ndarray, blocked: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every plan's local variations: the components drawn for its free slots (``flips``,
+    the first ``left`` slots' rows), each at its first draw, less those ``blocked``
+    ((plans, components)), as (plan, component) pairs in plan order, then draw order."""
+    count, slots, _ = flips.shape
+    n = blocked.shape[1]
+    left = np.array([plan.left for plan in plans], dtype=np.int64)
+    free = np.arange(slots) < left[:, None]
+    # each draw as plan * n + component, in plan order then draw order; the first of each
+    drawn = (flips + np.arange(0, count * n, n)[:, None, None])[free].ravel()
+    _, first = np.unique(drawn, return_index=True)
+    first.sort()
+    drawn = drawn[first]
+    return np.divmod(drawn[~blocked.ravel()[drawn]], n)
+
+
+def pickers(plans: list[TestPlan], candidates: Candidates) -> list[list[int]]:
+    """The posts of the leaders who pick, plan by plan, in the order they pick: the
+    holder of each free slot where a pick begins (a pick takes ``min_tests`` slots), as
+    many as the district has candidates. Known before anything is scored."""
+    return [
+        plan.posts[plan.size :: plan.need][: len(options)]
+        for plan, options in zip(plans, candidates.of, strict=True)
+    ]
+
+
+def scores(model: mesa.Model, candidates: Candidates, who: list[list[int]]) -> np.ndarray:
+    """Each picking leader's score of every candidate of its district (``who``: the
+    posts of :func:`pickers`), flat: district by district, picker by picker, candidate by
+    candidate (:func:`by_picker` splits it). Only the leaders who pick score: the others'
+    scores would never be read, and a score depends on nothing but its leader and idea."""
     p = model.p
-    sizes = [len(c) for c in lists]
-    count = sum(sizes)
-    if not count:
-        return np.empty((0, p.leaders_per_district))
-    nodes = np.repeat([plan.district.node for plan in plans], sizes)
-    flat = [c for cs in lists for c in cs]
+    rows: list[int] = []  # the candidate each score is of, and the post scoring it
+    posts: list[int] = []
+    for options, posts_ in zip(candidates.of, who, strict=True):
+        for post in posts_:
+            rows += options
+            posts += [post] * len(options)
+    if not rows:
+        return np.empty(0)
+    nodes, masks, values = candidates.nodes, candidates.masks, candidates.values
     base = model.practice[nodes]
-    masks = np.fromiter((idea.mask for idea, _ in flat), dtype=np.int64, count=count)
-    values = np.fromiter((idea.values for idea, _ in flat), dtype=np.int64, count=count)
-    new = (base & ~masks) | values
-    changes = changes_for(model, nodes, base, new)
-    posts = nodes[:, None] * p.leaders_per_district + np.arange(p.leaders_per_district)
-    mean, var = model.beliefs.predict(posts, changes.entries, changes.coeffs)
-    gain, spread, given = outside_estimates(model, nodes, flat, changes)
+    changes = changes_for(model, nodes, base, (base & ~masks) | values)
+    rows, posts = np.array(rows), np.array(posts)
+    mean, var = model.beliefs.predict(posts, changes.entries[rows], changes.coeffs[rows])
+    gain, spread, given = (x[rows] for x in outside_estimates(model, candidates, changes))
     if given.any():  # ideas that came with an estimate: two independent estimates combined
         with np.errstate(invalid="ignore", divide="ignore"):
-            combined = (mean * spread[:, None] + gain[:, None] * var) / (var + spread[:, None])
-        usable = given[:, None] & np.isfinite(combined)
+            combined = (mean * spread + gain * var) / (var + spread)
+        usable = given & np.isfinite(combined)
         mean = np.where(usable, combined, mean)
-    error = model.keyed["judgment"].normal(model.month, posts, masks[:, None], values[:, None])
+    error = model.keyed["judgment"].normal(model.month, posts, masks[rows], values[rows])
     error *= p.judgment_noise * (1 - model.skill[posts])
     return mean + error
 
 
+def by_picker(
+    score: Sequence[float], candidates: Candidates, who: list[list[int]]
+) -> list[list[Sequence[float]]]:
+    """:func:`scores`' flat list split by plan, then by picker: ``[d][j][i]`` is plan d's
+    j-th picker's score of its i-th candidate (``candidates.of[d][i]``)."""
+    out, first = [], 0
+    for options, posts in zip(candidates.of, who, strict=True):
+        n = len(options)
+        out.append([score[first + j * n : first + (j + 1) * n] for j in range(len(posts))])
+        first += n * len(posts)
+    return out
+
+
 def outside_estimates(
-    model: mesa.Model, nodes: np.ndarray, flat: list[Candidate], changes: Changes
+    model: mesa.Model, candidates: Candidates, changes: Changes
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What others say a candidate will gain, and the variance of that estimate, for the
     candidates that come with one (``given``): an inbox idea its evidence, n tests read as
     n novice tests; a research offer its university's predicted gain on S, with the
     variance of that prediction. Either way the district's own context is unknown to the
-    source, so the spread of the local part is added."""
-    p, count = model.p, len(flat)
-    tests = np.fromiter((ev.tests if ev else 0 for _, ev in flat), dtype=np.float64, count=count)
-    gain = np.fromiter((ev.mean_gain if ev else 0.0 for _, ev in flat), float, count=count)
+    source, so the spread of the local part is added. A variation comes with none."""
+    p, count, known = model.p, len(candidates), candidates.given
+    tests, gain = np.zeros(count), np.zeros(count)
+    offered = np.zeros(count, dtype=bool)
+    if known:
+        tests[: len(known)] = [ev.tests if ev else 0 for _, ev in known]
+        gain[: len(known)] = [ev.mean_gain if ev else 0.0 for _, ev in known]
+        offered[: len(known)] = [ev is None and idea.origin == "university" for idea, ev in known]
     local = changes.local_variance
     spread = p.measurement_noise**2 / np.maximum(tests, 1) + local
     given = tests > 0
-    offered = np.fromiter(
-        (ev is None and idea.origin == "university" for idea, ev in flat), bool, count=count
-    )
     if offered.any():
+        nodes = candidates.nodes
         rows = model.partner_of[nodes[offered]]
         entries, coeffs = changes.shared()
         said, doubt = model.research_beliefs.predict(rows, entries[offered], coeffs[offered])
@@ -120,17 +236,20 @@ def outside_estimates(
     return gain, spread, given
 
 
-def fill(plan: TestPlan, options: list[Candidate], score: Sequence[Sequence[float]]) -> None:
+def fill(
+    plan: TestPlan, candidates: Candidates, options: list[int], rows: Sequence[Sequence[float]]
+) -> None:
     """Each free slot's leader picks its best-scored candidate left, the first of equal
-    scores (``score`` holds the district's rows of :func:`scores`).
+    scores (``options``: the plan's candidates, ``candidates.of[d]``; ``rows``: its
+    :func:`by_picker` rows, one per picker in order).
 
-    A district has a handful of candidates and two or three picks: plain Python over the
+    A district has a handful of candidates and one or two picks: plain Python over the
     rows costs less than the numpy calls a pick would take on arrays this small.
     """
-    per = plan.district.model.p.leaders_per_district
     left = list(range(len(options)))  # in order, so ``max`` keeps the first of equals
-    while plan.left and left:
-        column = plan.posts[plan.size] % per  # the leader holding the first free slot
-        pick = max(left, key=lambda i: score[i][column])
+    for row in rows:
+        if not plan.left:
+            break
+        pick = max(left, key=row.__getitem__)
         left.remove(pick)
-        plan.add(options[pick][0])
+        plan.add(candidates.idea(options[pick]))

@@ -176,16 +176,12 @@ def plan_month(model: mesa.Model) -> list[TestPlan]:
     capacity = month_capacity(model)
     # the components each possible local variation may flip, drawn up front for everyone
     slots = p.tests_per_leader * p.leaders_per_district
-    flips = (
-        model.keyed["flips"]
-        .integers(
-            p.n_components,
-            model.month,
-            model.all_districts[:, None, None],
-            np.arange(slots)[:, None],
-            np.arange(LOCAL_TRIES),
-        )
-        .tolist()
+    flips = model.keyed["flips"].integers(
+        p.n_components,
+        model.month,
+        model.all_districts[:, None, None],
+        np.arange(slots)[:, None],
+        np.arange(LOCAL_TRIES),
     )
     practices = model.practice.tolist()
     plans = [
@@ -193,18 +189,18 @@ def plan_month(model: mesa.Model) -> list[TestPlan]:
         for d in model.districts
     ]
     if model.beliefs is None:
-        for plan, tries in zip(plans, flips, strict=True):
+        for plan, tries in zip(plans, flips.tolist(), strict=True):
             plan_tests(plan, tries)
     else:
-        options = [
-            judgment.candidates(plan, tries) if finish_cycles(plan) else []
-            for plan, tries in zip(plans, flips, strict=True)
-        ]
-        score = judgment.scores(model, plans, options).tolist()
-        first = 0
-        for plan, choices in zip(plans, options, strict=True):
-            judgment.fill(plan, choices, score[first : first + len(choices)])
-            first += len(choices)
+        for plan in plans:
+            finish_cycles(plan)
+        options = judgment.candidates(model, plans, flips)
+        who = judgment.pickers(plans, options)
+        score = judgment.scores(model, options, who).tolist()
+        for plan, mine, rows in zip(
+            plans, options.of, judgment.by_picker(score, options, who), strict=True
+        ):
+            judgment.fill(plan, options, mine, rows)
     first = 0
     for plan in plans:
         plan.close()

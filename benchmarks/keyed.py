@@ -16,9 +16,15 @@ development machine's speed varies, so read the ratios.
 from __future__ import annotations
 
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+# this tree's nicsim rather than whichever is installed: `python OTHER/benchmarks/keyed.py`
+# measures OTHER
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nicsim.core.keyed import KeyedStream
 

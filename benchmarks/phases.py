@@ -18,6 +18,11 @@ import collections
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+# this tree's nicsim rather than whichever is installed: `python OTHER/benchmarks/phases.py`
+# measures OTHER
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nicsim.core.params import ConfigError
 from nicsim.lab.config import from_dict, parse_overrides

@@ -29,7 +29,10 @@ from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+# the yardsticks beside this script, and this tree's nicsim rather than whichever is
+# installed (an editable install of another checkout would win): `python
+# OTHER/benchmarks/run.py` measures OTHER
+sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import reference_lf  # noqa: E402
 from plain_mesa import PlainNetworkModel  # noqa: E402

@@ -144,3 +144,20 @@ def test_paired_compares_two_trees_on_given_parameters(root):
     bad = subprocess.run([*cmd, "--set", "k=-2"], capture_output=True, text=True, cwd=root)
     assert bad.returncode == 2
     assert bad.stderr.strip() == "error: k = -2 is not allowed: expected an integer in [0, 61]"
+
+
+def test_a_trees_benchmarks_measure_that_trees_nicsim(root, tmp_path):
+    """`python OTHER/benchmarks/run.py` (or phases.py) imports OTHER's nicsim, not the one
+    installed (here this checkout, installed in editable mode): a copy whose nicsim says
+    so when imported is the one these scripts load."""
+    tree = tmp_path / "other"
+    ignore = shutil.ignore_patterns("__pycache__")
+    for folder in ("nicsim", "benchmarks"):
+        shutil.copytree(root / folder, tree / folder, ignore=ignore)
+    init = tree / "nicsim" / "__init__.py"
+    init.write_text(init.read_text() + '\nimport sys\nprint("the other tree", file=sys.stderr)\n')
+    for script in ("run.py", "phases.py"):
+        cmd = [sys.executable, str(tree / "benchmarks" / script), "--help"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert "the other tree" in proc.stderr, script

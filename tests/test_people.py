@@ -1,5 +1,7 @@
 """Model 2's people and universities (M2, M3) on tiny cases with known answers."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -88,24 +90,51 @@ def judged(m: NICModel):
         finish_cycles(plan)
     options = judgment.candidates(m, plans, draws)
     who = judgment.pickers(plans, options)
-    return plans, options, judgment.by_picker(judgment.scores(m, options, who), options, who)
+    return plans, options, who, judgment.scores(m, options, who)
+
+
+def by_picker(score, options, who):
+    """The month's flat scores split plan by plan, then picker by picker: ``[d][j][i]`` is
+    plan d's j-th picker's score of its i-th candidate."""
+    rows, first = [], 0
+    for mine, posts in zip(options.of, who, strict=True):
+        n = len(mine)
+        rows.append([score[first + j * n : first + (j + 1) * n] for j in range(len(posts))])
+        first += n * len(posts)
+    return rows
 
 
 def test_a_leader_who_knows_the_landscape_picks_the_best_candidate():
     m = NICModel(small(judgment_noise=30.0, novice_capacity=1.0, min_tests=1), seed=2)
     omniscient(m)
     m.skill[:] = 1.0  # no judgment noise at full skill
-    plans, options, rows = judged(m)
+    plans, options, who, score = judged(m)
+    rows = by_picker(score, options, who)
     assert all(rows)  # every district has pickers (two slots, one test a pick)
+    chosen = judgment.picks(score, options, who)
     for d, plan in enumerate(plans):
         ideas = [options.idea(i) for i in options.of[d]]
         gains = true_gains(m, plan, ideas)
         for row in rows[d]:
             assert np.allclose(row, gains)  # a prediction is the true gain
-        judgment.fill(plan, options, options.of[d], rows[d])
+        judgment.fill(plan, options, chosen[d])
         picked = [idea.key for idea, _ in plan.runs]
         order = [ideas[i].key for i in np.argsort(-gains, kind="stable")]
         assert picked == order[: len(picked)]  # each leader took the best left
+
+
+def test_each_picker_takes_its_best_candidate_left_the_first_of_equal_scores():
+    """Hand-made scores: plan 0 has candidates 0-2 and two pickers, plan 1 none, plan 2
+    candidates 3-4 and one picker. Plan 0's second picker ranks first what the first one
+    took, so takes its next best; of equal scores the first candidate is taken."""
+    options = SimpleNamespace(of=[[0, 1, 2], [], [3, 4]])
+    who = [[10, 11], [], [12]]
+    score = np.array(
+        [1.0, 5.0, 5.0]  # picker 10: candidates 1 and 2 tie, 1 comes first
+        + [0.0, 9.0, 3.0]  # picker 11: would take 1, taken, so 2
+        + [2.0, 2.0]  # picker 12: a tie, the first
+    )
+    assert judgment.picks(score, options, who) == [[1, 2], [], [3]]
 
 
 def test_a_novice_ranks_by_judgment_noise_alone():
@@ -113,13 +142,12 @@ def test_a_novice_ranks_by_judgment_noise_alone():
     Normal(0, (judgment_noise (1 - skill))^2), whatever the candidates' true gains."""
     m = NICModel(small(judgment_noise=10.0), seed=2)
     m.skill[:] = 0.2
-    _, _, rows = judged(m)
-    noise = np.concatenate([row for plan in rows for row in plan])
+    *_, noise = judged(m)  # every picker's scores of its candidates
     assert noise.size >= 8
     assert noise.std() == pytest.approx(8.0, rel=0.6)  # 10 (1 - 0.2), few candidates
     m2 = NICModel(small(judgment_noise=0.0), seed=2)
-    _, _, flat = judged(m2)
-    assert all((row == 0).all() for plan in flat for row in plan)
+    *_, flat = judged(m2)
+    assert flat.size and (flat == 0).all()
 
 
 def test_the_leaders_who_pick_are_those_of_the_free_slots_where_a_pick_begins():
@@ -321,8 +349,8 @@ def offers_and_scores(**kw):
     m = NICModel(small(research_rate=1.0, judgment_noise=0.0, **kw), seed=6)
     m.month = 1
     research(m)
-    plans, options, scores = judged(m)
-    rows = []
+    plans, options, who, score = judged(m)
+    scores, rows = by_picker(score, options, who), []
     for d, plan in enumerate(plans):
         for i, c in enumerate(options.of[d]):
             idea, evidence = options.given[c] if c < len(options.given) else (None, 0)

@@ -24,10 +24,10 @@ without a pass over Python objects.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from .ideas import ChangeIdea, Evidence
 from .knowledge import changes_for
@@ -167,7 +167,7 @@ def pickers(plans: list[TestPlan], candidates: Candidates) -> list[list[int]]:
 def scores(model: mesa.Model, candidates: Candidates, who: list[list[int]]) -> np.ndarray:
     """Each picking leader's score of every candidate of its district (``who``: the
     posts of :func:`pickers`), flat: district by district, picker by picker, candidate by
-    candidate (:func:`by_picker` splits it). Only the leaders who pick score: the others'
+    candidate (:func:`picks` reads it). Only the leaders who pick score: the others'
     scores would never be read, and a score depends on nothing but its leader and idea."""
     p = model.p
     rows: list[int] = []  # the candidate each score is of, and the post scoring it
@@ -194,16 +194,40 @@ def scores(model: mesa.Model, candidates: Candidates, who: list[list[int]]) -> n
     return mean + error
 
 
-def by_picker(
-    score: Sequence[float], candidates: Candidates, who: list[list[int]]
-) -> list[list[Sequence[float]]]:
-    """:func:`scores`' flat list split by plan, then by picker: ``[d][j][i]`` is plan d's
-    j-th picker's score of its i-th candidate (``candidates.of[d][i]``)."""
+def picks(score: np.ndarray, candidates: Candidates, who: list[list[int]]) -> list[list[int]]:
+    """Each plan's picks, in order, as candidates' numbers: each picker in turn takes its
+    best-scored candidate left, the first of equal scores (``score``: :func:`scores`)."""
+    sizes = np.array([len(options) for options in candidates.of], dtype=np.int64)
+    counts = [len(posts) for posts in who]
+    places = _first_best(score, sizes, np.array(counts, dtype=np.int64)).tolist()
     out, first = [], 0
-    for options, posts in zip(candidates.of, who, strict=True):
-        n = len(options)
-        out.append([score[first + j * n : first + (j + 1) * n] for j in range(len(posts))])
-        first += n * len(posts)
+    for options, count in zip(candidates.of, counts, strict=True):
+        out.append([options[i] for i in places[first : first + count]])
+        first += count
+    return out
+
+
+@njit(cache=True)
+def _first_best(score, sizes, pickers):
+    """:func:`picks` over the flat scores: plan d's ``pickers[d]`` rows of ``sizes[d]``
+    scores come one after another; returns each pick's place among its plan's candidates.
+    A handful of candidates and one or two picks a district: compiled, the whole month's
+    picks cost less than one pick's Python."""
+    out = np.empty(pickers.sum(), dtype=np.int64)
+    taken = np.zeros(sizes.max() if sizes.size else 0, dtype=np.bool_)
+    row, k = 0, 0
+    for d in range(sizes.size):
+        n = sizes[d]
+        taken[:n] = False
+        for _ in range(pickers[d]):
+            best = -1
+            for i in range(n):  # strictly greater: the first of equal scores stays
+                if not taken[i] and (best < 0 or score[row + i] > score[row + best]):
+                    best = i
+            taken[best] = True
+            out[k] = best
+            k += 1
+            row += n
     return out
 
 
@@ -236,20 +260,8 @@ def outside_estimates(
     return gain, spread, given
 
 
-def fill(
-    plan: TestPlan, candidates: Candidates, options: list[int], rows: Sequence[Sequence[float]]
-) -> None:
-    """Each free slot's leader picks its best-scored candidate left, the first of equal
-    scores (``options``: the plan's candidates, ``candidates.of[d]``; ``rows``: its
-    :func:`by_picker` rows, one per picker in order).
-
-    A district has a handful of candidates and one or two picks: plain Python over the
-    rows costs less than the numpy calls a pick would take on arrays this small.
-    """
-    left = list(range(len(options)))  # in order, so ``max`` keeps the first of equals
-    for row in rows:
-        if not plan.left:
-            break
-        pick = max(left, key=row.__getitem__)
-        left.remove(pick)
-        plan.add(candidates.idea(options[pick]))
+def fill(plan: TestPlan, candidates: Candidates, picked: list[int]) -> None:
+    """The plan's picks (:func:`picks`) take its free slots in turn, each ``min_tests`` of
+    them or what is left."""
+    for i in picked:
+        plan.add(candidates.idea(i))

@@ -196,11 +196,9 @@ def plan_month(model: mesa.Model) -> list[TestPlan]:
             finish_cycles(plan)
         options = judgment.candidates(model, plans, flips)
         who = judgment.pickers(plans, options)
-        score = judgment.scores(model, options, who).tolist()
-        for plan, mine, rows in zip(
-            plans, options.of, judgment.by_picker(score, options, who), strict=True
-        ):
-            judgment.fill(plan, options, mine, rows)
+        score = judgment.scores(model, options, who)
+        for plan, picked in zip(plans, judgment.picks(score, options, who), strict=True):
+            judgment.fill(plan, options, picked)
     first = 0
     for plan in plans:
         plan.close()

@@ -142,16 +142,27 @@ def variations(
     """Every plan's local variations: the components drawn for its free slots (``flips``,
     the first ``left`` slots' rows), each at its first draw, less those ``blocked``
     ((plans, components)), as (plan, component) pairs in plan order, then draw order."""
-    count, slots, _ = flips.shape
-    n = blocked.shape[1]
     left = np.array([plan.left for plan in plans], dtype=np.int64)
-    free = np.arange(slots) < left[:, None]
-    # each draw as plan * n + component, in plan order then draw order; the first of each
-    drawn = (flips + np.arange(0, count * n, n)[:, None, None])[free].ravel()
-    _, first = np.unique(drawn, return_index=True)
-    first.sort()
-    drawn = drawn[first]
-    return np.divmod(drawn[~blocked.ravel()[drawn]], n)
+    return _variations(np.ascontiguousarray(flips, dtype=np.int64), left, blocked)
+
+
+@njit(cache=True)
+def _variations(flips, left, blocked):
+    """:func:`variations`: each plan's free slots' draws in order, a component once."""
+    count, _, tries = flips.shape
+    plan = np.empty(flips.size, dtype=np.int64)
+    component = np.empty(flips.size, dtype=np.int64)
+    k = 0
+    for d in range(count):
+        seen = blocked[d].copy()
+        for s in range(left[d]):
+            for t in range(tries):
+                c = flips[d, s, t]
+                if not seen[c]:
+                    seen[c] = True
+                    plan[k], component[k] = d, c
+                    k += 1
+    return plan[:k], component[:k]
 
 
 def pickers(plans: list[TestPlan], candidates: Candidates) -> list[list[int]]:
@@ -211,8 +222,7 @@ def picks(score: np.ndarray, candidates: Candidates, who: list[list[int]]) -> li
 def _first_best(score, sizes, pickers):
     """:func:`picks` over the flat scores: plan d's ``pickers[d]`` rows of ``sizes[d]``
     scores come one after another; returns each pick's place among its plan's candidates.
-    A handful of candidates and one or two picks a district: compiled, the whole month's
-    picks cost less than one pick's Python."""
+    Compiled: the month's picks are one call, not a Python ``max`` over a list per pick."""
     out = np.empty(pickers.sum(), dtype=np.int64)
     taken = np.zeros(sizes.max() if sizes.size else 0, dtype=np.bool_)
     row, k = 0, 0

@@ -69,10 +69,10 @@ class Candidates:
         node = np.array([plan.district.node for plan in plans], dtype=np.int64)
         bits = np.left_shift(1, components)
         self.nodes = node[np.concatenate([np.array(given_plans, np.int64), variation_plans])]
-        self.masks = np.concatenate([_ints(idea.mask for idea, _ in given), bits])
-        self.values = np.concatenate(
-            [_ints(idea.values for idea, _ in given), ~practice[variation_plans] & bits]
-        )
+        given_masks = np.array([idea.mask for idea, _ in given], dtype=np.int64)
+        given_values = np.array([idea.values for idea, _ in given], dtype=np.int64)
+        self.masks = np.concatenate([given_masks, bits])
+        self.values = np.concatenate([given_values, ~practice[variation_plans] & bits])
         # plan d's given candidates are given[a[d]:a[d + 1]], its variations the v[d]-th
         # to the v[d + 1]-th candidates: both kinds come in plan order
         bounds = np.arange(len(plans) + 1)
@@ -91,11 +91,6 @@ class Candidates:
             return self.given[i][0]
         plan = self.plans[self.plan_of[i]]
         return plan.district.variation(self.components[i - len(self.given)], plan.practice)
-
-
-def _ints(numbers) -> np.ndarray:
-    """Python integers as an int64 array."""
-    return np.fromiter(numbers, dtype=np.int64)
 
 
 def candidates(model: mesa.Model, plans: list[TestPlan], flips: np.ndarray) -> Candidates:

@@ -62,6 +62,9 @@ def test_the_hash_is_the_documented_formula():
             assert np.broadcast_to(s.hash(*mixed), (20,)).tolist() == expected
     assert int(s.hash()) == s.base  # no keys: the stream's base
     assert int(s.hash(5)) == mix_int(s.base + 5)  # one key: mix(base + k)
+    for draw in (s.uniform, s.normal, lambda: s.integers(3)):  # a draw names its event
+        with pytest.raises(TypeError, match="'formula' needs at least one key"):
+            draw()
 
 
 def test_scalar_and_array_keys_agree_and_keys_broadcast():

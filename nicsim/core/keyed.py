@@ -25,9 +25,9 @@ one key to the next with the middle of MurmurHash3's 64-bit finaliser (Appleby 2
 
     g(x) = (y ^ (y >> 33)) * 0xC4CEB9FE1A85EC53,   y = x * 0xFF51AFD7ED558CCD
 
-Each key beyond the first thus costs four numpy operations and an add, where a full
-``mix`` per key (this module's first form, ``h = mix(... mix(base ^ k1) ... ^ km)``)
-cost ten; the whole hash ends in one ``f``. The key layout is part of the definition:
+Each key beyond the first thus costs two multiplies, a shift, a xor and an add, where a
+full ``mix`` per key (this module's first form, ``h = mix(... mix(base ^ k1) ... ^ km)``)
+cost ten operations; the whole hash ends in one ``f``. The key layout is part of the definition:
 call a stream always with the same number and order of keys.
 
 Collisions and independence. (1) Every step is a bijection of the running word (adding
@@ -60,11 +60,14 @@ the inverse normal CDF (``scipy.special.ndtri``, Cephes) of ``(2 j + 1) * 2**-52
 the top 51 bits of ``h``: in (0, 1) and symmetric about 1/2, one normal per hash (no
 Box-Muller pairs, no logarithm and cosine), and bounded: ``|z| <= 8.13``.
 
-Everything is vectorised numpy uint64 arithmetic (wrapping multiplication) on the keys
-broadcast together, in place once the first key is copied. Scalar keys leading the key
-list (the month, usually) are joined once in Python, not per element, and each further
-key is joined at the broadcast shape of the keys so far, so keys of shapes (n, 1, 1),
-(s, 1) and (t,) cost n, n s and n s t element operations.
+The draws are numpy ufuncs compiled by numba (``numba.vectorize``): ``_join`` adds a key
+to the running word and applies ``g``, ``_uniform``, ``_normal_u`` and ``_integers`` add the
+last key, apply ``f`` and turn the hash into a draw, all element by element, so numpy
+broadcasts the keys and a draw of m array keys is m ufunc calls with no temporaries beyond
+the running word. Scalar keys leading the key list (the month, usually) are joined once in
+Python, not per element. This module did the same arithmetic with numpy's uint64
+operations before (five to eleven calls a key, each with its pass over memory): the same
+numbers to the bit, in about 0.6 of the time at a month's sizes (``benchmarks/keyed.py``).
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+from numba import float64, int64, njit, uint64, vectorize
 from scipy.special import ndtri
 
 _MASK = (1 << 64) - 1
@@ -80,23 +84,11 @@ _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
 _J1 = 0xFF51AFD7ED558CCD  # fmix64's multipliers (MurmurHash3), for g
 _J2 = 0xC4CEB9FE1A85EC53
-# constants as 0-d arrays: numpy applies them faster than uint64 scalars or Python ints
-_GAMMA64, _M1_64, _M2_64, _J1_64, _J2_64, _S30, _S27, _S31, _S33, _S11, _S12 = (
-    np.array(c, dtype=np.uint64) for c in (_GAMMA, _M1, _M2, _J1, _J2, 30, 27, 31, 33, 11, 12)
-)
-_ONE_ODD = np.array(0x3FF0000000000001, dtype=np.uint64)  # 1.0's bits, and the last bit
-_ONE, _ULP53 = np.array(1.0), np.array(2.0**-53)  # as arrays: no conversion per call
+# the same as uint64 scalars, which numba compiles in as constants: every operand of the
+# compiled arithmetic is a uint64, so nothing is promoted to a float on the way
+_M1_64, _M2_64, _J1_64, _J2_64 = (np.uint64(c) for c in (_M1, _M2, _J1, _J2))
+_1, _11, _13, _27, _30, _31, _33 = (np.uint64(c) for c in (1, 11, 13, 27, 30, 31, 33))
 _U64, _I64 = np.dtype(np.uint64), np.dtype(np.int64)
-# ufuncs called with a positional ``out``: on arrays of a few hundred elements, faster
-# than in-place operators (z ^= t) or ``out=`` by keyword
-_add, _sub, _mul, _xor, _or, _rshift = (
-    np.add,
-    np.subtract,
-    np.multiply,
-    np.bitwise_xor,
-    np.bitwise_or,
-    np.right_shift,
-)
 
 
 def _fmix_int(z: int) -> int:
@@ -111,27 +103,60 @@ def mix_int(z: int) -> int:
     return _fmix_int((z + _GAMMA) & _MASK)
 
 
-def _fmix(z: np.ndarray, t: np.ndarray | None = None) -> np.ndarray:
-    """``f`` in place on a uint64 array z (t: scratch of z's shape, or None)."""
-    t = _rshift(z, _S30) if t is None or t.shape != z.shape else _rshift(z, _S30, t)
-    _xor(z, t, z)
-    _mul(z, _M1_64, z)
-    _xor(z, _rshift(z, _S27, t), z)
-    _mul(z, _M2_64, z)
-    _xor(z, _rshift(z, _S31, t), z)
-    return z
-
-
-def mix_array(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's output function on a uint64 array, in place (and returned)."""
-    z += _GAMMA64
-    return _fmix(z)
-
-
 def _join_int(x: int) -> int:
     """``g``, the step between two keys, on a Python integer in [0, 2**64)."""
     x = (x * _J1) & _MASK
     return ((x ^ (x >> 33)) * _J2) & _MASK
+
+
+# -- the same functions compiled, element by element (uint64 arithmetic wraps) -------------
+@njit(inline="always")
+def _f(z):
+    z = (z ^ (z >> _30)) * _M1_64
+    z = (z ^ (z >> _27)) * _M2_64
+    return z ^ (z >> _31)
+
+
+@njit(inline="always")
+def _g(x):
+    x = x * _J1_64
+    return (x ^ (x >> _33)) * _J2_64
+
+
+@vectorize([uint64(uint64, uint64)], cache=True)
+def _join(w, k):
+    """The running word ``w`` with one more key ``k`` joined: g(w + k)."""
+    return _g(w + k)
+
+
+@vectorize([uint64(uint64, uint64)], cache=True)
+def _hash(w, k):
+    """The hash, given the word before the last key: f(w + k)."""
+    return _f(w + k)
+
+
+@vectorize([float64(uint64, uint64)], cache=True)
+def _uniform(w, k):
+    """The top 53 bits of the hash f(w + k) times 2**-53."""
+    return float64(_f(w + k) >> _11) * 2.0**-53
+
+
+@vectorize([int64(uint64, uint64, float64)], cache=True)
+def _integers(w, k, scale):
+    """floor(uniform * n), ``scale`` = n * 2**-53: one rounding, as in ``uniform * n``."""
+    return int64(float64(_f(w + k) >> _11) * scale)
+
+
+@vectorize([float64(uint64, uint64)], cache=True)
+def _normal_u(w, k):
+    """(2 j + 1) * 2**-52, j the top 51 bits of the hash f(w + k): the point in (0, 1)
+    whose inverse normal CDF is the draw."""
+    return float64((_f(w + k) >> _13 << _1) | _1) * 2.0**-52
+
+
+def mix_array(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's output function on a uint64 array, in place (and returned)."""
+    return _hash(z, np.uint64(_GAMMA), z)
 
 
 def stream_base(seed: int, name: str) -> int:
@@ -170,6 +195,14 @@ def _as_words(key) -> np.ndarray:
     raise TypeError(f"a key must be an integer or integer array, not {dtype}")
 
 
+def _word(key) -> np.ndarray | np.uint64:
+    """A key as the compiled functions take it: uint64 words, or one uint64 for a scalar."""
+    if type(key) is np.ndarray and key.ndim:
+        return key.view(np.uint64) if key.dtype == _I64 else _as_words(key)
+    k = _scalar(key)
+    return _as_words(key) if k is None else np.uint64(k)
+
+
 class KeyedStream:
     """Random numbers addressed by keys: ``uniform(*keys)`` is a pure function of the run's
     seed, the stream's name and the keys (see the module's docstring).
@@ -189,71 +222,45 @@ class KeyedStream:
     def __repr__(self) -> str:
         return f"KeyedStream({self.name!r}, base={self.base:#018x})"
 
-    def hash(self, *keys) -> np.ndarray:
-        """64-bit hash words of the keys (broadcast together), as a new uint64 array (0-d
-        if every key is a scalar), which the draws below convert in place."""
-        w = self.start
-        last = len(keys) - 1
-        for i, key in enumerate(keys):  # leading scalars: joined once, in Python
-            if type(key) is np.ndarray and key.ndim:
-                break
-            k = _scalar(key)
+    def _joined(self, keys: tuple) -> tuple[np.ndarray | np.uint64, np.ndarray | np.uint64]:
+        """The running word after every key but the last, and the last key: a draw is
+        then a function of f(w + k). Leading scalar keys are joined once, in Python; from
+        the first array key on, element by element at the keys' broadcast shape."""
+        if not keys:
+            raise TypeError(f"a draw of keyed stream {self.name!r} needs at least one key")
+        w, last = self.start, len(keys) - 1
+        for i, key in enumerate(keys):
+            k = None if type(key) is np.ndarray and key.ndim else _scalar(key)
             if k is None:
                 break
             if i == last:
-                return np.array(_fmix_int((w + k) & _MASK), dtype=np.uint64)
+                return np.uint64(w), np.uint64(k)
             w = _join_int((w + k) & _MASK)
-        else:
-            return np.array(self.base, dtype=np.uint64)  # no keys: the stream's base
-        key = keys[i]
-        k = key.view(np.uint64) if type(key) is np.ndarray and key.dtype == _I64 else None
-        z = np.add(_as_words(key) if k is None else k, w)  # a new array: then in place
-        if i == last:
-            return _fmix(z)
-        t = None
-        for key in keys[i + 1 :]:
-            _mul(z, _J1_64, z)  # g, at the broadcast shape of the keys so far
-            t = _rshift(z, _S33) if t is None or t.shape != z.shape else _rshift(z, _S33, t)
-            _xor(z, t, z)
-            _mul(z, _J2_64, z)
-            if type(key) is np.ndarray and key.ndim:
-                k = key.view(np.uint64) if key.dtype == _I64 else _as_words(key)
-            else:
-                k = _scalar(key)
-                if k is None:
-                    k = _as_words(key)
-            if type(k) is int or k.shape == z.shape:
-                _add(z, k, z)
-            else:  # broadcast: a new array, of the shape of both
-                z = _add(z, k)
-        return _fmix(z, t)
+        w = np.uint64(w)
+        for key in keys[i:last]:
+            w = _join(w, _word(key))
+        return w, _word(keys[last])
+
+    def hash(self, *keys) -> np.ndarray:
+        """64-bit hash words of the keys (broadcast together), as a new uint64 array (0-d
+        if every key is a scalar); with no keys, the stream's base."""
+        if not keys:
+            return np.array(self.base, dtype=np.uint64)
+        return np.asarray(_hash(*self._joined(keys)))
 
     def uniform(self, *keys) -> np.ndarray:
         """Uniforms in [0, 1), one per element of the broadcast keys (53-bit resolution)."""
-        h = self.hash(*keys)
-        _rshift(h, _S11, h)
-        u = h.view(np.int64).astype(np.float64)  # exact: h < 2**53
-        _mul(u, _ULP53, u)
-        return u if u.ndim else u[()]
+        return _uniform(*self._joined(keys))
 
     def normal(self, *keys) -> np.ndarray:
         """Standard normals, one per element of the broadcast keys (inverse normal CDF)."""
-        h = self.hash(*keys)
-        _rshift(h, _S12, h)
-        _or(h, _ONE_ODD, h)  # the float 1 + (2 j + 1) 2**-52, j the top 51 bits of the hash
-        u = h.view(np.float64)
-        _sub(u, _ONE, u)  # (2 j + 1) 2**-52, exact: in (0, 1), symmetric about 1/2
-        ndtri(u, u)
-        return u if u.ndim else u[()]
+        u = _normal_u(*self._joined(keys))
+        return ndtri(u, u) if type(u) is np.ndarray else ndtri(u)
 
     def integers(self, n: int, *keys) -> np.ndarray:
         """Integers 0 to n - 1, each equally likely (to n * 2**-53): ``floor(uniform * n)``
         (one rounding either way: n * 2**-53 is exact, so this is uniform's product)."""
-        h = self.hash(*keys)
-        _rshift(h, _S11, h)
-        u = h.view(np.int64).astype(np.float64)
-        x = _mul(u, n * 2.0**-53, u).astype(np.int64)
-        return x if x.ndim else x[()]
+        return _integers(*self._joined(keys), n * 2.0**-53)
 
 
 def keyed_streams(seed: int, names: tuple[str, ...], salt: int = 0) -> dict[str, KeyedStream]:

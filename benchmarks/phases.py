@@ -9,6 +9,11 @@ called a month. Phases nest (scoring the candidates is part of planning), so sha
 add up to 100%; the indentation shows what is inside what. The timers cost a little each
 call, so read the shares, not the sum. This is the table docs/PERFORMANCE.md quotes; profile
 with it (and py-spy) before optimising.
+
+A second table times the month's array and compiled work (keyed draws, predictions, Kalman
+steps, the changes' entries, scoring tested practices, picks, reporters, a leaver's belief)
+and Mesa's own making and removing of leader agents: what a month would still cost were
+every per-district Python loop compiled away, a floor for the model as it is.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 # measures OTHER
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from nicsim.core.keyed import KeyedStream
 from nicsim.core.params import ConfigError
 from nicsim.lab.config import from_dict, parse_overrides
 from nicsim.nic import agents, beliefs, judgment, learning, metrics
@@ -57,6 +63,31 @@ PHASES: list[tuple[int, str, object, str]] = [
     (1, "data collection", metrics.Recorder, "collect"),
 ]
 
+# The floor: leaves of the phases above (none inside another), timed the same way, and the
+# phases above that are array or compiled work throughout (by label)
+FLOOR: list[tuple[str, object, str]] = [
+    ("keyed uniform draws", KeyedStream, "uniform"),
+    ("keyed normal draws", KeyedStream, "normal"),
+    ("keyed integer draws", KeyedStream, "integers"),
+    ("the changes' entries and coefficients", beliefs.Changes, "between"),
+    ("the outcomes of tested practices", model_module.NICModel, "score"),
+    ("research's believed fitness", learning, "research_fitness"),
+    ("the local variations", judgment, "variations"),
+    ("skills learned by doing", learning, "learn_by_doing"),
+    ("a leaver's belief: reset", beliefs.Beliefs, "reset"),
+    ("a leaver's belief: a graduate's copied", beliefs.Beliefs, "copy_entries"),
+    ("a leaver's belief: counted", beliefs.Beliefs, "knowledge"),
+    ("Mesa: a new leader agent", agents.Leader, "__init__"),
+    ("Mesa: a leader agent removed", agents.Leader, "remove"),
+]
+FLOOR_PHASES = (
+    "predictions",
+    "Kalman steps (here and at convenings)",
+    "each slot's pick",
+    "coaching",
+    "data collection",
+)
+
 
 class Timers:
     """Time and calls of each phase, counted only inside a step (the model also collects
@@ -85,11 +116,15 @@ class Timers:
 
 
 def measure(params, runs: int) -> list[tuple[int, str, float, float, float]]:
-    """(depth, label, µs a month, share of the step, calls a month) of each phase."""
+    """(depth, label, µs a month, share of the step, calls a month) of each phase, then of
+    each part of the floor (depth -1)."""
     timers = Timers()
     saved = []
-    for depth, label, owner, name in PHASES:
-        saved.append((owner, name, getattr(owner, name)))
+    wrapped = [*PHASES, *((-1, label, owner, name) for label, owner, name in FLOOR)]
+    for depth, label, owner, name in wrapped:
+        # as defined on the owner itself (a classmethod's descriptor; None if inherited),
+        # to be put back as it was
+        saved.append((owner, name, vars(owner).get(name)))
         setattr(owner, name, timers.wrap(getattr(owner, name), label, outermost=depth == 0))
     try:
         model_module.NICModel(params, seed=10**6).run().release()  # warm-up: first calls
@@ -99,13 +134,16 @@ def measure(params, runs: int) -> list[tuple[int, str, float, float, float]]:
             model_module.NICModel(params, seed=1000 + seed).run().release()
     finally:
         for owner, name, fn in reversed(saved):
-            setattr(owner, name, fn)
+            if fn is None:
+                delattr(owner, name)  # inherited: the wrapper goes, the base's shows again
+            else:
+                setattr(owner, name, fn)
     total, calls = timers.total, timers.calls
     months = runs * params.steps
     step = total["the whole step"]
     return [
         (depth, label, 1e6 * total[label] / months, total[label] / step, calls[label] / months)
-        for depth, label, _, _ in PHASES
+        for depth, label, _, _ in wrapped
         if calls[label]
     ]
 
@@ -126,7 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.runs} runs of {params.steps} months" + "".join(f", {s}" for s in args.set))
     print(f"{'phase':<44} {'us a month':>11} {'share':>6} {'calls a month':>14}")
     for depth, label, micros, share, per_month in rows:
-        print(f"{'  ' * depth + label:<44} {micros:>11,.0f} {share:>6.0%} {per_month:>14.1f}")
+        if depth >= 0:
+            print(f"{'  ' * depth + label:<44} {micros:>11,.0f} {share:>6.0%} {per_month:>14.1f}")
+    print("\nthe floor: array and compiled work, and Mesa's agents")
+    floor = [row for row in rows if row[0] < 0 or row[1] in FLOOR_PHASES]
+    for _, label, micros, share, per_month in floor:
+        print(f"  {label:<42} {micros:>11,.0f} {share:>6.0%} {per_month:>14.1f}")
+    micros, share = sum(row[2] for row in floor), sum(row[3] for row in floor)
+    print(f"{'all of it':<44} {micros:>11,.0f} {share:>6.0%}")
     return 0
 
 

@@ -111,6 +111,15 @@ def test_phases_time_each_part_of_the_month_inside_its_parent(phases):
             assert micros <= parents[-1][2], (label, parents[-1][1])
     top = sum(micros for depth, _, micros, _, _ in rows if depth == 1)
     assert top <= by_label["the whole step"][1]
+    # the floor's parts (depth -1): timed inside steps only, within the step, and put back
+    # as they were (an inherited method not left on the subclass, a classmethod still one)
+    from nicsim.nic import agents, beliefs
+
+    floor = {label: row for label, row in by_label.items() if row[0] == -1}
+    assert {label for label, *_ in phases.FLOOR} >= set(floor) >= {"keyed uniform draws"}
+    assert sum(row[1] for row in floor.values()) < by_label["the whole step"][1]
+    assert "remove" not in vars(agents.Leader)
+    assert isinstance(vars(beliefs.Changes)["between"], classmethod)
 
 
 def test_phases_names_a_bad_parameter_without_a_traceback(root):

@@ -27,8 +27,8 @@ one key to the next with the middle of MurmurHash3's 64-bit finaliser (Appleby 2
 
 Each key beyond the first thus costs two multiplies, a shift, a xor and an add, where a
 full ``mix`` per key (this module's first form, ``h = mix(... mix(base ^ k1) ... ^ km)``)
-cost ten operations; the whole hash ends in one ``f``. The key layout is part of the definition:
-call a stream always with the same number and order of keys.
+cost ten operations; the whole hash ends in one ``f``. The key layout is part of the
+definition: call a stream always with the same number and order of keys.
 
 Collisions and independence. (1) Every step is a bijection of the running word (adding
 a key, multiplying by an odd number, a xorshift), so for fixed other keys ``h`` is a

@@ -17,6 +17,8 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from ..core import libm
+
 
 def score(beliefs: np.ndarray, reality: np.ndarray, zero_belief: str) -> np.ndarray:
     """Knowledge in half units along the last axis: 2 per right belief, 1 per 0 if ``half``."""
@@ -107,7 +109,8 @@ def learn_code(
     Where the dominant belief ``value`` differs from the code, the code adopts it with
     probability ``1 - (1 - p2) ** k`` (drawn as ``u[j] < that``).
     """
-    adopt = (value != 0) & (value != code) & (u < 1.0 - (1.0 - p2) ** k)
+    chance = 1.0 - libm.power(1.0 - p2, k.astype(np.float64))  # the C library's pow: core.libm
+    adopt = (value != 0) & (value != code) & (u < chance)
     return np.where(adopt, value, code).astype(np.int8)
 
 

@@ -15,6 +15,7 @@ import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent, FixedAgent
 
+from ..core import libm
 from .ideas import NO_EVIDENCE, ChangeIdea, Evidence, hub_rank
 from .knowledge import graduate, learn_at_convening
 from .networks import random_cross_pairs
@@ -461,5 +462,5 @@ def learn_by_doing(p, skill: np.ndarray, tests) -> None:
     """Skill grows with practice: each test closes ``learning_by_doing`` of the gap to 1
     (``tests``: one count for everyone, or a count per post)."""
     np.subtract(1, skill, out=skill)  # in place: 1 - (1 - skill) * (1 - rate) ** tests
-    skill *= (1 - p.learning_by_doing) ** np.asarray(tests, dtype=np.float64)
+    skill *= libm.power(1 - p.learning_by_doing, np.asarray(tests, dtype=np.float64))
     np.subtract(1, skill, out=skill)

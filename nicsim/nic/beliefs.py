@@ -41,6 +41,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..core import libm
 from ..core.sums import numpy_sum
 from .entries import EntryIndex, code_entries, table_indices
 
@@ -205,7 +206,7 @@ class Beliefs:
         """Information held in ``rows`` beyond the prior: sum of log(v0 / v) over their
         entries (an exactly known entry counts as log(1e6))."""
         v = np.maximum(self.var[rows], VAR_FLOOR)
-        return float(np.log(PRIOR_VAR / v).sum())
+        return float(libm.log(PRIOR_VAR / v).sum())  # the C library's log: see core.libm
 
     def error(self, rows: np.ndarray | slice, truth: np.ndarray) -> np.ndarray:
         """Root mean square error of each holder's means against ``truth`` (same shape as

@@ -101,7 +101,9 @@ def power(x: np.ndarray, exponent: float, overwrite: bool = False) -> np.ndarray
     ``overwrite`` lets it square ``x`` in place rather than a copy."""
     e = float(exponent)
     if not (e.is_integer() and 1 <= e <= 64):
-        return np.power(x, e)
+        from ..core import libm  # loads numba, which `nicsim` starts without
+
+        return libm.power(x, e)  # the C library's pow, the same on every CPU (see core.libm)
     e = int(e)
     out, base = None, (x if overwrite else np.array(x, dtype=np.float64))
     while True:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core import libm
 from .akima import interpolate
 from .landscape import to_units
 
@@ -45,8 +46,9 @@ def payoffs(rng: np.random.Generator, size: int = SIZE) -> np.ndarray:
     cells = np.arange(1, size + 1, dtype=np.float64)
     sd = np.sqrt(3 * size / 100)
     centre_x, centre_y = rng.uniform(1, size, 2)
-    gx = np.exp(-0.5 * ((cells - centre_x) / sd) ** 2)  # the density's constant cancels
-    gy = np.exp(-0.5 * ((cells - centre_y) / sd) ** 2)
+    # the C library's exp (see core.libm); the density's constant cancels
+    gx = libm.exp(-0.5 * ((cells - centre_x) / sd) ** 2)
+    gy = libm.exp(-0.5 * ((cells - centre_y) / sd) ** 2)
     grid = np.outer(gx, gy)
     grid /= grid.max()
     for w in OCTAVES:

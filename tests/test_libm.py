@@ -101,6 +101,7 @@ def _outputs(environment: dict[str, str]) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.slow
 def test_outputs_do_not_depend_on_numpys_avx512_code():
     """The same runs with numpy's AVX-512 code on and off give the same outputs to the bit.
     numpy's float64 exp, log and power differ from the C library's where it has that code,

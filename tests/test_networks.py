@@ -460,6 +460,21 @@ def test_csv_without_source_column(tmp_path):
     assert "source" in msg
 
 
+@pytest.mark.parametrize("separator, name", [(";", "semicolons"), ("\t", "tabs")])
+def test_csv_with_another_separator_says_so(tmp_path, separator, name):
+    """A spreadsheet's "CSV" with semicolons (a European locale) or tabs: the error says
+    what separates the header and what to do."""
+    path = tmp_path / "net.csv"
+    path.write_text(separator.join(["source", "target", "source_kind", "target_kind"]) + "\n")
+    with pytest.raises(GraphFileError) as info:
+        load_graph(path)
+    assert f"separated by {name}: save the file with commas" in str(info.value)
+    path.write_text("from,target\na,b\n")  # commas: no hint
+    with pytest.raises(GraphFileError) as info:
+        load_graph(path)
+    assert "separated by" not in str(info.value)
+
+
 def test_csv_empty_target_names_line(tmp_path):
     """An empty target on line 3 is reported as line 3."""
     path = tmp_path / "net.csv"

@@ -309,6 +309,16 @@ def named_graph(p: Params) -> nx.Graph | None:
     return load_graph(p.graph_file, p.directed_graph) if p.graph_file else None
 
 
+def _separator_hint(text: str) -> str:
+    """Why a header may lack its columns: spreadsheets set to a European locale save "CSV"
+    with semicolons, and some tools save tabs."""
+    header = text.split("\n", 1)[0]
+    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+        if separator in header and "," not in header:
+            return f" (this header is separated by {name}: save the file with commas)"
+    return ""
+
+
 def _read_csv(path: Path, text: str, g: nx.Graph) -> nx.Graph:
     """The CSV edge list ``text`` added to the empty graph ``g`` (a DiGraph: one-way ties)."""
     with io.StringIO(text, newline="") as fh:
@@ -318,7 +328,7 @@ def _read_csv(path: Path, text: str, g: nx.Graph) -> nx.Graph:
         if missing:
             raise GraphFileError(
                 f"graph file {path}, line 1: missing column(s) {', '.join(missing)}: expected a "
-                "header with source,target and source_kind,target_kind"
+                f"header with source,target and source_kind,target_kind{_separator_hint(text)}"
             )
         for row in reader:
             line = reader.line_num

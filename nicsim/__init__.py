@@ -6,14 +6,14 @@ models (``step``, ``run_model``, ``datacollector``, ``mesa.batch_run``); a bad p
 raises ``nicsim.ConfigError`` with the text the command line prints.
 """
 
-from .core.numba_cache import use_a_writable_cache
+from .core.caches import use_writable_caches
 from .core.params import ConfigError
 from .core.version import __version__
 from .lab.config import load_config
 from .march.params import MarchParams
 from .nic.params import Params
 
-use_a_writable_cache()  # before any compiled module is imported (nicsim/core/numba_cache.py)
+use_writable_caches()  # before numba or matplotlib is imported (nicsim/core/caches.py)
 
 __all__ = [
     "ConfigError",

@@ -109,7 +109,7 @@ def learn_code(
     Where the dominant belief ``value`` differs from the code, the code adopts it with
     probability ``1 - (1 - p2) ** k`` (drawn as ``u[j] < that``).
     """
-    chance = 1.0 - libm.power(1.0 - p2, k.astype(np.float64))  # the C library's pow: core.libm
+    chance = 1.0 - libm.power(1.0 - p2, k)  # the C library's pow: see core.libm
     adopt = (value != 0) & (value != code) & (u < chance)
     return np.where(adopt, value, code).astype(np.int8)
 

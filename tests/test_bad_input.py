@@ -20,6 +20,9 @@ from nicsim.ui import cli
 
 SMALL = "steps = 1\nreplications = 1\n"
 GOOD_CSV = "source,target,source_kind,target_kind\na,b,district,district\n"
+UNIVERSITY_CSV = (
+    "source,target,source_kind,target_kind\nu,a,university,district\na,b,district,district\n"
+)
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -248,6 +251,57 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str], str]] = {
         ["sweep", "s.toml"],
         "s.toml: base = 5 is not allowed: expected a config path",
     ),
+    # -- refused only once the runs are being built: nothing may be left behind either ------
+    "a graph file's university with Mason & Watts's landscape": (
+        {
+            "c.toml": SMALL + 'design = "file"\ngraph_file = "g.csv"\nlandscape = "mason_watts"\n'
+            'learning = "copy_best"\n',
+            "g.csv": UNIVERSITY_CSV,
+        },
+        ["run", "c.toml"],
+        "landscape = 'mason_watts' is not allowed with a graph that has universities (1 here)",
+    ),
+    "a graph file's university learning in power units": (
+        {
+            "c.toml": SMALL + 'design = "file"\ngraph_file = "g.csv"\noutcome_units = "power"\n'
+            'judgment = "model1"\ntarget = 0.5\nresearch_quality = 0.5\n',
+            "g.csv": UNIVERSITY_CSV,
+        },
+        ["run", "c.toml"],
+        "research_quality = 0.5 is not allowed with outcome_units = 'power'",
+    ),
+    "a connected random graph never drawn": (
+        {
+            "c.toml": SMALL + 'design = "random"\nn_districts = 100\ndensity = 0.02\n'
+            'connected = true\nlearning = "copy_best"\n',
+        },
+        ["run", "c.toml"],
+        "no connected graph in 10000 draws; use a higher density",
+    ),
+    # -- values no run could use -----------------------------------------------------------
+    "tests_per_leader 0 under pdsa": (
+        {"c.toml": SMALL + "tests_per_leader = 0\n"},
+        ["run", "c.toml"],
+        "tests_per_leader = 0 is not allowed with learning = 'pdsa': expected >= 1",
+    ),
+    "min_tests beyond every test of the run": (
+        {"c.toml": SMALL + "min_tests = 4\n"},  # 1 step x 3 leaders x 1 test
+        ["run", "c.toml"],
+        "min_tests = 4 is not allowed with 1 steps: a district runs at most 3 tests",
+    ),
+    "outcome_exponent 0 in power units": (
+        {
+            "c.toml": SMALL + 'outcome_units = "power"\njudgment = "model1"\n'
+            "research_quality = 1.0\ntarget = 0.5\noutcome_exponent = 0.0\n"
+        },
+        ["run", "c.toml"],
+        "outcome_exponent = 0.0 is not allowed with outcome_units = 'power': every outcome",
+    ),
+    "--set named as the source of its own bad value": (
+        {"c.toml": SMALL},
+        ["run", "c.toml", "--set", "h=abc"],
+        "--set: h = 'abc' is not allowed: expected a number in [0, 1]",
+    ),
     # -- options -----------------------------------------------------------------------------
     "--scheduler not an address": (
         {"s.toml": sweep(""), "base.toml": SMALL},
@@ -310,6 +364,19 @@ def test_bad_input_is_one_line_and_status_2(case, tmp_path, monkeypatch, capsys)
     code, _, err = run_cli([*argv, *extra], capsys)
     assert_one_line(code, err, fragment)
     assert not (tmp_path / "out").exists()  # refused before anything was written or run
+
+
+def test_a_refusal_while_building_leaves_an_empty_out_folder_empty(tmp_path, monkeypatch, capsys):
+    """A folder the user made for the results stays, empty, when the runs cannot be built;
+    one that already holds results is not touched by the clean-up."""
+    files, argv, fragment = CASES["a graph file's university with Mason & Watts's landscape"]
+    for name, content in files.items():
+        (tmp_path / name).write_text(content)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    code, _, err = run_cli([*argv, "--out", "out"], capsys)
+    assert_one_line(code, err, fragment)
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_compare_in_a_read_only_directory_prints_the_comparison(tmp_path, capsys):

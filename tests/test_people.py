@@ -442,7 +442,7 @@ def test_people_parameters_leave_the_problem_start_and_departures_alone(change):
     assert np.array_equal(a.landscape.shared.table, b.landscape.shared.table)
     a.run()
     b.run()
-    # turnover draws are keyed by (month, post): who leaves when is the same
+    # turnover draws are keyed by (month, place): who leaves when is the same
     assert (
         a.datacollector.model_vars["leader_departures"]
         == b.datacollector.model_vars["leader_departures"]
@@ -455,6 +455,10 @@ def test_beliefs_need_percent_units():
     with pytest.raises(ConfigError, match="research_quality = 0.5 is not allowed"):
         Params(outcome_units="power", target=0.9, judgment="model1")
     Params(outcome_units="power", target=0.9, judgment="model1", research_quality=1.0)
+    # without universities research_quality is a documented no-op, in any units
+    ring = Params(outcome_units="power", target=0.9, judgment="model1", design="ring")
+    assert ring.research_quality == 0.5
+    NICModel(ring.replace(steps=2), seed=1).run()
 
 
 def test_changes_for_uses_each_districts_own_context():

@@ -150,8 +150,16 @@ def load_config(
         run = {k: check_run_key(k, raw.pop(k)) for k in list(raw) if k in RUN_KEYS}
         params = from_dict(raw)
     except ConfigError as exc:
-        raise ConfigError(f"{name}: {exc}") from None
+        raise ConfigError(f"{_source(str(exc), name, overrides or {})}: {exc}") from None
     return RunConfig(name=path.stem, params=params, **run)
+
+
+def _source(message: str, name: str, overrides: dict[str, Any]) -> str:
+    """Where the value a message is about came from: ``--set`` when the key it opens with
+    was set on the command line (blaming the config file would send the user to the wrong
+    place), else the config file ``name``."""
+    key = message.split(" = ", 1)[0]
+    return "--set" if key in overrides else name
 
 
 def to_toml(values: dict[str, Any]) -> str:

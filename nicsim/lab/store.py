@@ -222,6 +222,8 @@ class RunStore:
         self._saved: set[int] | None = None  # ids of the saved runs, once opened
         self._about: dict[str, Any] = {}  # what manifest.json says of the experiment
         self._manifest_due = 0.0
+        # the directory was new (made) or empty when this store claimed it (see :meth:`discard`)
+        self.made = self.was_empty = False
 
     def __enter__(self) -> RunStore:
         return self
@@ -338,6 +340,8 @@ class RunStore:
             raise ConfigError(f"output directory {root} is {shared}: choose a folder of its own")
         self._check_made_by_nicsim()
         try:
+            self.made = not root.exists()
+            self.was_empty = self.made or not any(root.iterdir())
             root.mkdir(parents=True, exist_ok=True)
             self._take_lock()
             self._check_made_by_nicsim()
@@ -411,6 +415,27 @@ class RunStore:
                 for path in folder.iterdir():
                     if _left_over(path.name) and not path.is_dir():
                         path.unlink(missing_ok=True)
+
+    def discard(self) -> bool:
+        """Remove what this store wrote in a directory that was new or empty, if no run was
+        saved in it: a command refused once its runs were being built (a graph file's
+        universities against the parameters, a connected random graph never drawn) leaves
+        nothing half-written behind. A directory this store made goes too (if nothing else
+        arrived meanwhile). Returns whether the files went; a directory that held anything
+        before, or holds a run, is left as it is."""
+        if not self.was_empty or self.saved():
+            return False
+        try:
+            self.clear()
+            self.parts.rmdir()
+            for name in (MARKER, LOCK):
+                (self.root / name).unlink(missing_ok=True)
+            self.close()
+            if self.made:
+                self.root.rmdir()
+        except OSError:
+            return False
+        return True
 
     def clear(self) -> None:
         """Remove the results of another experiment: only files nicsim writes (its outputs

@@ -35,7 +35,7 @@ from .landscape import ContextLandscape
 from .learning import RULES, research
 from .masonwatts import MasonWattsLandscape
 from .networks import build_graph, district_nodes, load_graph, nodes_of, normalise
-from .params import Params
+from .params import Params, check_research_units
 
 STREAMS = ("landscape", "practices", "leaders", "network", "dynamics")
 # Keyed streams of the dynamics, and the keys each is addressed by (docs/ODD.md, section 4).
@@ -43,7 +43,7 @@ STREAMS = ("landscape", "practices", "leaders", "network", "dynamics")
 # stream (Mesa's ``model.rng``).
 KEYED = {
     "noise": "(month, post, test slot of the post): a test's measurement noise",
-    "turnover": "(month, post): whether the post's leader leaves",
+    "turnover": "(month, place): whether the leader at a place of a district's list leaves",
     "flips": "(month, district, test slot, try): the component a local variation flips",
     "research_offers": "(month, district, university): whether the university offers",
     "research_ideas": "(month, district, university, candidate, draw): a candidate's components",
@@ -321,6 +321,7 @@ class NICModel(mesa.Model):
                 f"landscape = {p.landscape!r} is not allowed with a graph that has "
                 f"universities ({len(self.universities)} here): expected districts only"
             )
+        check_research_units(p, len(self.universities))
         if self.universities:
             keys = [self.graph.nodes[u.node]["partnership"] for u in self.universities]
             self.research_beliefs = research_prior(
@@ -490,11 +491,13 @@ class NICModel(mesa.Model):
         if self.p.turnover_rate == 0 or self.p.leaders_per_district == 0:
             return
         monthly = 1 - (1 - self.p.turnover_rate) ** (1 / 12)
-        # one draw per post and month, whoever holds the post
+        # one draw per place and month: place i is the (i % per)-th leader of district
+        # i // per, in the order of the district's list. That is post i's holder only until
+        # the district's first departure (a novice joins the end of the list), so the key
+        # names the place, not the post; every leader still has one draw a month.
         draws = self.keyed["turnover"].uniform(self.month, self.posts)
         leaving = (draws < monthly).nonzero()[0].tolist()
-        if leaving:  # leaver i is the i-th of ``leaders`` (every district has ``per``), all
-            # found before anyone leaves: a novice joins the end of the district's list
+        if leaving:  # every leaver found before anyone leaves
             per, districts = self.p.leaders_per_district, self.districts
             for leader in [districts[i // per].leaders[i % per] for i in leaving]:
                 leader.leave()

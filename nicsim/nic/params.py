@@ -270,6 +270,11 @@ def validate(p: Params) -> None:
             f"target = {p.target!r} is not allowed: expected a number {span} with "
             f"outcome_units = {p.outcome_units!r}"
         )
+    if p.outcome_units == "power" and p.outcome_exponent == 0:
+        raise ConfigError(
+            "outcome_exponent = 0.0 is not allowed with outcome_units = 'power': every "
+            "outcome would be 1 (expected a number > 0)"
+        )
     if p.outcome_units == "power":
         # beliefs add up gains, which are linear in F only in percent units
         if p.learning == "pdsa" and p.judgment == "belief" and p.leaders_per_district:
@@ -277,12 +282,8 @@ def validate(p: Params) -> None:
                 "judgment = 'belief' is not allowed with outcome_units = 'power': beliefs "
                 "add up gains, linear in percent units only (use judgment = 'model1')"
             )
-        if p.research_quality < 1 and p.learning == "pdsa":
-            raise ConfigError(
-                f"research_quality = {p.research_quality} is not allowed with outcome_units = "
-                "'power': a university learns from gains, linear in percent units only "
-                "(expected 1)"
-            )
+        if p.design in NIC_DESIGNS:  # a file's universities are known once it is read
+            check_research_units(p, universities=1)
     if p.k >= p.n_components:
         raise ConfigError(f"k = {p.k} is not allowed: expected k < n_components ({p.n_components})")
     if p.n_components > EXACT_MAX_LIMIT and not p.approximate_max:
@@ -299,6 +300,18 @@ def validate(p: Params) -> None:
         raise ConfigError(
             "leaders_per_district = 0 is not allowed with learning = 'pdsa': PDSA tests need "
             "at least one leader (copy_best and conformity need none)"
+        )
+    if p.learning == "pdsa" and p.tests_per_leader == 0:
+        raise ConfigError(
+            "tests_per_leader = 0 is not allowed with learning = 'pdsa': expected >= 1 (a "
+            "leader who runs no test decides nothing)"
+        )
+    most = p.steps * p.leaders_per_district * p.tests_per_leader
+    if p.learning == "pdsa" and p.min_tests > most:
+        raise ConfigError(
+            f"min_tests = {p.min_tests} is not allowed with {p.steps} steps: a district runs "
+            f"at most {most} tests in the run (steps x leaders_per_district x "
+            f"tests_per_leader), so no idea could ever be decided (expected <= {most})"
         )
     if p.directed_graph and p.learning not in IMITATION_RULES:
         # A one-way tie says who sees whom. PDSA's ties are exchanges (ideas are shared both
@@ -328,6 +341,22 @@ def validate(p: Params) -> None:
                 f"expected >= {2 / n:.4g} (a connected graph needs {n - 1} ties, this density "
                 f"gives {expected:g} on average)"
             )
+
+
+def check_research_units(p: Params, universities: int) -> None:
+    """A university below quality 1 learns from gains, which add up in percent units only;
+    without universities ``research_quality`` is a documented no-op, whatever the units."""
+    if (
+        universities
+        and p.outcome_units == "power"
+        and p.research_quality < 1
+        and p.learning == "pdsa"
+    ):
+        raise ConfigError(
+            f"research_quality = {p.research_quality} is not allowed with outcome_units = "
+            "'power': a university learns from gains, linear in percent units only "
+            "(expected 1)"
+        )
 
 
 def _check_grid_landscape(p: Params) -> None:

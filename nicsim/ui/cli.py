@@ -394,7 +394,11 @@ def execute(
                 done = store.open(plan, force=args.force, command=["nicsim", *sys.argv[1:]])
             except OSError as exc:
                 raise _NotWritten(exc) from None
-            _run_missing(plan, args, store, done, by_seed)
+            try:
+                _run_missing(plan, args, store, done, by_seed)
+            except ConfigError:
+                store.discard()  # refused before any run was saved: nothing left behind
+                raise
             try:
                 store.finalize()
             except OSError as exc:

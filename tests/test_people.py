@@ -2,6 +2,7 @@
 
 from types import SimpleNamespace
 
+import networkx as nx
 import numpy as np
 import pytest
 
@@ -9,7 +10,7 @@ from nicsim.core.params import ConfigError
 from nicsim.nic import judgment, testplan
 from nicsim.nic.beliefs import PRIOR_MEAN, PRIOR_VAR
 from nicsim.nic.ideas import Evidence
-from nicsim.nic.knowledge import changes_for
+from nicsim.nic.knowledge import changes_for, learn_at_convening
 from nicsim.nic.learning import finish_cycles, month_capacity, plan_month, research
 from nicsim.nic.model import NICModel
 from nicsim.nic.params import Params
@@ -420,6 +421,149 @@ def test_a_university_learns_from_a_hubs_pooled_evidence():
     siloed.run(6)
     seen = lambda m: float(np.log(PRIOR_VAR / m.research_beliefs.var).sum())  # noqa: E731
     assert seen(hub) > seen(siloed)
+
+
+# -- a district of several universities (file designs) ----------------------------------------
+def shared_partners(universities=("U1", "U2"), hub: bool = False) -> nx.Graph:
+    """Districts D1 and D2, tied, each a partner of every university named (one
+    partnership); with ``hub``, D3 of another partnership with its university U3, and a
+    hub of the three districts. Nodes: districts first, then universities, then the hub."""
+    g = nx.Graph([("D1", "D2")])
+    g.add_nodes_from(["D1", "D2"], kind="district", partnership="p")
+    for u in universities:
+        g.add_node(u, kind="university", partnership="p")
+        g.add_edges_from([(u, "D1"), (u, "D2")])
+    if hub:
+        g.add_node("D3", kind="district", partnership="q")
+        g.add_node("U3", kind="university", partnership="q")
+        g.add_node("H", kind="hub")
+        g.add_edges_from([("U3", "D3"), ("H", "D1"), ("H", "D2"), ("H", "D3")])
+    return g
+
+
+def on_file(graph: nx.Graph, seed: int, **kw) -> NICModel:
+    return NICModel(small(design="file", graph_file="g.csv", **kw), seed=seed, graph=graph)
+
+
+def knowing_and_wrong(m: NICModel) -> None:
+    """U1 (row 0) knows S exactly, U2 (row 1) believes its reverse, 1 - S: an offer
+    ranked on U1's belief beats the practice on S, one ranked on U2's falls short."""
+    truth = m.landscape.shared.table.ravel()
+    m.research_beliefs.mean[0] = truth
+    m.research_beliefs.mean[1] = 1 - truth
+    m.research_beliefs.var[0] = PRIOR_VAR / 4
+    m.research_beliefs.var[1] = PRIOR_VAR / 2
+
+
+def test_each_university_of_a_district_learns_from_each_of_its_tests():
+    """U1 and U2 share both districts: a test there is one observation for each. Month 1
+    without offers runs the same tests whoever the universities are, so each belief moves
+    exactly as it does where that university is the districts' only one."""
+    kw = dict(research_rate=0.0, research_quality=0.3, turnover_rate=0.0, tests_per_leader=3)
+    both = on_file(shared_partners(), 4, **kw)
+    alone = [on_file(shared_partners((u,)), 4, **kw) for u in ("U1", "U2")]
+    # one partnership, one research: U2's belief made to differ from U1's
+    other = np.random.default_rng(0).uniform(size=both.research_beliefs.mean.shape[1])
+    both.research_beliefs.mean[1] = alone[1].research_beliefs.mean[0] = other
+    start = both.research_beliefs.mean.copy()
+    for m in (both, *alone):
+        m.step()
+    assert both.datacollector.model_vars["tests_run"][-1] > 0
+    for row, m in enumerate(alone):
+        assert np.array_equal(both.research_beliefs.mean[row], m.research_beliefs.mean[0])
+        assert np.array_equal(both.research_beliefs.var[row], m.research_beliefs.var[0])
+        assert not np.array_equal(both.research_beliefs.mean[row], start[row])
+    var = both.research_beliefs.var.sum(axis=1)
+    both.run(11)
+    assert (both.research_beliefs.var.sum(axis=1) < var).all()  # both keep learning
+
+
+def test_each_university_ranks_its_offers_on_its_own_belief():
+    """U1's offers are what U1 offers where it is alone (the draws are keyed by its node),
+    and beat the practice on S; U2's, ranked on its reversed belief, fall short of it."""
+    kw = dict(research_rate=1.0, research_quality=0.5)
+    m = on_file(shared_partners(), 6, **kw)
+    alone = on_file(shared_partners(("U1",)), 6, **kw)
+    knowing_and_wrong(m)
+    alone.research_beliefs.mean[0] = m.research_beliefs.mean[0]
+    u1, u2 = (u.node for u in m.universities)
+    for x in (m, alone):
+        x.month = 1
+        research(x)
+    offers = {
+        u: [(d.node, i.key) for d in m.districts for i in d.research if i.source == u]
+        for u in (u1, u2)
+    }
+    assert offers[u1] and offers[u2]
+    assert offers[u1] == [(d.node, i.key) for d in alone.districts for i in d.research]
+    s = m.landscape.shared_fitness
+    for d in m.districts:
+        for idea in d.research:
+            better = s(idea.apply(d.practice)) > s(d.practice)
+            assert better == (idea.source == u1)
+
+
+def test_an_offers_estimate_is_the_belief_of_the_university_that_made_it():
+    """As ``test_an_offer_is_weighed_against_the_leaders_belief_by_inverse_variance``,
+    each offer's estimate read from the row of its own university (its source)."""
+    m = on_file(shared_partners(), 6, research_rate=1.0, judgment_noise=0.0, h=0.3)
+    knowing_and_wrong(m)
+    m.month = 1
+    research(m)
+    plans, options, who, score = judged(m)
+    scores, sources = by_picker(score, options, who), set()
+    for d, plan in enumerate(plans):
+        for i, c in enumerate(options.of[d]):
+            idea, evidence = options.given[c] if c < len(options.given) else (None, 0)
+            if idea is None or idea.origin != "university" or evidence is not None:
+                continue
+            sources.add(idea.source)
+            row = m.university_row[idea.source]
+            new = np.array([idea.apply(plan.practice)])
+            node = np.array([plan.district.node])
+            ch = changes_for(m, node, np.array([plan.practice]), new)
+            v_l = (ch.coeffs[0] ** 2).sum() * PRIOR_VAR  # the leaders' prior: mean 0
+            entries, coeffs = (x[0] for x in ch.shared())
+            m_u = (m.research_beliefs.mean[row, entries] * coeffs).sum()
+            v_u = (m.research_beliefs.var[row, entries] * coeffs**2).sum()
+            spread = v_u + ch.local_variance[0]
+            expected = np.full(len(scores[d]), m_u * v_l / (v_l + spread))
+            assert np.array([r[i] for r in scores[d]]) == pytest.approx(expected)
+    assert sources == {u.node for u in m.universities}  # offers of both were scored
+
+
+def test_a_hire_in_a_district_of_several_universities_is_prepared_by_the_first():
+    m = on_file(shared_partners(), 3, preparation=0.5, research_quality=0.6, turnover_rate=0.0)
+    assert m.partner_of.tolist() == [0, 0]  # U1: the first university in node order
+    m.research_beliefs.mean[:] = [[0.1], [0.9]]
+    m.research_beliefs.var[:] = [[0.01], [0.02]]
+    m.month = 5
+    post = m.districts[1].leaders[0].post
+    m.districts[1].leaders[0].leave()
+    s = m.research_beliefs.mean.shape[1]
+    copied = m.beliefs.mean[post, :s] != PRIOR_MEAN
+    assert copied.any()
+    assert (m.beliefs.mean[post, :s][copied] == 0.1).all()
+    assert (m.beliefs.var[post, :s][copied] == 0.01).all()
+
+
+def test_at_a_convening_no_university_relearns_its_own_partners_records():
+    """U1 and U2 partner D1 and D2, U3 partners D3: learning from the records of all three
+    moves U1 and U2 as D3's records alone do, and U3 as if D3's were not there."""
+    kw = dict(research_quality=0.3, turnover_rate=0.0, tests_per_leader=3, convening_interval=50)
+    every, only_d3 = (on_file(shared_partners(hub=True), 5, **kw).run(3) for _ in range(2))
+    start = every.research_beliefs.mean.copy()
+    assert np.array_equal(start, only_d3.research_beliefs.mean)
+    records = lambda m, d: [x for x in m.agent_at[d].trials.values() if x.tests]  # noqa: E731
+    assert all(records(every, d) for d in (0, 1, 2))
+    for m, members in ((every, [0, 1, 2]), (only_d3, [2])):
+        hub = m.hubs[0]
+        learn_at_convening(m, hub.pool().evidence(), [m.agent_at[d] for d in members])
+    after, d3 = every.research_beliefs.mean, only_d3.research_beliefs.mean
+    assert np.array_equal(after[:2], d3[:2])  # U1 and U2: D3's records only
+    assert not np.array_equal(after[0], start[0]) and not np.array_equal(after[1], start[1])
+    assert np.array_equal(d3[2], start[2])  # U3 skips D3, its own partner
+    assert not np.array_equal(after[2], start[2])  # and learns from D1's and D2's
 
 
 # -- common random numbers ----------------------------------------------------------------------

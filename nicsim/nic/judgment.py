@@ -241,9 +241,10 @@ def outside_estimates(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What others say a candidate will gain, and the variance of that estimate, for the
     candidates that come with one (``given``): an inbox idea its evidence, n tests read as
-    n novice tests; a research offer its university's predicted gain on S, with the
-    variance of that prediction. Either way the district's own context is unknown to the
-    source, so the spread of the local part is added. A variation comes with none."""
+    n novice tests; a research offer the predicted gain on S of the university that made
+    it, with the variance of that prediction. Either way the district's own context is
+    unknown to the source, so the spread of the local part is added. A variation comes
+    with none."""
     p, count, known = model.p, len(candidates), candidates.given
     tests, gain = np.zeros(count), np.zeros(count)
     offered = np.zeros(count, dtype=bool)
@@ -255,8 +256,9 @@ def outside_estimates(
     spread = p.measurement_noise**2 / np.maximum(tests, 1) + local
     given = tests > 0
     if offered.any():
-        nodes = candidates.nodes
-        rows = model.partner_of[nodes[offered]]
+        # each offer's estimate is the belief of the university that made it (its source)
+        sources = np.array([idea.source for idea, _ in known], dtype=np.int64)
+        rows = model.university_row[sources[offered[: len(known)]]]
         entries, coeffs = changes.shared()
         said, doubt = model.research_beliefs.predict(rows, entries[offered], coeffs[offered])
         gain[offered] = said

@@ -56,8 +56,10 @@ def learn_from_tests(
     noise_sd: np.ndarray,
 ) -> None:
     """Study: each leader learns from the tests it ran; each university from its
-    partners' tests, through the partner's unknown local context. Model 1's people (no
-    leaders' beliefs, oracle universities) learn nothing, so nothing is worked out."""
+    partners' tests, through the partner's unknown local context. A test in a district
+    with several universities is one observation for each; a university takes its
+    observations in test order. Model 1's people (no leaders' beliefs, oracle
+    universities) learn nothing, so nothing is worked out."""
     if not nodes.size or (model.beliefs is None and not model.research_learns):
         return
     changes = changes_for(model, nodes, model.practice[nodes], new)
@@ -65,16 +67,15 @@ def learn_from_tests(
     if model.beliefs is not None:
         model.beliefs.observe(posts, changes.entries, changes.coeffs, observed, noise_var)
     if model.research_learns:
-        rows = model.partner_of[nodes]
-        taught = rows >= 0
-        if taught.any():
+        tests, rows = model.partner_pairs(nodes)
+        if tests.size:
             entries, coeffs = changes.shared()
             model.research_beliefs.observe(
-                rows[taught],
-                entries[taught],
-                coeffs[taught],
-                observed[taught],
-                noise_var[taught] + changes.local_variance[taught],
+                rows,
+                entries[tests],
+                coeffs[tests],
+                observed[tests],
+                noise_var[tests] + changes.local_variance[tests],
             )
 
 
@@ -106,19 +107,20 @@ def learn_at_convening(
     changes = changes_for(model, nodes, base, new)
     entries, coeffs = changes.shared()
     noise = model.p.measurement_noise**2 / tests + changes.local_variance
-    universities = np.arange(len(model.universities))
-    rows = np.repeat(universities[None], len(found), axis=0)  # (found, universities)
-    fresh = rows != model.partner_of[nodes][:, None]
-    which = np.nonzero(fresh)
+    fresh = np.ones((len(found), len(model.universities)), dtype=bool)
+    fresh[model.partner_pairs(nodes)] = False  # every university of the record's district
+    records, rows = np.nonzero(fresh)  # record by record, universities in node order
     model.research_beliefs.observe(
-        rows[which], entries[which[0]], coeffs[which[0]], gain[which[0]], noise[which[0]]
+        rows, entries[records], coeffs[records], gain[records], noise[records]
     )
 
 
 def graduate(model: mesa.Model, post: int, node: int) -> float:
     """A new leader in ``post``: the skill it starts with, and (beliefs in use) its belief:
     the prior, or, hired in a partner district, its university's belief on a share
-    ``preparation`` of the S entries, chosen by a keyed draw per post, month and entry."""
+    ``preparation`` of the S entries, chosen by a keyed draw per post, month and entry. A
+    district with several universities (a file design) hires from the first in node order
+    (``partner_of``): a graduate has studied at one."""
     p = model.p
     row = int(model.partner_of[node])
     prepared = row >= 0 and p.preparation > 0

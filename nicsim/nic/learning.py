@@ -58,7 +58,8 @@ def research(model: mesa.Model) -> None:
     np.add.reduce(bits, axis=-1, out=masks[:, 1:])
     takers = nodes[offering]
     x = model.practice[takers]
-    rows = model.partner_of[takers][:, None]  # the offering university's belief
+    # each offer ranked on its own university's belief (a district may have several)
+    rows = model.university_row[sources[offering]][:, None]
     best = research_fitness(model, x[:, None] ^ masks, rows).argmax(axis=1).tolist()
     masks, practices = masks.tolist(), x.tolist()  # read out as lists: a few offers a month
     takers, offerers = takers.tolist(), sources[offering].tolist()

@@ -309,9 +309,19 @@ class NICModel(mesa.Model):
         """Who holds beliefs (docs/ODD.md, "Beliefs"): leaders when they judge ideas by
         belief, universities always (an oracle's never moves)."""
         p, n = self.p, len(self.districts)
-        self.partner_of = np.full(n, -1, dtype=np.int64)  # each district's university row
+        # a university's row of research_beliefs by its node (nodes are numbered from 0;
+        # -1: not a university), and each district's universities' rows in node order: one
+        # at most in every built-in design, several possible in a file design
+        self.university_row = np.full(self.graph.number_of_nodes(), -1, dtype=np.int64)
+        rows_of: list[list[int]] = [[] for _ in range(n)]
         for row, university in enumerate(self.universities):
-            self.partner_of[[d.node for d in university.partners]] = row
+            self.university_row[university.node] = row
+            for district in university.partners:
+                rows_of[district.node].append(row)
+        # the district's first university (-1: none): the one that prepares its hires
+        self.partner_of = np.array([rows[0] if rows else -1 for rows in rows_of], dtype=np.int64)
+        # kept only where some district has several: otherwise partner_of says it all
+        self.partner_rows = rows_of if any(len(rows) > 1 for rows in rows_of) else None
         self.scale = self.landscape.percent_scale[self.context]
         judging = p.learning == "pdsa" and p.judgment == "belief" and p.leaders_per_district > 0
         self.beliefs = Beliefs(self.skill.size, 2, p.n_components, p.k) if judging else None
@@ -334,6 +344,23 @@ class NICModel(mesa.Model):
         # leader's ties, so a leaver's end with it
         self.personal: dict[tuple[int, int], tuple[int, int]] = {}
         self.ties_of: dict[int, list[tuple[int, int]]] = {}
+
+    def partner_pairs(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each university of each district of ``nodes``, as (place in ``nodes``, university
+        row) pairs: in the order of ``nodes``, a district's universities in node order, so
+        each university meets its partners' places in the order given. A district with no
+        university has no pair."""
+        if self.partner_rows is None:  # at most one each: partner_of, in one look-up
+            rows = self.partner_of[nodes]
+            places = np.flatnonzero(rows >= 0)
+            return places, rows[places]
+        pairs = [
+            (place, row)
+            for place, node in enumerate(np.asarray(nodes).tolist())
+            for row in self.partner_rows[node]
+        ]
+        places, rows = np.array(pairs, dtype=np.int64).reshape(-1, 2).T
+        return places, rows
 
     # -- the environment --------------------------------------------------------------------
     @property

@@ -99,6 +99,15 @@ def test_ema_model_checks_what_it_is_given():
         interop.ema_model("nicsim", uncertainties=["h"], outcomes=["outcome"])
     with pytest.raises(nicsim.ConfigError, match="^share_prob = 2 is not allowed"):
         interop.ema_model("nicsim", uncertainties=["h"], constants={"share_prob": 2})
+    with pytest.raises(nicsim.ConfigError, match="^seed = -1 is not allowed"):
+        interop.ema_model("nicsim", uncertainties=["h"], seed=-1)  # now, not in an experiment
+    one = interop.ema_model("nicsim", uncertainties=["h"], outcomes="equity_gap")
+    assert [o.name for o in one.outcomes] == ["equity_gap"]  # a name, not its letters
+
+
+def test_a_sample_row_of_the_wrong_length_is_refused():
+    with pytest.raises(nicsim.ConfigError, match="^a sample row of 2 values is not allowed"):
+        interop.space({"h": None}).from_sample([0.1, 0.2])
 
 
 def test_salib_morris_on_simulate_finds_an_inert_parameter_exactly():

@@ -19,7 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from ..core.params import ConfigError, allowed, check_value, fields_of, plain, unknown_parameter
+from ..core.params import (
+    ConfigError,
+    allowed,
+    check_run_key,
+    check_value,
+    fields_of,
+    plain,
+    unknown_parameter,
+)
 from .config import from_dict
 from .plans import sampled_value
 from .registry import get_model
@@ -72,6 +80,12 @@ class ParameterSpace:
         """One row of a SALib sample as parameters: integers rounded to the nearest, as
         ``nicsim sensitivity`` runs them."""
         fields = fields_of(get_model(self.model).params)
+        row = list(row)
+        if len(row) != len(self.dims):
+            raise ConfigError(
+                f"a sample row of {len(row)} values is not allowed: expected one value for "
+                f"each of the {len(self.dims)} parameters ({', '.join(self.names)})"
+            )
         return {
             d.name: sampled_value(fields, d.name, float(x))
             for d, x in zip(self.dims, row, strict=True)
@@ -192,7 +206,8 @@ def ema_model(
     spec = get_model(model)
     held = dict(constants or {})
     from_dict({"model": model, **held})
-    outcomes = list(outcomes)
+    check_run_key("seed", seed)  # now, not in the first experiment
+    outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     for o in outcomes:
         if o not in spec.run_metrics:
             raise ConfigError(

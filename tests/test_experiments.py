@@ -124,7 +124,7 @@ def test_compare_on_committed_results_writes_the_same_comparison(tmp_path):
 def test_model1_is_reached_by_the_committed_check(monkeypatch):
     """calibration/README.md's "Model 1 reachable": the committed sweep is the plan the code
     makes now, and no final statistic differs from nicsim 0.4's beyond chance (Welch's p
-    above 0.05 in each of the 36 comparisons, as the README reports)."""
+    above 0.05 in each of the 44 comparisons, as the README reports)."""
     monkeypatch.chdir(ROOT)  # the sweep file names its base relative to the repository
     plan = load_sweep("calibration/model1.toml")
     results = ROOT / "calibration" / "results" / "model1"
@@ -136,4 +136,4 @@ def test_model1_is_reached_by_the_committed_check(monkeypatch):
     new = pd.read_csv(results / "runs.csv")
     assert len(new) == len(plan.runs) == 400
     table = check.comparison(pd.read_csv(check.REFERENCE), new)
-    assert len(table) == 36 and table["Welch p"].min() > 0.05, table.sort_values("Welch p").head()
+    assert len(table) == 44 and table["Welch p"].min() > 0.05, table.sort_values("Welch p").head()

@@ -126,3 +126,14 @@ def test_readme_parameter_table_lists_every_parameter(root):
     readme = (root / "README.md").read_text()
     assert parameter_table() in readme, "regenerate with: nicsim params"
     assert all(f"`{name}`" in readme for name in FIELDS)
+
+
+def test_readme_describes_every_output_column(root):
+    """Every column a run adds to runs.csv (and, per step, to timeseries.parquet) is named
+    in the README's description of the outputs, as every parameter is in its table."""
+    from nicsim.nic.metrics import RUN_METRICS
+
+    readme = (root / "README.md").read_text()
+    outputs = readme[readme.index("runs.csv") :]
+    missing = [name for name in RUN_METRICS if f"`{name}`" not in outputs]
+    assert not missing, missing

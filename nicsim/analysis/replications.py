@@ -68,9 +68,12 @@ def wall_time(directory: Path) -> str:
         start, end = (datetime.fromisoformat(m[k]) for k in ("started", "finished"))
     except (OSError, ValueError, KeyError, TypeError):
         return "n/a"
-    workers = m.get("command", [])
-    w = workers[workers.index("--workers") + 1] if "--workers" in workers else "?"
-    return f"{(end - start).total_seconds() / 60:.1f} min, {m.get('runs_done')} runs, {w} workers"
+    command = m.get("command", [])
+    # the default number of workers (the machine's cores) is not in the command line
+    workers = (
+        f", {command[command.index('--workers') + 1]} workers" if "--workers" in command else ""
+    )
+    return f"{(end - start).total_seconds() / 60:.1f} min, {m.get('runs_done')} runs{workers}"
 
 
 # -- Lazer & Friedman (2007) ------------------------------------------------------------------

@@ -87,13 +87,17 @@ def _set_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _execution_options(p: argparse.ArgumentParser, default_w: int | None) -> None:
+def _execution_options(
+    p: argparse.ArgumentParser,
+    default_w: int | None,
+    out_help: str = "results directory (default results/<name>)",
+) -> None:
     _set_option(p)
     p.add_argument(
         "--replications", type=_int_at_least(1), help="replications (seeds seed..seed+R-1)"
     )
     p.add_argument("--seed", type=_int_at_least(0), help="base seed")
-    p.add_argument("--out", type=user_path, help="results directory (default results/<name>)")
+    p.add_argument("--out", type=user_path, help=out_help)
     p.add_argument(
         "--workers",
         type=_int_at_least(1),
@@ -185,7 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--configs", help="folder of the sweep files (default configs/replications/STUDY)"
     )
-    _execution_options(rep, default_workers())
+    _execution_options(
+        rep,
+        default_workers(),
+        out_help="where the study's folder goes: OUT/STUDY/SWEEP (default results/replications)",
+    )
     rep.set_defaults(out="results/replications")
     return parser
 

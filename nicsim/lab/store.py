@@ -428,6 +428,8 @@ class RunStore:
         try:
             self.clear()
             self.parts.rmdir()
+            # the lock file goes too: any command that tried to take it meanwhile was refused
+            # at once (the lock is never waited for), and the directory is about to go
             for name in (MARKER, LOCK):
                 (self.root / name).unlink(missing_ok=True)
             self.close()

@@ -263,3 +263,10 @@ def test_a_seed_given_twice_or_not_a_seed_is_refused():
     with pytest.raises(nicsim.ConfigError, match=r"^params = \{'h': 0.5\} is not allowed"):
         nicsim.NICModel({"h": 0.5})
     assert issubclass(nicsim.ConfigError, ValueError)
+
+
+def test_simulate_refuses_a_run_larger_than_the_machine_before_it_starts():
+    with pytest.raises(nicsim.ConfigError, match=r"^steps = 1000000000 would need about .* GB"):
+        nicsim.simulate(seed=1, steps=10**9, partnerships=2)
+    with pytest.raises(nicsim.ConfigError, match=r"use allow_large=True to run it anyway"):
+        nicsim.simulate(seed=1, steps=10**9, partnerships=2)

@@ -404,6 +404,7 @@ def check(
     allow_large: bool = False,
     max_runs: int | None = None,
     frames: int = 0,
+    override: str = "--allow-large",
 ) -> list[str]:
     """Refuse ``plan`` (a ConfigError, one line) when it would need more memory than this
     machine can spare; return warning lines (a long computation; a large one let through).
@@ -411,7 +412,8 @@ def check(
     ``workers`` local processes hold a run each; with a ``scheduler`` the runs go
     elsewhere, and one run is checked against this machine as a stand-in for a worker.
     ``max_runs``, the most runs a results directory holds, is a limit ``allow_large``
-    does not lift.
+    does not lift. ``override`` names the way to allow a large run where this is called
+    (the command line's option, or ``simulate``'s keyword).
     """
     est = estimate(plan, frames)
     if max_runs is not None and est.runs > max_runs:
@@ -432,9 +434,9 @@ def check(
             what = f"{_runs_text(plan, est.runs)} would need about {_bytes(need)}"
         line = f"{what}; this machine has {_bytes(physical_memory())} of memory in all"
         if not allow_large:
-            more = " (use --workers 1, or --allow-large" if in_flight > 1 else " (use --allow-large"
+            more = f" (use --workers 1, or {override}" if in_flight > 1 else f" (use {override}"
             raise ConfigError(f"{line}{more} to run it anyway)")
-        warnings.append(f"{line}: running it anyway (--allow-large)")
+        warnings.append(f"{line}: running it anyway ({override})")
     total = est.runs * est.seconds / (1 if scheduler else in_flight)
     if total > LONG:
         where = "" if scheduler else f" on {in_flight} worker{'s' if in_flight > 1 else ''}"
@@ -445,10 +447,15 @@ def check(
     return warnings
 
 
-def check_run(params: ModelParams, allow_large: bool = False, frames: int = 0) -> list[str]:
+def check_run(
+    params: ModelParams,
+    allow_large: bool = False,
+    frames: int = 0,
+    override: str = "--allow-large",
+) -> list[str]:
     """:func:`check` for one run of ``params`` in this process (the page; an animation,
-    which draws it ``frames`` times)."""
-    return check(Plan("run", params), allow_large=allow_large, frames=frames)
+    which draws it ``frames`` times; ``nicsim.simulate``)."""
+    return check(Plan("run", params), allow_large=allow_large, frames=frames, override=override)
 
 
 def _runs_text(plan: Plan, runs: int) -> str:

@@ -10,14 +10,18 @@ and the registered model runs and is measured as a sweep's worker does it
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ..core.params import check_run_key
+from . import budget
 from .config import from_dict
 from .registry import for_params
 
 
-def simulate(seed: int = 1, *, timeseries: bool = False, **params: Any) -> dict[str, Any]:
+def simulate(
+    seed: int = 1, *, timeseries: bool = False, allow_large: bool = False, **params: Any
+) -> dict[str, Any]:
     """Run the model once and return its final metrics as a flat dict.
 
     ``params`` are any of the model's parameters (``nicsim params`` lists them), and
@@ -28,12 +32,18 @@ def simulate(seed: int = 1, *, timeseries: bool = False, **params: Any) -> dict[
     ``"timeseries"``: a DataFrame with one row per step (step 0 is the initial state), the
     columns of ``timeseries.parquet``.
 
+    A run that would need more memory than this machine can spare is refused before it
+    starts, as ``nicsim run`` refuses it (``allow_large=True`` runs it anyway); a run of
+    more than a day is a warning.
+
     Pure: it writes nothing, and its result depends on its arguments only (what it keeps
     between calls, the last landscape and fixed networks, only saves rebuilding them), so it
     can run in any process, in any order (the function and its result pickle).
     """
     seed = check_run_key("seed", seed)
     p = from_dict(params)
+    for line in budget.check_run(p, allow_large, override="allow_large=True"):
+        warnings.warn(line, stacklevel=2)
     series, summary = for_params(p).outcomes(p, seed)
     if timeseries:
         import pandas as pd

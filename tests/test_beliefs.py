@@ -10,8 +10,9 @@ from nicsim.nic import entries
 from nicsim.nic.beliefs import PRIOR_MEAN, PRIOR_VAR, Beliefs, Changes
 from nicsim.nic.entries import table_indices
 from nicsim.nic.landscape import ContextLandscape, summed
-from nicsim.nic.model import NICModel, _landscape
+from nicsim.nic.model import NICModel
 from nicsim.nic.params import Params
+from nicsim.nic.world import _landscape
 
 # N = 3, K = 1: component i reads itself (lowest bit) and one other
 DEPS = np.array([[0, 1], [1, 2], [2, 0]])

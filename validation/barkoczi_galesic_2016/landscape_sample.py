@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from nicsim.lab.config import load_config
-from nicsim.nic.model import make_landscape
+from nicsim.nic.world import make_landscape
 
 HERE = Path(__file__).resolve().parent
 DRAWS = 20

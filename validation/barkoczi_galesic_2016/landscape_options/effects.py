@@ -33,7 +33,7 @@ import pandas as pd
 from nicsim.analysis.compare import paired_differences
 from nicsim.analysis.report import markdown_table
 from nicsim.lab.config import load_config
-from nicsim.nic.model import make_landscape
+from nicsim.nic.world import make_landscape
 
 HERE = Path(__file__).resolve().parent
 BASE = HERE.parents[2] / "configs" / "replications" / "barkoczi_galesic_2016" / "base.toml"

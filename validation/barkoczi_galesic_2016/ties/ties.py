@@ -34,7 +34,7 @@ from nicsim import simulate
 from nicsim.analysis.compare import paired_differences
 from nicsim.analysis.report import markdown_table
 from nicsim.lab.config import load_config
-from nicsim.nic.model import make_landscape
+from nicsim.nic.world import make_landscape
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]

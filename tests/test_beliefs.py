@@ -284,3 +284,45 @@ def test_a_run_without_entry_lookup_tables_is_the_same_run(monkeypatch):
     _landscape.cache_clear()
     assert frame.equals(with_tables[0])
     assert np.array_equal(practice, with_tables[1])
+
+
+def test_knowledge_sums_log_prior_over_posterior_variance_and_floors_exact_entries():
+    """docs/ODD.md 7.12 "Knowledge": the information a holder carries is the *sum* over its
+    entries of log(v0 / v), an exactly known entry counting as log 10^6 (VAR_FLOOR), not
+    infinity. One test of a change that moves four S entries (coefficients +-1, h = 0)
+    leaves each of them at v' = v0 - v0^2 / (4 v0 + s^2) and every other entry at v0, so
+    the knowledge is 4 log((4 v0 + s^2) / (3 v0 + s^2)). This is what a leaver takes with
+    it (``knowledge_lost``, section 7.8), so its size matters, not only its sign."""
+    b = Beliefs(1, 2, 3, 1)
+    ch = Changes(DEPS, DEPS, np.array([0]), np.array([0b100]), np.array([3.0]), h=0.0)
+    s2 = 0.01
+    b.observe(np.array([0]), ch.entries, ch.coeffs, np.array([0.6]), np.array([s2]))
+    expected = 4 * np.log((4 * PRIOR_VAR + s2) / (3 * PRIOR_VAR + s2))
+    assert b.knowledge(0) == pytest.approx(expected, rel=1e-12)
+    # an oracle's table: every one of its 24 entries known exactly counts log(1e6)
+    oracle = Beliefs(2, 2, 3, 1)
+    oracle.var[1] = 0.0
+    assert oracle.knowledge(1) == pytest.approx(24 * np.log(1e6), rel=1e-12)
+    assert oracle.knowledge(0) == 0.0
+
+
+def test_a_graduate_takes_its_own_universitys_belief_on_the_shared_entries_only():
+    """docs/ODD.md 7.15 (preparation) and 7.12: ``copy_entries`` gives holder ``to[i]``
+    the mean and variance of row ``rows[i]`` of the source (its university), on the
+    entries ``share[i]`` marks, all within the S part; every other entry, the L part
+    included, stays as it was."""
+    uni = Beliefs(3, 1, 3, 1)  # 12 S entries per university
+    uni.mean[:] = np.arange(3)[:, None] + np.arange(12) / 100
+    uni.var[:] = (np.arange(3)[:, None] + 1) / 1000
+    leaders = Beliefs(4, 2, 3, 1)  # 24 entries: S then L
+    share = np.zeros((2, 12), dtype=bool)
+    share[0, [0, 5]] = True
+    share[1, 11] = True
+    leaders.copy_entries(np.array([3, 1]), uni, np.array([2, 1]), share)
+    assert leaders.mean[3, [0, 5]].tolist() == [2.0, 2.05]
+    assert leaders.var[3, [0, 5]].tolist() == [0.003, 0.003]
+    assert leaders.mean[1, 11] == 1.11 and leaders.var[1, 11] == 0.002
+    changed = np.zeros((4, 24), dtype=bool)
+    changed[3, [0, 5]] = changed[1, 11] = True
+    assert (leaders.mean[~changed] == PRIOR_MEAN).all()
+    assert (leaders.var[~changed] == PRIOR_VAR).all()

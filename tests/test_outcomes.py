@@ -6,6 +6,7 @@ import pytest
 
 from nicsim.core.params import ConfigError
 from nicsim.nic import landscape, metrics
+from nicsim.nic.beliefs import PRIOR_VAR
 from nicsim.nic.calibration import one_flip_gains, single_test_snr
 from nicsim.nic.landscape import ContextLandscape, NKLandscape
 from nicsim.nic.model import NICModel
@@ -124,3 +125,80 @@ def test_one_flip_gains_and_snr_on_the_hand_landscape():
     assert r.mean_abs_gain == 100.0
     assert r.snr == pytest.approx(sd / 40.0) and r.snr_abs == 2.5
     assert single_test_snr(gains, 0.0).snr == float("inf")
+
+
+# -- reporters on hand-set people (docs/ODD.md 7.10) -------------------------------------------
+def test_skill_and_belief_error_reporters_on_hand_set_leaders_and_universities(small):
+    """docs/ODD.md 7.10: ``mean_skill`` is the mean of every leader's skill;
+    ``leader_belief_error`` the mean over leaders of the RMS error of their belief against
+    S's table and *their own district's* L table; ``university_belief_error`` the mean
+    over universities of the RMS error against S. Here post p (district p // 2, whose
+    context is its own) believes the truth plus 0.01 p everywhere, so its error is
+    0.01 p and the mean over the 12 posts is 0.055; university u believes S plus 0.1 u,
+    mean error (0 + 0.1 + 0.2) / 3 = 0.1."""
+    m = NICModel(small, seed=1)
+    skill = np.linspace(0.0, 1.0, 12) ** 2
+    m.skill[:] = skill
+    assert metrics.mean_skill(m) == pytest.approx(skill.sum() / 12, rel=1e-12)
+    land = m.landscape
+    shared = land.shared.table.ravel()
+    assert m.beliefs.mean.shape == (12, 2 * shared.size)
+    for post in range(12):
+        local = land.local[m.context[post // 2]].table.ravel()
+        m.beliefs.mean[post] = np.concatenate([shared, local]) + 0.01 * post
+    assert len(set(m.context.tolist())) == 6  # a district's L is not its neighbour's
+    assert metrics.leader_belief_error(m) == pytest.approx(0.055, rel=1e-9)
+    assert m.research_beliefs.mean.shape == (3, shared.size)
+    m.research_beliefs.mean[:] = shared + 0.1 * np.arange(3)[:, None]
+    assert metrics.university_belief_error(m) == pytest.approx(0.1, rel=1e-9)
+
+
+def test_knowledge_lost_reports_what_a_leaver_knew(small):
+    """docs/ODD.md 7.8 and 7.10: ``knowledge_lost`` is the month's sum of leavers'
+    information, sum over their belief entries of log(v0 / v). A leader whose 128 entries
+    all have variance v0 / e takes 128 with it; the run's total is the sum over months."""
+    m = NICModel(small.replace(turnover_rate=0.0), seed=1)
+    m.step()
+    leader = m.districts[1].leaders[0]
+    m.beliefs.var[leader.post] = PRIOR_VAR / np.e
+    m.counts.clear()
+    leader.leave()
+    assert metrics.knowledge_lost(m) == pytest.approx(128.0, rel=1e-12)
+    m.datacollector.collect(m)
+    series = metrics.timeseries(m)
+    assert series["knowledge_lost"].tolist() == pytest.approx([0.0, 0.0, 128.0])
+    assert metrics.run_summary(series, 60.0)["total_knowledge_lost"] == pytest.approx(128.0)
+
+
+def test_run_summary_averages_months_1_to_t_and_reaches_a_target_hit_exactly(small):
+    """docs/ODD.md 7.10: ``average_outcome`` is the mean outcome averaged over months 1 to
+    T (step 0, the initial state, left out), ``steps_to_target`` the first step whose mean
+    outcome is *at least* the target, and each ``total_`` count the sum over the run."""
+    series = metrics.timeseries(NICModel(small, seed=1).run(3))
+    series["mean_outcome"] = np.array([-40.0, 10.0, 20.0, 60.0])
+    series["tests_run"] = np.array([0, 3, 4, 5])
+    summary = metrics.run_summary(series, 20.0)
+    assert summary["average_outcome"] == 30.0  # (10 + 20 + 60) / 3, not (-40 + ...) / 4
+    assert summary["steps_to_target"] == 2  # 20 reaches a target of 20
+    assert summary["total_tests_run"] == 12
+    assert summary["mean_outcome"] == 60.0  # the final value
+    assert metrics.steps_to_target(np.array([50.0, 60.0, 70.0]), 60.0) == 1
+
+
+def test_outcome_spread_reporters_on_hand_set_outcomes(small):
+    """docs/ODD.md 7.10: ``equity_gap`` is the mean of the top q outcomes minus the mean of
+    the bottom q, q = max(1, floor(D / 4)); ``outcome_sd`` the population SD. Six districts
+    at 0, 10, 20, 30, 40, 100: q = 1, gap 100 - 0; mean 200 / 6, SD sqrt(sum of squared
+    deviations / 6). With twelve (each outcome twice) q = 3: (100 + 100 + 40) / 3 -
+    (0 + 0 + 10) / 3 = 230 / 3."""
+    m = NICModel(small, seed=1)
+    x = np.array([30.0, 0.0, 100.0, 20.0, 40.0, 10.0])
+    m.outcome[:6] = x
+    assert metrics.equity_gap(m) == 100.0
+    assert metrics.min_outcome(m) == 0.0
+    assert metrics.mean_outcome(m) == pytest.approx(200 / 6)
+    assert metrics.outcome_sd(m) == pytest.approx(np.sqrt(((x - 200 / 6) ** 2).sum() / 6))
+    m12 = NICModel(small.replace(partnerships=6), seed=1)
+    assert len(m12.districts) == 12
+    m12.outcome[:12] = np.tile(x, 2)
+    assert metrics.equity_gap(m12) == pytest.approx(230 / 3)

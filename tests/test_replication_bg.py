@@ -523,3 +523,76 @@ def test_the_committed_report_is_what_the_code_draws_from_the_committed_tables(t
         main(["replicate", "barkoczi_galesic_2016", "--report-only", "--out", str(tmp_path)]) == 0
     )
     assert (root / "summary.md").read_text() == (committed / "summary.md").read_text()
+
+
+def test_conformity_to_ones_own_practice_is_no_move_no_adoption_and_no_test():
+    """docs/ODD.md 7.6: a district adopts the most common practice of its neighbours
+    provided it differs from its own (otherwise it stays); ``ideas_adopted`` counts moves,
+    and ``tests_run`` does not count conformity copies. Every district of a star on one
+    practice conforms to that same practice: nothing moves, nothing is adopted, no test
+    is run (the flips drawn are not tried by a district that conforms)."""
+    m = model(star(3), "conformity")
+    x = ranked(m)[5]
+    m.set_practices([x] * 4)
+    m.step()
+    assert m.practice.tolist() == [x] * 4
+    assert m.counts["ideas_adopted"] == 0
+    assert m.counts["tests_run"] == 0
+    assert m.counts["false_adoptions"] == 0
+
+
+def test_a_conformist_move_is_a_false_adoption_only_if_it_lowers_the_outcome():
+    """docs/ODD.md 7.6: conformity adopts the neighbours' practice whatever it scores, and
+    a move that *lowers* the outcome counts as a false adoption; one to an equally good
+    practice does not. On a landscape of tenths (exact ties), a star's centre at x and its
+    leaves at z, a different practice of exactly x's outcome, swap practices: 4 moves,
+    none false. With the leaves at a worse w instead, the centre's move down is the one
+    false adoption (the leaves' moves up to x are not)."""
+    m = model(star(3), "conformity", contribution_decimals=1)
+    codes = np.arange(1 << N)
+    f = m.score(codes, np.zeros_like(codes))
+    x, z = next((a, b) for a in codes for b in codes if a != b and f[a] == f[b])
+    m.set_practices([x, z, z, z])
+    m.step()
+    assert m.practice.tolist() == [z, x, x, x]
+    assert (m.counts["ideas_adopted"], m.counts["false_adoptions"]) == (4, 0)
+    w = int(np.flatnonzero(f < f[x])[0])
+    m.set_practices([x, w, w, w])
+    m.step()
+    assert m.practice.tolist() == [w, x, x, x]
+    assert (m.counts["ideas_adopted"], m.counts["false_adoptions"]) == (4, 1)
+
+
+def test_conformity_if_better_searches_alone_beside_an_equally_good_majority():
+    """docs/ODD.md 7.6: with ``conformity_if_better`` the mode is adopted only if it is
+    *strictly* better, *else the district tries its flip*. On a landscape of tenths the
+    centre's leaves share z, of exactly the centre's outcome: the centre never takes z
+    but keeps searching alone, so over 30 steps from x it lands on some better flip
+    (it would stay put if z, tried and not better, replaced its flip)."""
+    m = model(star(3), "conformity", contribution_decimals=1, conformity_if_better=True)
+    codes = np.arange(1 << N)
+    f = m.score(codes, np.zeros_like(codes))
+    better = {a: [int(a ^ (1 << b)) for b in range(N) if f[a ^ (1 << b)] > f[a]] for a in codes}
+    x, z = next((a, b) for a in codes for b in codes if a != b and f[a] == f[b] and better[a])
+    landed = set()
+    for _ in range(30):
+        m.set_practices([x, z, z, z])
+        m.step()
+        landed.add(int(m.practice[0]))
+    assert z not in landed and landed - {x}
+    assert landed <= {x, *better[x]}
+
+
+def test_conformity_breaks_a_tie_between_modes_at_random():
+    """docs/ODD.md 7.6: ties between modes are broken at random (one integer per deciding
+    district). A centre whose three leaves all differ follows each of them in some of 40
+    repetitions, not always the same one (say the lowest code)."""
+    m = model(star(3), "conformity", individual_learning=False)
+    order = ranked(m)
+    leaves = [order[1], order[2], order[3]]
+    followed = set()
+    for _ in range(40):
+        m.set_practices([order[8], *leaves])
+        m.step()
+        followed.add(int(m.practice[0]))
+    assert followed == set(leaves)

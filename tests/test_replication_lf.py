@@ -20,8 +20,9 @@ from nicsim.analysis.compare import at_steps, head_to_head
 from nicsim.analysis.replications import LF_SWEEPS
 from nicsim.lab.config import load_config
 from nicsim.lab.sweeps import load_sweep
+from nicsim.nic.imitation import best_neighbours
 from nicsim.nic.model import NICModel
-from nicsim.nic.params import Params
+from nicsim.nic.params import MODEL1_PEOPLE, Params
 from nicsim.ui.cli import main
 
 LF = Path(__file__).resolve().parents[1] / "configs" / "replications" / "lazer_friedman_2007"
@@ -240,3 +241,133 @@ def test_replicate_names_an_unknown_sweep(capsys):
     assert main(["replicate", "lazer_friedman_2007", "--only", "fig99", "--report-only"]) == 2
     err = capsys.readouterr().err
     assert "--only fig99 is not allowed" in err and "fig4_5" in err
+
+
+# -- exact ties: tenths make equal outcomes equal to the last bit ----------------------------
+def tied(seed: int = 0) -> NICModel:
+    """Two tied districts on a landscape of tenths (``contribution_decimals = 1``), where
+    practices whose contributions add up alike have exactly equal outcomes."""
+    return model(districts(2, [(0, 1)]), seed=seed, contribution_decimals=1)
+
+
+def test_a_flip_to_an_equally_good_practice_is_not_taken():
+    """docs/ODD.md 7.5: a flip is kept only if it is *strictly* better. From a practice
+    none of whose flips is better and one exactly as good (tenths tie exactly), local
+    search (velocity 0) never moves and adopts nothing; taking equal flips would drift
+    between the tied practices."""
+    found = None
+    for seed in range(50):
+        f = outcomes(tied(seed))
+        for x in range(1 << N):
+            if max(f[y] for y in flips(x)) == f[x]:  # no better flip, an equal one
+                found = seed, x
+                break
+        if found:
+            break
+    assert found, "some landscape of tenths has a practice with an equally good flip"
+    seed, x = found
+    m = model(districts(2, [(0, 1)]), seed=seed, contribution_decimals=1, velocity=0.0)
+    m.set_practices([x, x])
+    for _ in range(20):
+        m.step()
+        assert m.practice.tolist() == [x, x]
+    assert sum(m.datacollector.model_vars["ideas_adopted"]) == 0
+
+
+def mixes(x: int, y: int) -> list[int]:
+    """Every practice that takes each bit where x and y differ from one or the other."""
+    differ = [b for b in range(N) if (x ^ y) >> b & 1]
+    return [
+        x ^ sum(1 << b for b, take in zip(differ, pick, strict=True) if take)
+        for pick in itertools.product((0, 1), repeat=len(differ))
+    ]
+
+
+def test_a_partial_copy_as_good_as_the_practice_it_replaces_is_kept():
+    """docs/ODD.md 7.5: a copy (of a strictly better neighbour) is kept unless it is
+    *worse*: a mix left by failed bits that scores exactly what the district had is kept,
+    where a flip would need to be strictly better. The copier (district 0 at x, its
+    neighbour at a better y, copy_error 0.5) lands in 100 tries on the equally good mix z
+    (a chance of at least 1/16 each) and never on a worse one."""
+    found = None
+    for seed in range(50):
+        f = outcomes(tied(seed))
+        for x, y in itertools.permutations(range(1 << N), 2):
+            z = [c for c in mixes(x, y) if c != x and f[c] == f[x]]
+            if f[y] > f[x] and z:
+                found = seed, x, y, z[0]
+                break
+        if found:
+            break
+    assert found, "some landscape of tenths has a copy whose partial mix ties"
+    seed, x, y, z = found
+    m = model(
+        districts(2, [(0, 1)]), seed=seed, contribution_decimals=1, velocity=1.0, copy_error=0.5
+    )
+    f = outcomes(m)
+    landed = set()
+    for _ in range(100):
+        m.set_practices([x, y])
+        m.step()
+        landed.add(int(m.practice[0]))
+    assert landed <= {c for c in mixes(x, y) if f[c] >= f[x]}
+    assert z in landed
+
+
+def test_equally_good_best_neighbours_tie_to_the_lowest_node():
+    """docs/ODD.md 7.5: the best neighbour is the one with the highest outcome, ties to the
+    lowest node. District 0's neighbours 1 and 2 hold different practices of exactly equal
+    outcome (tenths), both better than its own: it copies district 1's, whichever
+    neighbour its ties list first."""
+    found = None
+    for seed in range(50):
+        f = outcomes(tied(seed))
+        pairs = [(a, b) for a, b in itertools.combinations(range(1 << N), 2) if f[a] == f[b]]
+        low = [(x, a, b) for a, b in pairs for x in range(1 << N) if f[x] < f[a]]
+        if low:
+            found = seed, *low[0]
+            break
+    assert found, "some landscape of tenths has two practices of equal outcome"
+    seed, x, y1, y2 = found
+    for edges in ([(0, 1), (0, 2)], [(0, 2), (0, 1)]):
+        m = model(districts(3, edges), seed=seed, contribution_decimals=1, velocity=1.0)
+        m.set_practices([x, y1, y2])
+        assert best_neighbours(m)[0] == 1
+        m.step()
+        assert m.practice[0] == y1
+        m.set_practices([x, y2, y1])
+        m.step()
+        assert m.practice[0] == y2
+
+
+@pytest.mark.parametrize("design", ["random", "networked"])
+@pytest.mark.parametrize("convening", [False, True])
+def test_best_neighbour_is_the_lowest_of_equals_on_one_shared_landscape(design, convening):
+    """docs/ODD.md 7.5: every district's best neighbour (hub members included in a
+    convening month) is the highest outcome, ties to the lowest node. On one context with
+    h = 0 equal practices score exactly alike, so ties occur (checked): the segmented
+    maximum's tie-break and the merge of a hub's best member are both exercised."""
+    p = Params(
+        n_components=8,
+        k=2,
+        h=0.0,
+        n_contexts=1,
+        design=design,
+        n_districts=30,
+        density=0.08,
+        learning="copy_best",
+        **{**MODEL1_PEOPLE, "leaders_per_district": 0},
+    )
+    m = NICModel(p, seed=5)
+    n = len(m.districts)
+    m.set_practices(np.random.default_rng(1).integers(0, 6, n))  # few practices: ties
+    m.steps = 3 if convening else 1  # convening_interval = 3
+    assert m.convening() == (convening and design == "networked")
+    got = best_neighbours(m)
+    tied_best = 0
+    for i in range(n):
+        nbrs = m.district_neighbours(i)
+        want = max(nbrs, key=lambda j: (m.outcome[j], -j)) if nbrs else -1
+        assert got[i] == want, i
+        tied_best += sum(m.outcome[j] == m.outcome[want] for j in nbrs) > 1
+    assert tied_best >= 4

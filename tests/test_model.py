@@ -181,3 +181,17 @@ def test_outcomes_kept_by_the_rules_equal_rescoring_every_practice(learning):
     for _ in range(6):
         m.step()
         np.testing.assert_array_equal(m.outcome, m.score(m.practice, m.all_districts))
+
+
+def test_running_turns_false_at_the_horizon():
+    """``running`` (Mesa's stop flag, read by ``mesa.batch_run``) is True until the month
+    ``steps`` has run, then False; ``run_model`` stops there (ODD 3)."""
+    m = NICModel(Params(steps=2), seed=1)
+    assert m.running
+    m.step()
+    assert m.running
+    m.step()
+    assert not m.running
+    again = NICModel(Params(steps=3), seed=1)
+    again.run_model()
+    assert again.steps == 3 and not again.running

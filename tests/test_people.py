@@ -9,7 +9,7 @@ import pytest
 from nicsim.core.params import ConfigError
 from nicsim.nic import judgment, testplan
 from nicsim.nic.beliefs import PRIOR_MEAN, PRIOR_VAR
-from nicsim.nic.ideas import Evidence
+from nicsim.nic.ideas import ChangeIdea, Evidence
 from nicsim.nic.knowledge import changes_for, learn_at_convening
 from nicsim.nic.learning import finish_cycles, month_capacity, plan_month, research
 from nicsim.nic.model import NICModel
@@ -257,6 +257,49 @@ def test_a_leavers_personal_ties_end_and_institutional_ties_stay():
     assert m.datacollector.model_vars["personal_ties"][-1] == 12
     m.datacollector.collect(m)
     assert m.datacollector.model_vars["personal_ties"][-1] == 12 - len(gone)
+
+
+def test_a_turnover_draw_belongs_to_a_place_in_the_districts_list_not_to_a_post():
+    """ODD 7.8: draw i decides whether the (i mod L)-th leader of district i // L in its
+    ``leaders`` list leaves; a novice joins the end of the list, so after a departure the
+    place and the post differ. Draws set by hand: only place 0 leaves."""
+    m = NICModel(small(turnover_rate=0.5), seed=1)
+    district = m.districts[0]
+    first, second = district.leaders
+    novice = first.leave()  # takes post 0 at the end of the list
+    assert [x.post for x in district.leaders] == [1, 0]
+    m.keyed["turnover"] = SimpleNamespace(uniform=lambda month, places: np.array([0.0, 1, 1, 1]))
+    m.turnover()
+    assert m.counts["leader_departures"] == 1
+    assert second not in district.leaders and district.leaders[0] is novice
+    assert [x.post for x in district.leaders] == [0, 1]
+
+
+def test_a_personal_tie_is_held_by_a_leader_of_each_district_and_seen_while_it_lasts():
+    """ODD 7.14: a tie formed at a convening records one leader of each of its two
+    districts; while it lives each district sees the other in an ordinary month
+    (``neighbour_arrays``), and not once it has ended with a leaver, and an adopted idea
+    waiting to cross it no longer does."""
+    m = hub_with_ties()
+    for (a, b), (at_a, at_b) in m.personal.items():
+        assert at_a in {x.unique_id for x in m.agent_at[a].leaders}
+        assert at_b in {x.unique_id for x in m.agent_at[b].leaders}
+    (a, b), (holder, _) = next(iter(m.personal.items()))
+    row = lambda t, i: t.nbrs[t.indptr[i] : t.indptr[i + 1]].tolist()  # noqa: E731
+    assert b in row(m.neighbour_arrays(), a)  # worked out, so kept
+    waiting = []
+    for x, y in ((a, b), (b, a)):
+        district = m.agent_at[x]
+        idea = flip(7, district.practice)
+        district.record([(idea, 1)], [district.leaders[1].unique_id], [1.0])
+        district.adopt(district.testing[idea.key])
+        assert y in district.adopted[idea.key].unsent
+        waiting.append((district.adopted[idea.key], y))
+    next(x for x in m.agent_at[a].leaders if x.unique_id == holder).leave()
+    assert b not in row(m.neighbour_arrays(), a) and a not in row(m.neighbour_arrays(), b)
+    assert all(y not in trial.unsent for trial, y in waiting)
+    m.add_tie(a, b, "cross")  # a new tie is seen at once
+    assert b in row(m.neighbour_arrays(), a) and a in row(m.neighbour_arrays(), b)
 
 
 def test_institutional_convening_ties_outlast_their_leaders():
@@ -624,3 +667,387 @@ def test_dynamics_seed_is_another_realisation_of_the_same_run():
     assert a.datacollector.model_vars["tests_run"] != b.datacollector.model_vars["tests_run"]
     again = NICModel(base.replace(dynamics_seed=0), seed=4).run()
     assert again.datacollector.model_vars == a.datacollector.model_vars
+
+
+# -- a district's records (ODD 7.4, 7.8) -------------------------------------------------------
+def flip(component: int, practice: int) -> ChangeIdea:
+    """The idea that flips one component of ``practice``."""
+    bit = 1 << component
+    return ChangeIdea(bit, ~practice & bit)
+
+
+def test_a_senders_new_evidence_replaces_its_old_and_the_largest_body_counts():
+    """ODD 7.4: ``District.receive`` replaces a sender's earlier evidence (repeated
+    sharing does not inflate it), and a pending idea is judged by the single body with the
+    most tests, ties by the higher mean (``agents.strongest``), never by pooling."""
+    m = NICModel(small(), seed=1)
+    district = m.districts[0]
+    idea = flip(3, district.practice)
+    district.receive(idea, Evidence(1, 9.0), sender=7)
+    district.receive(idea, Evidence(3, 1.0), sender=7)  # 7's new evidence
+    assert district.inbox[idea.key][1] == {7: Evidence(3, 1.0)}
+    assert district.pending[idea.key][1] == Evidence(3, 1.0)
+    district.receive(idea, Evidence(2, 50.0), sender=8)  # fewer tests: not the strongest
+    assert district.pending[idea.key][1] == Evidence(3, 1.0)
+    district.receive(idea, Evidence(3, 2.0), sender=9)  # as many tests, higher mean
+    assert district.pending[idea.key][1] == Evidence(3, 2.0)
+    district.receive(idea, Evidence(3, 0.5), sender=10)  # as many, lower: no change
+    assert district.pending[idea.key][1] == Evidence(3, 2.0)
+
+
+def test_pending_is_what_was_received_untested_and_would_change_the_practice():
+    """ODD 7.4 (option 2): a received idea is pending until a trial of it starts, unless
+    the district already practises it; it returns when a leaver's departure deletes its
+    record (ODD 7.8)."""
+    m = NICModel(small(), seed=1)
+    district = m.districts[0]
+    x = district.practice
+    practised = ChangeIdea(1 << 2, x & (1 << 2))  # sets component 2 as it already is
+    new, tested = flip(4, x), flip(5, x)
+    leader = district.leaders[0]
+    district.record([(tested, 1)], [leader.unique_id], [1.5])  # a trial of `tested` opens
+    for idea in (practised, new, tested):
+        district.receive(idea, Evidence(2, 1.0), sender=1)
+    assert set(district.pending_at(x ^ 1)) == {new.key}  # worked out for another practice
+    assert set(district.pending) == {new.key}
+    district.start_trial(new)
+    assert district.pending == {}
+    leader.leave()  # its tests were the only ones of `tested`: untested again
+    assert tested.key not in district.trials and tested.key not in district.testing
+    assert set(district.pending) == {tested.key}
+
+
+def test_a_leaver_takes_its_tests_of_ideas_not_adopted_and_leaves_the_rest():
+    """ODD 7.8: a leaver's results leave every trial it contributed to unless the trial is
+    adopted, the model's pool with them; the others' results stay, in order; a trial left
+    with no result is deleted."""
+    m = NICModel(small(), seed=1)
+    district = m.districts[0]
+    a, b = (x.unique_id for x in district.leaders)
+    x = district.practice
+    shared, alone, adopted = flip(1, x), flip(2, x), flip(3, x)
+    district.record([(shared, 3), (alone, 1), (adopted, 2)], [a, b, a, a, a, b], [1, 2, 3, 4, 5, 6])
+    district.adopt(district.testing[adopted.key])
+    district.leaders[0].leave()
+    assert district.trials[shared.key].results == [(b, 2)]
+    assert district.trials[shared.key].status == "testing"
+    assert alone.key not in district.trials and alone.key not in district.testing
+    assert district.trials[adopted.key].results == [(a, 5), (b, 6)]
+    pooled = {idea.key: ev for idea, ev in m.pool.evidence()}
+    assert pooled == {shared.key: Evidence(1, 2.0), adopted.key: Evidence(2, 5.5)}
+
+
+def test_a_retest_of_an_adopted_idea_opens_a_fresh_record():
+    """ODD 7.4: re-testing an adopted idea no longer practised replaces its trial with a
+    fresh one under test: the old results leave the pool and it is no longer adopted."""
+    m = NICModel(small(), seed=1)
+    district = m.districts[0]
+    x = district.practice
+    idea = flip(6, x)
+    ids = [leader.unique_id for leader in district.leaders]
+    district.record([(idea, 2)], ids, [2.0, 4.0])
+    district.adopt(district.testing[idea.key])
+    assert district.adopted and m.pool.evidence()[0][1] == Evidence(2, 3.0)
+    trial = district.start_trial(idea)
+    assert district.trials[idea.key] is trial is district.testing[idea.key]
+    assert trial.status == "testing" and not trial.results
+    assert district.adopted == {} and m.pool.evidence() == []
+
+
+def test_an_adoption_overwritten_by_a_later_one_is_no_longer_practised():
+    """ODD 7.4 and 7.10: an adopted idea counts as practised (``adopters``,
+    ``adoption_counts``) only while the practice still embodies it."""
+    from nicsim.nic import metrics
+
+    m = NICModel(small(), seed=1)
+    district = m.districts[0]
+    ids = [leader.unique_id for leader in district.leaders]
+    first = flip(4, district.practice)
+    back = ChangeIdea(first.mask, first.mask ^ first.values)  # undoes it
+    for idea in (first, back):
+        district.record([(idea, 2)], ids, [1.0, 1.0])
+        district.adopt(district.testing[idea.key])
+        m.practice[0] = idea.apply(district.practice)
+        assert metrics.adopters(m, idea.key) == [0]
+    assert metrics.adopters(m, first.key) == []
+    assert metrics.adoption_counts(m) == {back.key: 1}
+
+
+# -- hub, sharing and ties (ODD 7.4, 7.7) ------------------------------------------------------
+@pytest.mark.parametrize("broadcast", [2, 4])
+def test_the_hub_broadcasts_ideas_of_enough_tests_above_the_threshold_best_first(broadcast):
+    """ODD 7.7: the hub keeps ideas with at least ``min_tests`` pooled tests and a pooled
+    mean gain above (not at) ``adoption_threshold``, and sends the best ``hub_broadcast``
+    of them (highest mean, then most tests), with the pooled evidence, to every member,
+    itself the sender."""
+    p = small(design="hub", partnerships=2, min_tests=2, adoption_threshold=1.0)
+    m = NICModel(p.replace(tie_formation=0.0, hub_broadcast=broadcast), seed=1)
+    d0, d1 = m.districts[0], m.districts[2]  # one of each partnership
+    a, b = d0.leaders[0].unique_id, d1.leaders[0].unique_id
+    ideas = [ChangeIdea(1 << c, 0) for c in range(5)]  # one idea of each component
+    d0.record([(ideas[0], 1), (ideas[1], 1), (ideas[2], 2)], [a] * 4, [3.0, 10.0, 1.0, 1.0])
+    d1.record([(ideas[0], 1), (ideas[3], 3), (ideas[4], 2)], [b] * 6, [5.0, 2, 2, 2, 1.5, 2.5])
+    # pooled: 0 (2 tests, mean 4), 1 (1 test: too few), 2 (mean 1: at the threshold),
+    # 3 (3 tests, mean 2), 4 (2 tests, mean 2): 3 and 4 tie on mean, 3 has more tests
+    hub = m.hubs[0]
+    hub.convene()
+    for district in m.districts:
+        got = {k: by[hub.node] for k, (_, by) in district.inbox.items()}
+        ranked = {ideas[0].key: Evidence(2, 4.0), ideas[3].key: Evidence(3, 2.0)}
+        if broadcast > 2:  # all that pass
+            ranked[ideas[4].key] = Evidence(2, 2.0)
+        assert got == ranked
+        assert {idea.origin for idea, _ in district.inbox.values()} == {"hub"}
+
+
+def test_a_hub_of_some_districts_pools_its_members_records_only():
+    """ODD 7.7: a hub whose members are not all the districts reads its members' records,
+    not the model's running pool of every district's."""
+    g = nx.Graph([("D1", "D2"), ("H", "D1"), ("H", "D3")])
+    g.add_nodes_from(["D1", "D2"], kind="district", partnership="p")
+    g.add_node("D3", kind="district", partnership="q")
+    g.add_node("H", kind="hub")
+    m = on_file(g, 1, min_tests=1, hub_broadcast=5, tie_formation=0.0)
+    d1, d2, d3 = m.districts
+    hub = m.hubs[0]
+    assert hub.members == [d1, d3]
+    mine, other = ChangeIdea(1, 0), ChangeIdea(2, 0)
+    d1.record([(mine, 1)], [d1.leaders[0].unique_id], [2.0])
+    d2.record([(mine, 1), (other, 1)], [d2.leaders[0].unique_id] * 2, [4.0, 5.0])
+    assert [(i.key, e) for i, e in hub.pooled_evidence()] == [(mine.key, Evidence(1, 2.0))]
+    hub.convene()
+    assert {k: by for k, (_, by) in d3.inbox.items()} == {mine.key: {hub.node: Evidence(1, 2.0)}}
+    assert d2.inbox == {}
+
+
+def test_a_pool_forgets_an_idea_with_no_tests_left():
+    """The running pool (ODD 7.7) holds only ideas with tests: a change of no tests to an
+    idea it does not hold adds nothing, and removing an idea's last tests forgets it."""
+    from nicsim.nic.agents import Pool
+
+    pool, idea = Pool(), ChangeIdea(1, 1)
+    pool.change(idea, 0, 0.0)  # a record cleared before it had tests
+    assert pool.entries == {} and pool.evidence() == [] and pool.passing(1, 0.0) == []
+    pool.change(idea, 2, 3.0)
+    pool.change(idea, -2, -3.0)
+    pool.change(idea, 0, 0.0)
+    assert pool.entries == {}
+
+
+def relay_graph() -> nx.Graph:
+    """D1 and D2, partners of U and not tied to each other; D3 of another partnership,
+    tied to U (as in a ``complete`` design) and to D1."""
+    g = nx.Graph([("D1", "U"), ("D2", "U"), ("D3", "U"), ("D1", "D3")])
+    g.add_nodes_from(["D1", "D2", "U"], partnership="p")
+    g.add_nodes_from(["D1", "D2", "D3"], kind="district")
+    g.add_node("U", kind="university")
+    g.add_node("D3", partnership="q")
+    return g
+
+
+def test_an_adopted_idea_reaches_the_universitys_other_partners_only_from_a_partner():
+    """ODD 7.4 (Sharing): an adopted idea crosses every non-hub tie, a university's too;
+    the university relays a partner's idea to its other partners, the original district
+    the sender, and drops a non-partner's."""
+    from nicsim.nic.learning import share_adopted
+
+    m = on_file(relay_graph(), 1, share_prob=1.0)
+    d1, d2, d3 = m.districts
+    u = m.universities[0].node
+    assert [x.node for x in m.universities[0].partners] == [d1.node, d2.node]
+    sent = {}
+    for district in (d1, d3):
+        idea = sent[district.node] = flip(district.node, district.practice)
+        ids = [x.unique_id for x in district.leaders]
+        district.record([(idea, 2)], ids, [1.0, 3.0])
+        district.adopt(district.testing[idea.key])
+        m.practice[district.node] = idea.apply(district.practice)  # as pdsa does
+        assert district.trials[idea.key].unsent == sorted(m.graph[district.node])
+        assert u in district.trials[idea.key].unsent
+    share_adopted(m)
+    inbox = lambda d: {k: dict(by) for k, (_, by) in d.inbox.items()}  # noqa: E731
+    ev = Evidence(2, 2.0)
+    assert inbox(d2) == {sent[d1.node].key: {d1.node: ev}}  # relayed, D1 the sender
+    assert inbox(d1) == {sent[d3.node].key: {d3.node: ev}}  # D3's by their own tie only
+    assert inbox(d3) == {sent[d1.node].key: {d1.node: ev}}
+    assert all(not t.unsent for d in (d1, d3) for t in d.adopted.values())
+
+
+def test_a_district_sees_through_its_own_university_only():
+    """ODD 7.4 and ``NICModel.district_neighbours``: a district sees the districts it is
+    tied to and, through a university it is a partner of, that university's partners; a
+    tie to another partnership's university shows nothing."""
+    m = on_file(relay_graph(), 1)
+    d1, d2, d3 = (d.node for d in m.districts)
+    assert m.district_neighbours(d1) == [d2, d3]
+    assert m.district_neighbours(d2) == [d1]
+    assert m.district_neighbours(d3) == [d1]
+
+
+def test_an_adopted_idea_practised_again_is_offered_again():
+    """ODD 7.4 (Sharing): an adopted idea no longer practised leaves the outbox, and
+    re-enters it when ``set_practices`` makes the district practise it again."""
+    from nicsim.nic.learning import share_adopted
+
+    p = small(design="hub", partnerships=2, share_prob=1.0, tie_formation=0.0)
+    m = NICModel(p, seed=1)
+    d0, d1 = m.districts[:2]  # one partnership: tied
+    x = d0.practice
+    idea = flip(0, x)
+    d0.record([(idea, 2)], [leader.unique_id for leader in d0.leaders], [1.0, 2.0])
+    d0.adopt(d0.testing[idea.key])  # the practice stays x: not practised
+    share_adopted(m)
+    assert m.outbox == {} and idea.key not in d1.inbox
+    m.set_practices([idea.apply(x), *m.practice[1:]])
+    assert list(m.outbox.values()) == [d0]
+    share_adopted(m)
+    assert d1.inbox[idea.key][1] == {d0.node: Evidence(2, 1.5)}
+
+
+def test_a_tie_formed_after_an_adoption_carries_what_was_adopted():
+    """ODD 7.4: a district that gains a tie adds it to ``unsent`` of every idea it has
+    adopted, and one it practises crosses it."""
+    from nicsim.nic.learning import share_adopted
+
+    p = small(design="hub", partnerships=2, share_prob=1.0, tie_formation=0.0)
+    m = NICModel(p, seed=1)
+    d0, d2 = m.districts[0], m.districts[2]  # different partnerships: not tied
+    idea = flip(0, d0.practice)
+    d0.record([(idea, 2)], [x.unique_id for x in d0.leaders], [1.0, 2.0])
+    d0.adopt(d0.testing[idea.key])
+    m.practice[d0.node] = idea.apply(d0.practice)
+    share_adopted(m)
+    assert idea.key not in d2.inbox and d0.adopted[idea.key].unsent == []
+    m.add_tie(d0.node, d2.node, "cross")
+    assert d0.adopted[idea.key].unsent == [d2.node]
+    share_adopted(m)
+    assert d2.inbox[idea.key][1] == {d0.node: Evidence(2, 1.5)}
+
+
+def test_a_convening_ties_only_pairs_not_yet_tied():
+    """ODD 7.7: a pair of members already tied is skipped, so an institutional tie of the
+    design never becomes a personal one that a leaver could end (ODD 7.14)."""
+    p = small(
+        design="networked",
+        partnerships=3,
+        cross_ties=1.0,
+        tie_formation=1.0,
+        convening_interval=1,
+        turnover_rate=0.0,
+    )
+    m = NICModel(p, seed=1)
+    edges = set(m.graph.edges)
+    m.step()
+    assert m.personal == {} and m.counts["personal_ties_formed"] == 0
+    for leader in m.leaders:
+        leader.leave()
+    assert set(m.graph.edges) == edges
+
+
+# -- what universities know (ODD 7.15) ----------------------------------------------------------
+def test_research_prior_variance_is_one_minus_q_squared_of_the_prior():
+    """ODD 7.15: a university's prior variance is (1 - q^2) / 12 on every entry, q =
+    ``research_quality`` (the posterior of a study of noise (1 - q^2) / (12 q^2))."""
+    for q in (0.3, 0.6):
+        m = NICModel(small(research_quality=q), seed=2)
+        var = m.research_beliefs.var
+        assert var == pytest.approx(np.full_like(var, (1 - q * q) / 12))
+
+
+def test_universities_of_one_partnership_start_knowing_the_same():
+    """ODD 7.15: the prior's error is keyed by the university's partnership and the entry
+    (not by its place among the universities): two universities of one partnership, as in
+    a file design, start with the same belief."""
+    m = on_file(shared_partners(), 3)
+    assert np.array_equal(m.research_beliefs.mean[0], m.research_beliefs.mean[1])
+    assert not np.array_equal(m.research_beliefs.mean[0], m.landscape.shared.table.ravel())
+
+
+def test_a_university_learns_from_a_test_through_the_partners_unknown_context():
+    """ODD 7.12, 7.15: a partner's test of gain y updates its university's S entries by
+    the Kalman step with observation variance s^2 plus the local part's prior spread
+    (sum of a_j^2 / 12 over the L entries the change moves). From a flat prior (q = 0,
+    every mean 1/2, so the predicted gain is 0): v' = v - v^2 a^2 / S and
+    m' = 1/2 + v a y / S, S = sum over S entries of a^2 v + s^2 + local spread."""
+    from nicsim.nic.knowledge import learn_from_tests
+
+    m = NICModel(small(h=0.5, research_quality=0.0, judgment="model1"), seed=2)
+    assert m.research_learns and m.beliefs is None
+    x = int(m.practice[0])
+    new = x ^ 0b101  # flips components 0 and 2
+    ch = changes_for(m, np.array([0]), np.array([x]), np.array([new]))
+    n2 = 2 * m.p.n_components
+    a_s, a_l = ch.coeffs[0, :n2], ch.coeffs[0, n2:]
+    moved = ch.entries[0, :n2][a_s != 0]
+    v = PRIOR_VAR
+    spread = (a_l**2).sum() * v
+    assert spread > 0
+    s_total = (a_s**2).sum() * v + 2.0**2 + spread
+    one = lambda value: np.array([value])  # noqa: E731
+    learn_from_tests(m, one(0), one(0), one(new), one(3.0), one(2.0))  # post 0, y 3, s 2
+    a = a_s[a_s != 0]
+    assert m.research_beliefs.var[0, moved] == pytest.approx(v - v * v * a * a / s_total)
+    assert m.research_beliefs.mean[0, moved] == pytest.approx(0.5 + v * a * 3.0 / s_total)
+    untouched = np.setdiff1d(np.arange(m.research_beliefs.var.shape[1]), moved)
+    assert (m.research_beliefs.var[0, untouched] == v).all()
+
+
+def test_at_a_convening_a_university_learns_a_record_as_one_observation_of_its_mean():
+    """ODD 7.15: a broadcast idea's record of n tests and mean gain g, run in practice x,
+    is one observation of the change from x (not the district's practice now) of variance
+    ``measurement_noise``^2 / n plus the local spread, for every university but the
+    district's own. From a flat prior (q = 0) the step is the one of
+    ``test_a_university_learns_from_a_test_through_the_partners_unknown_context``."""
+    m = NICModel(small(partnerships=2, h=0.5, research_quality=0.0), seed=2)
+    district = m.districts[0]  # U0's partner (row 0); U1 (row 1) learns
+    x = district.practice
+    idea = flip(1, x)
+    ids = [leader.unique_id for leader in district.leaders]
+    district.record([(idea, 3)], [ids[0], ids[0], ids[1]], [1.0, 2.0, 6.0])  # mean 3
+    m.practice[0] = x ^ 0b11110000  # the practice has moved on since
+    start = m.research_beliefs.mean.copy(), m.research_beliefs.var.copy()
+    learn_at_convening(m, [(idea, Evidence(3, 3.0))], [district])
+    ch = changes_for(m, np.array([0]), np.array([x]), np.array([idea.apply(x)]))
+    n2 = 2 * m.p.n_components
+    a_s, a_l = ch.coeffs[0, :n2], ch.coeffs[0, n2:]
+    moved, a = ch.entries[0, :n2][a_s != 0], a_s[a_s != 0]
+    v = PRIOR_VAR
+    s_total = (a_s**2).sum() * v + m.p.measurement_noise**2 / 3 + (a_l**2).sum() * v
+    assert m.research_beliefs.var[1, moved] == pytest.approx(v - v * v * a * a / s_total)
+    assert m.research_beliefs.mean[1, moved] == pytest.approx(0.5 + v * a * 3.0 / s_total)
+    assert np.array_equal(m.research_beliefs.mean[0], start[0][0])  # its own partner's
+    assert np.array_equal(m.research_beliefs.var[0], start[1][0])
+
+
+# -- skill (ODD 7.3, 7.4) ----------------------------------------------------------------------
+def test_measurement_noise_shrinks_with_skill_to_the_experts_ratio():
+    """ODD 7.4 (Measurement): sd = measurement_noise (1 - (1 - expert_noise_ratio) skill)."""
+    from nicsim.nic.agents import noise_sd
+
+    p = small(measurement_noise=10.0, expert_noise_ratio=0.2)
+    assert noise_sd(p, np.array([0.0, 0.5, 1.0])) == pytest.approx([10.0, 6.0, 2.0])
+
+
+def test_coaching_closes_training_rate_of_the_gap_once_per_university():
+    """ODD 7.3: each month a university moves its partners' leaders' skill to
+    skill + training_rate (1 - skill); a district of two universities is coached by each."""
+    r = 0.25
+    m = NICModel(small(training_rate=r), seed=1)
+    m.skill[:] = [0.2, 0.6, 0.0, 1.0]
+    m.train()
+    assert m.skill == pytest.approx([0.4, 0.7, 0.25, 1.0])
+    two = on_file(shared_partners(), 1, training_rate=r)
+    two.skill[:] = 0.2
+    two.train()
+    assert two.skill == pytest.approx(np.full(4, 1 - 0.8 * (1 - r) ** 2))
+
+
+def test_learning_by_doing_closes_the_gap_once_per_test():
+    """ODD 7.3: a post's skill after n tests is 1 - (1 - skill)(1 - learning_by_doing)^n;
+    no test, no change."""
+    from nicsim.nic.agents import learn_by_doing
+
+    p = small(learning_by_doing=0.1)
+    skill = np.array([0.5, 0.5, 0.2, 1.0])
+    learn_by_doing(p, skill, np.array([0, 1, 3, 2]))
+    assert skill == pytest.approx([0.5, 0.55, 1 - 0.8 * 0.9**3, 1.0])

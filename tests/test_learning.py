@@ -666,3 +666,19 @@ def test_evidence_pools_by_test_weighted_mean():
     assert Evidence() + Evidence() == Evidence()
     assert pool([Evidence(2, 1.0), Evidence(6, 3.0)]) == Evidence(8, 2.5)
     assert pool([]) == Evidence()
+
+
+def test_an_adopted_idea_whose_trial_a_re_test_replaced_is_not_shared():
+    """ODD 7.4: a re-test opens a fresh trial and "a replaced adopted idea is no longer
+    shared": the old trial leaves the outbox even when its idea is practised again (here by
+    ``NICModel.set_practices``, which re-offers only adopted trials)."""
+    m = pdsa_model(share_prob=1.0)
+    d0, d1 = m.districts
+    x = int(m.practice[0])
+    idea = d0.variation(5, x)
+    d0.record([(idea, 1)], [d0.leaders[0].unique_id], [0.1])
+    assert decide(d0, 1, 0.0) is idea  # adopted, not yet shared: its tie is unsent
+    d0.start_trial(idea)  # a re-test replaces the adopted trial
+    m.set_practices([idea.apply(x), int(m.practice[1])])  # practised after all
+    share_adopted(m)
+    assert idea.key not in d1.inbox and not m.outbox

@@ -81,14 +81,6 @@ class Evidence(NamedTuple):
     tests: int = 0
     mean_gain: float = 0.0
 
-    def __add__(self, other: Evidence) -> Evidence:  # type: ignore[override]
-        """Pool two bodies of evidence, weighting each mean by its tests."""
-        total = self.tests + other.tests
-        if total == 0:
-            return Evidence()
-        mean = (self.tests * self.mean_gain + other.tests * other.mean_gain) / total
-        return Evidence(total, mean)
-
 
 NO_EVIDENCE = Evidence()  # of an idea nobody has tested
 

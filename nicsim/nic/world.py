@@ -1,6 +1,6 @@
 """A run's world: its improvement problem and its network, before any agent exists.
 
-Both are functions of the seed and the parameters alone (docs/ODD.md, sections 4 and 7.1):
+Both are functions of the seed and the parameters alone (docs/ODD.md, sections 4 and 5):
 the landscape never depends on the design or the learning rule, so runs of one seed under
 several designs start from the same problem (common random numbers). What costs more to
 build than to run (a seed's landscape, a fixed design's graph, a user's graph file) is

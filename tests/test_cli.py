@@ -239,7 +239,7 @@ def test_the_command_line_starts_without_loading_models_or_plots():
     a parallel sweep's main never runs a model, and `--help` should be instant."""
     code = (
         "import sys, nicsim, nicsim.ui.cli\n"
-        "nicsim.ui.cli.build_parser()\n"
+        "nicsim.ui.arguments.build_parser()\n"
         "print(sorted(m for m in ('mesa', 'scipy', 'matplotlib') if m in sys.modules))\n"
         "nicsim.NICModel\n"
         "print('mesa' in sys.modules)\n"

@@ -72,7 +72,8 @@ def test_documented_commands_parse_and_do_not_collide(doc, monkeypatch):
     from nicsim.lab.config import load_config, parse_overrides
     from nicsim.lab.plans import replications_plan
     from nicsim.lab.sweeps import load_sweep
-    from nicsim.ui.cli import build_parser, default_out
+    from nicsim.ui.arguments import build_parser
+    from nicsim.ui.cli import default_out
 
     monkeypatch.chdir(ROOT)  # the documents' commands run from the repository's root
     written: dict[Path, tuple[str, str]] = {}

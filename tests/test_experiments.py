@@ -22,7 +22,8 @@ from nicsim.analysis.report import write_comparison
 from nicsim.lab.sensitivity import design
 from nicsim.lab.store import MARKER
 from nicsim.lab.sweeps import load_sweep
-from nicsim.ui.cli import build_parser, default_out
+from nicsim.ui.arguments import build_parser
+from nicsim.ui.cli import default_out
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = sorted(p.parent.name for p in (ROOT / "experiments").glob("*/README.md"))

@@ -187,6 +187,16 @@ def test_local_variations_are_each_free_slots_draws_once_in_order_less_those_blo
     assert component.tolist() == [3, 5, 2]
 
 
+def test_a_skill_above_one_is_an_error_not_a_read_past_the_draws():
+    """Skill above 1 (set by hand) gives a post more tests than tests_per_leader, so a plan
+    more free slots than draws were made for: refused, where the compiled loop would read
+    past the array (the process crashed)."""
+    m = NICModel(small(tests_per_leader=2, novice_capacity=0.5), seed=1)
+    m.skill[:] = 3.0  # 2 (0.5 + 0.5 x 3) = 4 tests a post, 8 a district; 4 slots drawn
+    with pytest.raises(ValueError, match="plans 8 tests this month but only 4 fit"):
+        m.step()
+
+
 def test_a_variation_under_test_or_already_a_candidate_is_not_one_again():
     """A district testing the flip of component c, or holding it in its inbox as a
     promising idea, does not get it again as a local variation this month."""

@@ -138,6 +138,11 @@ def variations(
     the first ``left`` slots' rows), each at its first draw, less those ``blocked``
     ((plans, components)), as (plan, component) pairs in plan order, then draw order."""
     left = np.array([plan.left for plan in plans], dtype=np.int64)
+    if left.size and left.max() > flips.shape[1]:  # the compiled loop would read past flips
+        raise ValueError(
+            f"a district plans {left.max()} tests this month but only {flips.shape[1]} fit "
+            "(tests_per_leader x leaders_per_district): is a leader's skill outside [0, 1]?"
+        )
     return _variations(np.ascontiguousarray(flips, dtype=np.int64), left, blocked)
 
 

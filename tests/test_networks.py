@@ -7,14 +7,8 @@ import numpy as np
 import pytest
 
 from nicsim.core.params import ConfigError
-from nicsim.nic.networks import (
-    GraphFileError,
-    build_graph,
-    gnp_edges,
-    is_connected,
-    load_graph,
-    write_graph,
-)
+from nicsim.nic.graphs import GraphFileError, load_graph, write_graph
+from nicsim.nic.networks import build_graph, gnp_edges, is_connected
 from nicsim.nic.params import Params
 
 PARTS, DPP = 4, 3  # 4 partnerships of 3 districts: 12 districts, 4 universities

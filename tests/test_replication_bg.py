@@ -22,10 +22,10 @@ from nicsim.analysis.barkoczi_galesic_tables import BG_SWEEPS
 from nicsim.core.params import ConfigError
 from nicsim.lab.config import load_config
 from nicsim.lab.sweeps import load_sweep
+from nicsim.nic.graphs import load_graph
 from nicsim.nic.imitation import first_best, sampled_neighbours
 from nicsim.nic.landscape import NKLandscape, evaluate
 from nicsim.nic.model import NICModel
-from nicsim.nic.networks import load_graph
 from nicsim.nic.params import Params
 from nicsim.ui.cli import main
 

@@ -307,7 +307,7 @@ class Plan:
     @functools.cached_property
     def inputs(self) -> dict[str, str]:
         """The SHA-256 of every file the runs read (graph files), by path."""
-        from ..nic.networks import read_graph_file
+        from ..nic.graphs import read_graph_file
 
         return {
             path: hashlib.sha256(read_graph_file(path)).hexdigest() for path in self.graph_files
@@ -379,7 +379,7 @@ class Pending:
 def check_inputs(plan: Plan) -> None:
     """Read every graph file the plan needs now, as its runs will read it (one way or both:
     ``directed_graph``), so a bad file fails before any output."""
-    from ..nic.networks import load_graph
+    from ..nic.graphs import load_graph
 
     base = getattr(plan.base, "directed_graph", False)
     directed = {bool(d) for d in plan.points.grid.get("directed_graph", [base])}

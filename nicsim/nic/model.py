@@ -27,9 +27,9 @@ from ..core.release import forget_model
 from ..nic import metrics
 from .agents import District, Hub, Leader, Pool, Trial, University, coach
 from .beliefs import Beliefs
+from .graphs import district_nodes, nodes_of, normalise
 from .knowledge import research_prior
 from .learning import RULES, research
-from .networks import district_nodes, nodes_of, normalise
 from .params import Params, check_research_units
 from .world import make_landscape, network, streams
 

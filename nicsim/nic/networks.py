@@ -1,34 +1,22 @@
-"""Network designs (docs/ODD.md section 7.9) and graph files.
+"""Network designs (docs/ODD.md section 7.9): each a graph as :mod:`nicsim.nic.graphs`
+describes it, built from the parameters.
 
-Every builder returns a networkx graph with integer nodes numbered districts first
-(0 .. D-1), then universities, then hubs. Nodes carry ``kind`` (district, university,
-hub), ``partnership`` and ``label``; edges carry ``kind`` (partnership, cross, hub).
 All randomness comes from the generator passed in, never from networkx's own seeding,
 so a design is a pure function of the parameters and the run's network stream.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import itertools
 from collections.abc import Callable
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
-from ..core.files import decode_text, read_file_bytes
 from ..core.params import ConfigError
+from .graphs import district_nodes, load_graph
 from .params import Params
-
-NODE_KINDS = ("district", "university", "hub")
-EDGE_KINDS = ("partnership", "cross", "hub")
-
-
-class GraphFileError(ConfigError):
-    """A user's graph file cannot be used; the message names the file and the line or node."""
 
 
 # -- NIC designs ---------------------------------------------------------------------------
@@ -66,7 +54,7 @@ def hub(p: Params, rng: np.random.Generator) -> nx.Graph:
 def networked(p: Params, rng: np.random.Generator) -> nx.Graph:
     g = _partnerships(p)
     districts = district_nodes(g)
-    groups = np.array([_part(g, d) for d in districts])
+    groups = np.array([g.nodes[d]["partnership"] for d in districts])
     pairs = random_cross_pairs(groups, p.cross_ties, rng)
     g.add_edges_from(((districts[a], districts[b]) for a, b in pairs), kind="cross")
     return _add_hub(g)
@@ -259,235 +247,8 @@ def small_world(p: Params, rng: np.random.Generator) -> nx.Graph:
     return g
 
 
-# -- graph files ---------------------------------------------------------------------------
 def from_file(p: Params, rng: np.random.Generator) -> nx.Graph:
     return load_graph(p.graph_file, p.directed_graph)
-
-
-GRAPH_FILE = "a GraphML, GEXF or CSV file"
-
-
-def read_graph_file(path: str | Path) -> bytes:
-    """The bytes of a user's graph file, or a GraphFileError naming it (missing, a folder,
-    a device such as /dev/zero, which would never end, or empty)."""
-    return read_file_bytes(path, GRAPH_FILE, f"graph file {path}", GraphFileError)
-
-
-def load_graph(path: str | Path, directed: bool = False) -> nx.Graph:
-    """Read a user's network (GraphML, GEXF or CSV edge list) and normalise it.
-
-    Node kinds come from a ``kind`` attribute (GraphML/GEXF) or ``source_kind`` and
-    ``target_kind`` columns (CSV). Anything missing or unknown is a :class:`GraphFileError`.
-    ``directed`` (``directed_graph = true``) reads each tie one way, source -> target (a
-    :class:`networkx.DiGraph`): the source sees the target. A CSV row or a directed
-    GraphML/GEXF edge is one such tie; an undirected GraphML/GEXF edge counts both ways.
-    """
-    path = Path(path)
-    data = read_graph_file(path)
-    suffix = path.suffix.lower()
-    kind = nx.DiGraph if directed else nx.Graph
-    if suffix == ".csv":
-        text = decode_text(data, GRAPH_FILE, f"graph file {path}", GraphFileError)
-        raw = _read_csv(path, text, kind())
-    elif suffix in (".graphml", ".xml", ".gexf"):
-        reader = nx.read_gexf if suffix == ".gexf" else nx.read_graphml
-        try:
-            raw = kind(reader(io.BytesIO(data)))
-        except Exception as exc:  # networkx raises many types on malformed XML
-            raise GraphFileError(f"graph file {path}: cannot be read ({exc})") from None
-    else:
-        raise GraphFileError(
-            f"graph file {path}: unknown format {suffix!r}: expected .graphml, .gexf or .csv"
-        )
-    return normalise(raw, str(path), directed)
-
-
-def named_graph(p: Params) -> nx.Graph | None:
-    """The network in the parameters' ``graph_file`` whatever the design, or None if none is
-    named: the page offers the "file" design whenever a config names a file, so it reads
-    the file when it opens (and ``nicsim app`` checks it before serving)."""
-    return load_graph(p.graph_file, p.directed_graph) if p.graph_file else None
-
-
-def _separator_hint(text: str) -> str:
-    """Why a header may lack its columns: spreadsheets set to a European locale save "CSV"
-    with semicolons, and some tools save tabs."""
-    header = text.split("\n", 1)[0]
-    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
-        if separator in header and "," not in header:
-            return f" (this header is separated by {name}: save the file with commas)"
-    return ""
-
-
-def _read_csv(path: Path, text: str, g: nx.Graph) -> nx.Graph:
-    """The CSV edge list ``text`` added to the empty graph ``g`` (a DiGraph: one-way ties)."""
-    with io.StringIO(text, newline="") as fh:
-        reader = csv.DictReader(fh)
-        cols = reader.fieldnames or []
-        missing = [c for c in ("source", "target") if c not in cols]
-        if missing:
-            raise GraphFileError(
-                f"graph file {path}, line 1: missing column(s) {', '.join(missing)}: expected a "
-                f"header with source,target and source_kind,target_kind{_separator_hint(text)}"
-            )
-        for row in reader:
-            line = reader.line_num
-            s, t = (row.get("source") or "").strip(), (row.get("target") or "").strip()
-            if not s or not t:
-                raise GraphFileError(f"graph file {path}, line {line}: empty source or target")
-            for node, end in ((s, "source"), (t, "target")):
-                attrs = {}
-                for attr in ("kind", "partnership"):
-                    value = (row.get(f"{end}_{attr}") or "").strip()
-                    if value:
-                        attrs[attr] = value
-                old = g.nodes[node] if node in g else {}
-                for attr, value in attrs.items():
-                    if attr in old and old[attr] != value:
-                        raise GraphFileError(
-                            f"graph file {path}, line {line}: node {node!r} is given {attr} "
-                            f"{value!r} here but {old[attr]!r} earlier"
-                        )
-                g.add_node(node, **attrs)
-            edge_kind = (row.get("kind") or "").strip()
-            g.add_edge(s, t, **({"kind": edge_kind} if edge_kind else {}))
-    if g.number_of_nodes() == 0:
-        raise GraphFileError(f"graph file {path}: no edges")
-    return g
-
-
-def normalise(raw: nx.Graph, name: str = "graph", directed: bool = False) -> nx.Graph:
-    """Renumber a user's graph (districts, universities, hubs) and fill in missing attributes.
-
-    ``directed`` keeps each tie one way (a DiGraph; an undirected input counts both ways),
-    which only a graph of districts may be: a university's partnership and a hub's
-    convenings are two-way (docs/ODD.md, section 7.9)."""
-    graph_type = nx.DiGraph if directed else nx.Graph
-    raw = graph_type(raw)
-    raw.remove_edges_from(nx.selfloop_edges(raw))
-    for node, data in raw.nodes(data=True):
-        kind = data.get("kind")
-        if kind is None or str(kind).strip() == "":
-            raise GraphFileError(
-                f"graph file {name}: node {node!r} has no kind: expected one "
-                f"of {', '.join(NODE_KINDS)}"
-            )
-        if str(kind).strip().lower() not in NODE_KINDS:
-            raise GraphFileError(
-                f"graph file {name}: node {node!r} has unknown kind {kind!r}: "
-                f"expected one of {', '.join(NODE_KINDS)}"
-            )
-    order = {k: i for i, k in enumerate(NODE_KINDS)}
-    nodes = sorted(
-        raw.nodes, key=lambda v: (order[str(raw.nodes[v]["kind"]).strip().lower()], _natural(v))
-    )
-    index = {v: i for i, v in enumerate(nodes)}
-    g = graph_type()
-    partnership_ids: dict[str, int] = {}
-    for v in nodes:
-        data = raw.nodes[v]
-        kind = str(data["kind"]).strip().lower()
-        part = data.get("partnership")
-        if kind == "hub":
-            pid = -1
-        elif part is None or str(part).strip() == "":
-            pid = None
-        else:
-            pid = partnership_ids.setdefault(str(part).strip(), len(partnership_ids))
-        g.add_node(index[v], kind=kind, partnership=pid, label=str(data.get("label", v)))
-    districts = len(district_nodes(g))
-    if not districts:
-        raise GraphFileError(f"graph file {name}: no node of kind district")
-    if directed and districts < len(nodes):  # nodes: districts first
-        raise GraphFileError(
-            f"graph file {name}: node {nodes[districts]!r} has kind "
-            f"{g.nodes[districts]['kind']}: a graph read as directed (directed_graph = true) "
-            "holds districts only"
-        )
-    for a, b, data in raw.edges(data=True):
-        g.add_edge(index[a], index[b], **({"kind": data["kind"]} if "kind" in data else {}))
-    _infer_partnerships(g)
-    for a, b, data in g.edges(data=True):
-        kind = str(data.get("kind", "")).strip().lower()
-        if kind not in EDGE_KINDS:
-            kinds = {g.nodes[a]["kind"], g.nodes[b]["kind"]}
-            same = g.nodes[a]["partnership"] == g.nodes[b]["partnership"]
-            kind = "hub" if "hub" in kinds else ("partnership" if same else "cross")
-        data["kind"] = kind
-    return g
-
-
-def _natural(v) -> tuple:
-    s = str(v)
-    return (0, int(s), s) if s.lstrip("-").isdigit() else (1, 0, s)
-
-
-def _infer_partnerships(g: nx.Graph) -> None:
-    """Universities without a partnership get their own; districts join a partner university."""
-    used = {d["partnership"] for _, d in g.nodes(data=True) if d["partnership"] is not None}
-    fresh = itertools.count(max(used, default=-1) + 1)
-    for v in sorted(g.nodes):
-        if g.nodes[v]["kind"] == "university" and g.nodes[v]["partnership"] is None:
-            g.nodes[v]["partnership"] = next(fresh)
-    for v in district_nodes(g):
-        if g.nodes[v]["partnership"] is None:
-            unis = sorted(u for u in g[v] if g.nodes[u]["kind"] == "university")
-            g.nodes[v]["partnership"] = g.nodes[unis[0]]["partnership"] if unis else next(fresh)
-
-
-def write_graph(g: nx.Graph, path: str | Path) -> None:
-    """Write a design to GraphML, GEXF or CSV so a user can edit it and load it back."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        if nx.number_of_isolates(g):
-            raise GraphFileError(
-                f"graph file {path}: a CSV edge list cannot hold nodes "
-                "without ties; write .graphml or .gexf instead"
-            )
-        with path.open("w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(
-                [
-                    "source",
-                    "target",
-                    "kind",
-                    "source_kind",
-                    "target_kind",
-                    "source_partnership",
-                    "target_partnership",
-                ]
-            )
-            for a, b, data in g.edges(data=True):
-                na, nb = g.nodes[a], g.nodes[b]
-                w.writerow(
-                    [
-                        a,
-                        b,
-                        data["kind"],
-                        na["kind"],
-                        nb["kind"],
-                        na["partnership"],
-                        nb["partnership"],
-                    ]
-                )
-    elif suffix == ".gexf":
-        nx.write_gexf(g, path)
-    else:
-        nx.write_graphml(g, path)
-
-
-# -- helpers used by the model --------------------------------------------------------------
-def _part(g: nx.Graph, v: int) -> int:
-    return g.nodes[v]["partnership"]
-
-
-def nodes_of(g: nx.Graph, kind: str) -> list[int]:
-    return sorted(v for v, d in g.nodes(data=True) if d["kind"] == kind)
-
-
-def district_nodes(g: nx.Graph) -> list[int]:
-    return nodes_of(g, "district")
 
 
 DESIGN_BUILDERS: dict[str, Callable[[Params, np.random.Generator], nx.Graph]] = {

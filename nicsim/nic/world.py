@@ -16,9 +16,10 @@ import networkx as nx
 import numpy as np
 
 from ..core.streams import spawn_streams
+from .graphs import load_graph
 from .landscape import ContextLandscape
 from .masonwatts import MasonWattsLandscape
-from .networks import build_graph, load_graph
+from .networks import build_graph
 from .params import Params
 
 STREAMS = ("landscape", "practices", "leaders", "network", "dynamics")

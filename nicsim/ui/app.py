@@ -40,10 +40,10 @@ from mesa.visualization import SolaraViz
 
 from ..core.params import ConfigError, allowed
 from ..lab.config import check_run_key, from_dict, load_config
+from ..nic.graphs import named_graph
 from ..nic.landscape import OUTCOME_LABELS
 from ..nic.metrics import idea_label
 from ..nic.model import NICModel
-from ..nic.networks import named_graph
 from ..nic.params import FIELDS, Params
 from .netview import CMAP, NORMS, Trace, draw_network, draw_outcome, legend_handles
 

@@ -46,7 +46,7 @@ def serve_app(host: str, port: int, config: str | None, allow_large: bool = Fals
         os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", SOLARA_THEME_SHOW_BANNER="False"
     )
     if config:
-        from ..nic.networks import named_graph
+        from ..nic.graphs import named_graph
 
         # a bad or too large config is reported here, in one line, not in the page
         params = load_config(config).params

@@ -9,8 +9,9 @@ from nicsim.core.sums import numpy_sum
 from nicsim.nic import entries
 from nicsim.nic.beliefs import PRIOR_MEAN, PRIOR_VAR, Beliefs, Changes
 from nicsim.nic.entries import table_indices
-from nicsim.nic.landscape import ContextLandscape, summed
+from nicsim.nic.landscape import ContextLandscape
 from nicsim.nic.model import NICModel
+from nicsim.nic.nk import summed
 from nicsim.nic.params import Params
 from nicsim.nic.world import _landscape
 

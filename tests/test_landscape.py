@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from nicsim.nic import landscape
-from nicsim.nic.landscape import ContextLandscape, NKLandscape, bits_to_codes, codes_to_bits
+from nicsim.nic.landscape import ContextLandscape
+from nicsim.nic.nk import NKLandscape, bits_to_codes, codes_to_bits
 
 
 def all_codes(n: int) -> np.ndarray:
@@ -306,7 +307,7 @@ def test_full_table_equals_direct_evaluation_bit_for_bit(n, k):
 def test_full_table_summed_in_blocks_equals_direct_evaluation(n, k, block_bits, monkeypatch):
     """Summed a block at a time (here blocks far smaller than the table, so the block
     number reads some of each group's bits), the table is still exactly the direct one."""
-    monkeypatch.setattr("nicsim.nic.landscape.BLOCK_BITS", block_bits)
+    monkeypatch.setattr("nicsim.nic.nk.BLOCK_BITS", block_bits)
     land = NKLandscape.random(n, k, np.random.default_rng(n * 17 + k))
     np.testing.assert_array_equal(land.full_table(), land.fitness(all_codes(n)))
 

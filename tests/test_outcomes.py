@@ -8,8 +8,9 @@ from nicsim.core.params import ConfigError
 from nicsim.nic import landscape, metrics
 from nicsim.nic.beliefs import PRIOR_VAR
 from nicsim.nic.calibration import one_flip_gains, single_test_snr
-from nicsim.nic.landscape import ContextLandscape, NKLandscape
+from nicsim.nic.landscape import ContextLandscape
 from nicsim.nic.model import NICModel
+from nicsim.nic.nk import NKLandscape
 from nicsim.nic.params import MODEL1_PEOPLE, Params
 
 # N = 2, K = 1 (as in tests/test_landscape.py): fitness of codes 0..3 is

@@ -24,8 +24,8 @@ from nicsim.lab.config import load_config
 from nicsim.lab.sweeps import load_sweep
 from nicsim.nic.graphs import load_graph
 from nicsim.nic.imitation import first_best, sampled_neighbours
-from nicsim.nic.landscape import NKLandscape, evaluate
 from nicsim.nic.model import NICModel
+from nicsim.nic.nk import NKLandscape, evaluate
 from nicsim.nic.params import Params
 from nicsim.ui.cli import main
 

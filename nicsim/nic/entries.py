@@ -20,7 +20,7 @@ LOOKUP_LIMIT = 1 << 20  # EntryIndex's tables up to 8 MiB: 680 contexts at N = 1
 def table_indices(codes: np.ndarray, deps: np.ndarray) -> np.ndarray:
     """Practice codes (any shape S) -> (S, N): the table column each component reads at
     each code, under ``deps`` (N, K+1) or one structure per code (S, N, K+1);
-    ``deps[i][0]`` is the lowest bit, as ``landscape.evaluate`` reads it. The one place
+    ``deps[i][0]`` is the lowest bit, as ``nk.evaluate`` reads it. The one place
     bits are read; :class:`EntryIndex` looks the same numbers up by chunks."""
     codes = np.asarray(codes, dtype=np.int64)
     bits = (codes[..., None, None] >> deps) & 1  # (S, N, K+1)
@@ -32,7 +32,7 @@ class EntryIndex:
 
     For dependency structures ``deps`` (L, N, K+1), calling it on codes and landscapes
     ``which`` (broadcast) gives (..., N): i * T + j, j being the integer component i's K + 1
-    bits spell at that code (``deps[i][0]`` the lowest bit, as ``landscape.evaluate`` reads them).
+    bits spell at that code (``deps[i][0]`` the lowest bit, as ``nk.evaluate`` reads them).
     Each bit of the code adds its own term to j, so the index is a sum over the code's
     CHUNK_BITS-bit chunks of terms looked up by chunk: a couple of look-ups a call rather
     than a shift and a mask per bit of every component. The look-up tables, (L, chunks, 64,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from .landscape import bits_to_codes
+from .nk import bits_to_codes
 
 
 def _local_flip(model: mesa.Model, rng) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .beliefs import PRIOR_MEAN, PRIOR_VAR, Beliefs, Changes
-from .landscape import summed
+from .nk import summed
 
 if TYPE_CHECKING:
     import mesa

@@ -15,7 +15,7 @@ from .agents import District, learn_by_doing, noise_sd
 from .ideas import ChangeIdea, Evidence
 from .imitation import conformity, copy_best
 from .knowledge import learn_from_tests, research_fitness
-from .landscape import BIT
+from .nk import BIT
 from .testplan import TestPlan
 
 # -- PDSA --------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 At 1000 landscapes nicsim ends with a few more unique positions than Barkoczi & Galesic's
 code in most cells. nicsim scores a string as the exact mean of its rounded contributions
-(``landscape.exact_sums``), so strings whose contributions add up alike always tie; their R
+(``nk.exact_sums``), so strings whose contributions add up alike always tie; their R
 takes ``mean()`` of the fifteen doubles, which sums in 80-bit long doubles and then adds a
 correction pass (R's ``summary.c``, ``real_mean``) and splits a few of those ties by a last
 bit. More ties leave more agents on distinct strings of equal payoff, so the hypothesis is
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import nicsim.nic.landscape as landscape
+import nicsim.nic.nk as nk
 from nicsim import simulate
 from nicsim.analysis.compare import paired_differences
 from nicsim.analysis.report import markdown_table
@@ -50,13 +50,10 @@ STRATEGIES = {
 }
 
 
-def contributions(land: landscape.NKLandscape, codes: np.ndarray) -> np.ndarray:
+def contributions(land: nk.NKLandscape, codes: np.ndarray) -> np.ndarray:
     """Each component's contribution to each code, (codes, N), in component order."""
     return np.column_stack(
-        [
-            landscape.evaluate(land.deps[None, [i]], land.table[None, [i]], codes, 0)
-            for i in range(land.n)
-        ]
+        [nk.evaluate(land.deps[None, [i]], land.table[None, [i]], codes, 0) for i in range(land.n)]
     )
 
 
@@ -78,14 +75,14 @@ def r_mean(x: np.ndarray) -> np.ndarray:
 def use_r_means() -> None:
     """Score every NK landscape of this process by R's ``mean()`` of its contributions."""
 
-    def table(self: landscape.NKLandscape) -> np.ndarray:
+    def table(self: nk.NKLandscape) -> np.ndarray:
         if getattr(self, "_r_table", None) is None:
             r = r_mean(contributions(self, np.arange(1 << self.n)))
             object.__setattr__(self, "_r_table", r)  # a frozen dataclass: cached aside
         return self._r_table
 
-    landscape.NKLandscape.full_table = lambda self: table(self).copy()
-    landscape.NKLandscape.fitness = lambda self, codes: table(self)[np.asarray(codes)]
+    nk.NKLandscape.full_table = lambda self: table(self).copy()
+    nk.NKLandscape.fitness = lambda self, codes: table(self)[np.asarray(codes)]
 
 
 def one_bit_ties(fitness: np.ndarray, n: int) -> float:

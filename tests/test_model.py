@@ -159,6 +159,20 @@ def test_runs_of_one_seed_share_one_landscape_and_record_integer_counts():
     assert len(metrics.timeseries(a)["step"]) == 5
 
 
+def test_a_very_long_horizon_is_recorded_as_it_is_run(monkeypatch):
+    """A model of 10**9 months builds (its per-step record starts at FIRST_ROWS rows rather
+    than the whole horizon's 127 GiB), and a record that grows step by step holds the same
+    numbers as one made whole at the start."""
+    huge = NICModel(Params(steps=10**9), seed=1)
+    assert len(huge.datacollector._data) == metrics.FIRST_ROWS + 1
+    whole = metrics.timeseries(NICModel(Params(steps=5), seed=2).run())
+    monkeypatch.setattr(metrics, "FIRST_ROWS", 1)  # two rows, grown twice over five steps
+    grown = NICModel(Params(steps=5), seed=2).run()
+    assert len(grown.datacollector._data) == 8
+    for name, column in metrics.timeseries(grown).items():
+        assert np.array_equal(column, whole[name], equal_nan=True), name
+
+
 def test_run_pauses_the_cyclic_collector_and_restores_it():
     import gc
 

@@ -188,6 +188,9 @@ INTEGER_METRICS = (
 )
 
 
+FIRST_ROWS = 1 << 16  # rows a Recorder holds before its run grows it (8.5 MiB of metrics)
+
+
 class Recorder:
     """Model-level data collection into a preallocated array, one row per step.
 
@@ -202,7 +205,8 @@ class Recorder:
     def __init__(self, reporters: dict[str, Any], steps: int) -> None:
         self.names = tuple(reporters)
         self._reporters = tuple(reporters.values())
-        self._data = np.empty((steps + 1, len(self.names)))
+        # the planned horizon, or a first part of a very long one (it grows as it is run)
+        self._data = np.empty((min(steps, FIRST_ROWS) + 1, len(self.names)))
         self._rows = 0
         self._collection_steps: list[int] = []
         self.agent_reporters: dict[str, Any] = {}

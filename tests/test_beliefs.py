@@ -205,14 +205,21 @@ def test_summed_contributions_are_the_landscapes_own_sums_bit_for_bit():
     )
 
 
-def test_error_of_every_holder_is_the_error_of_each():
+@pytest.mark.parametrize("n, k", [(3, 1), (12, 4), (40, 1)])  # widths 24, 768, 320
+def test_each_holders_error_is_numpys_rms_against_its_own_true_tables(n, k):
+    """Holder r's error is against row which[r] of the truth (a leader's context's tables),
+    and is numpy's root mean square of the differences to the bit."""
     rng = np.random.default_rng(7)
-    b = Beliefs(3, 2, 3, 1)
+    b = Beliefs(4, 2, n, k)
     b.mean[:] = rng.random(b.mean.shape)
-    truth = rng.random(b.mean.shape)
-    every = b.error(slice(None), truth)
-    assert np.array_equal(every, b.error(np.arange(3), truth))
-    assert every[1] == np.sqrt(np.mean((b.mean[1] - truth[1]) ** 2))
+    truth = rng.random((3, b.mean.shape[1]))
+    which = np.array([2, 0, 2, 1])
+    got = b.error(truth, which)
+    for r, t in enumerate(which):
+        assert got[r] == np.sqrt(np.mean((b.mean[r] - truth[t]) ** 2))
+    assert np.array_equal(got, np.sqrt(((b.mean - truth[which]) ** 2).mean(axis=-1)))
+    b.mean[3] = truth[1]
+    assert b.error(truth, which)[3] == 0.0
 
 
 @pytest.mark.parametrize("width", [*range(0, 40), 127, 128, 129, 136, 255, 383, 384, 768, 1001])

@@ -208,12 +208,29 @@ class Beliefs:
         v = np.maximum(self.var[rows], VAR_FLOOR)
         return float(libm.log(PRIOR_VAR / v).sum())  # the C library's log: see core.libm
 
-    def error(self, rows: np.ndarray | slice, truth: np.ndarray) -> np.ndarray:
-        """Root mean square error of each holder's means against ``truth`` (same shape as
-        the rows' entries, or broadcastable to it); ``slice(None)``: every holder."""
-        d = self.mean[rows] - truth
-        d *= d  # squared in place: one table-sized temporary, not two
-        return np.sqrt(d.mean(axis=-1))
+    def error(self, truth: np.ndarray, which: np.ndarray) -> np.ndarray:
+        """Root mean square error of every holder's means against its true tables: holder
+        r's against row ``which[r]`` of ``truth`` (a leader's, its district's context's)."""
+        return _rms_errors(
+            self.mean,
+            np.ascontiguousarray(truth, dtype=np.float64),
+            np.asarray(which, dtype=np.int64),
+        )
+
+
+@njit(cache=True)
+def _rms_errors(mean, truth, which):
+    """:meth:`Beliefs.error` in one pass over the means, each row's squares summed in
+    numpy's order (a row's mean, then its root: ``np.sqrt(mean(d * d))`` to the bit)."""
+    out = np.empty(mean.shape[0])
+    squares = np.empty(mean.shape[1])
+    for r in range(mean.shape[0]):
+        row, true = mean[r], truth[which[r]]
+        for j in range(squares.size):
+            d = row[j] - true[j]
+            squares[j] = d * d
+        out[r] = np.sqrt(numpy_sum(squares) / squares.size)
+    return out
 
 
 @njit(cache=True)

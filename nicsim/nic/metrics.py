@@ -19,6 +19,8 @@ from .ideas import ChangeIdea, Evidence, hub_rank, pool
 if TYPE_CHECKING:  # Mesa loads with the model, not with its outcomes' names
     import mesa
 
+    from .landscape import ContextLandscape
+
 
 def _outcomes(model: mesa.Model) -> np.ndarray:
     return model.outcome[: len(model.districts)]
@@ -89,24 +91,23 @@ def leader_belief_error(model: mesa.Model) -> float:
     beliefs = model.beliefs
     if beliefs is None:
         return float("nan")
-    return _mean(beliefs.error(slice(None), _leader_truth(model)))
+    contexts = model.context[model.posts // model.p.leaders_per_district]
+    return _mean(beliefs.error(_leader_truth(model.landscape), contexts))
 
 
-# what each model's leaders' beliefs are about, made at its first report
-_TRUTH: weakref.WeakKeyDictionary[mesa.Model, tuple] = weakref.WeakKeyDictionary()
+# what a landscape's leaders' beliefs are about, made at its first report
+_TRUTH: weakref.WeakKeyDictionary[ContextLandscape, np.ndarray] = weakref.WeakKeyDictionary()
 
 
-def _leader_truth(model: mesa.Model) -> np.ndarray:
-    """The true tables of every post's belief, (posts, entries): S's, then its district's
-    L. A run's landscape and contexts never change, so it is put together once rather than
-    at every step (where copying it cost a good part of the error's time)."""
-    land, context = model.landscape, model.context
-    made = _TRUTH.get(model)
-    if made is None or made[0] is not land or made[1] is not context:
-        contexts = context[model.posts // model.p.leaders_per_district]
+def _leader_truth(land: ContextLandscape) -> np.ndarray:
+    """The true tables of a leader's belief in each context, (contexts, entries): S's, then
+    the context's L. Put together once per landscape rather than at every step."""
+    made = _TRUTH.get(land)
+    if made is None:
+        contexts = np.arange(land.n_contexts)
         shared = np.broadcast_to(land.shared.table.ravel(), (contexts.size, land.shared.table.size))
-        made = _TRUTH[model] = (land, context, np.hstack([shared, land.local_tables(contexts)]))
-    return made[2]
+        made = _TRUTH[land] = np.hstack([shared, land.local_tables(contexts)])
+    return made
 
 
 def university_belief_error(model: mesa.Model) -> float:
@@ -115,7 +116,8 @@ def university_belief_error(model: mesa.Model) -> float:
     beliefs = model.research_beliefs
     if beliefs is None:
         return float("nan")
-    return _mean(beliefs.error(slice(None), model.landscape.shared.table.ravel()))
+    truth = model.landscape.shared.table.reshape(1, -1)
+    return _mean(beliefs.error(truth, np.zeros(len(beliefs.mean), dtype=np.int64)))
 
 
 def mean_skill(model: mesa.Model) -> float:

@@ -8,7 +8,24 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from nicsim.analysis.compare import group_order, group_summary, paired_differences
+from nicsim.analysis.compare import (
+    PAIRED_COLUMNS,
+    band,
+    ci_row,
+    group_order,
+    group_summary,
+    mean_ci,
+    paired_difference,
+    paired_differences,
+    quantile_ci,
+    summary_at,
+    summary_table,
+    trajectories,
+)
+from nicsim.analysis.report import comparison_markdown
+from nicsim.lab.plans import Plan, Points
+from nicsim.lab.registry import for_params
+from nicsim.nic.params import Params
 from nicsim.ui.cli import SUMMARY_METRICS, main
 
 # Two designs x four seeds. With common random numbers, seed s of both designs faces the same
@@ -251,3 +268,258 @@ def test_bad_compare_input_is_one_line_with_status_2(tmp_path, capsys, args, wor
     assert err.startswith("nicsim: error: ") and err.count("\n") == 1
     for word in words:
         assert word in err
+
+
+# -- the statistics themselves, on tiny hand-made tables -----------------------------------------
+def test_mean_ci_is_the_t_interval_of_the_values_present():
+    """mean_ci: NaN is dropped; half width t(0.5 + level / 2, n - 1) * sd(ddof=1) / sqrt(n)."""
+    # 1..5: mean 3, sd sqrt(2.5) = 1.581139, se 0.707107
+    # t(0.975, 4) = 2.776445 -> half 1.963243; t(0.95, 4) = 2.131847 -> half 1.507443
+    values = [1.0, 2.0, np.nan, 3.0, 4.0, 5.0]
+    assert mean_ci(values) == pytest.approx((3.0, 3 - 1.963243, 3 + 1.963243), abs=1e-6)
+    assert mean_ci(values, 0.90) == pytest.approx((3.0, 3 - 1.507443, 3 + 1.507443), abs=1e-6)
+    m, lo, hi = mean_ci([7.0, np.nan])  # one value: its mean, no interval
+    assert m == 7.0 and math.isnan(lo) and math.isnan(hi)
+
+
+def test_ci_row_and_summary_table_count_the_values_present():
+    """ci_row: the 95% t interval low then high, and n the non-missing values (not the rows)."""
+    runs = pd.DataFrame({"x": [1.0, 2.0, np.nan, 3.0, 4.0, 5.0], "y": [2.0] * 6})
+    row = ci_row(runs["x"])
+    assert row["n"] == 5
+    assert (row["mean"], row["ci_low"], row["ci_high"]) == pytest.approx(
+        (3.0, 3 - 1.963243, 3 + 1.963243), abs=1e-6
+    )
+    table = summary_table(runs, ["x", "y"])
+    assert table["metric"].tolist() == ["x", "y"] and table["n"].tolist() == [5, 6]
+    assert table["ci_low"].iloc[0] < table["ci_high"].iloc[0]
+
+
+def test_band_is_the_per_step_t_interval_and_a_point_for_a_single_run():
+    """band: per step, mean +- t(0.975, n - 1) * sd(ddof=1) / sqrt(n) over the runs with a
+    value; a step with one value has no spread to show, so its band is the mean itself."""
+    ts = pd.DataFrame({"step": [0, 0, 0, 0, 1, 1], "x": [1.0, 2.0, np.nan, 3.0, 5.0, np.nan]})
+    b = band(ts, "x")
+    # step 0: mean 2, sd 1, t(0.975, 2) = 4.302653 -> half 4.302653 / sqrt(3) = 2.484138
+    assert b.loc[0].tolist() == pytest.approx([2.0, 2 - 2.484138, 2 + 2.484138], abs=1e-6)
+    assert b.loc[1].tolist() == [5.0, 5.0, 5.0]
+    # level 0.90: t(0.95, 2) = 2.919986 -> half 1.685854
+    assert band(ts, "x", 0.90).loc[0, "hi"] == pytest.approx(2 + 1.685854, abs=1e-6)
+
+
+def test_trajectories_and_summary_at_label_each_group_with_its_own_values():
+    """Long-form bands and per-step summaries keep each group's key values in their columns,
+    groups sorted by key."""
+    ts = pd.DataFrame(
+        {
+            "design": ["b", "b", "a", "a"],
+            "h": [1, 1, 0, 0],
+            "step": [0, 0, 0, 0],
+            "x": [10.0, 12.0, 1.0, 3.0],
+        }
+    )
+    traj = trajectories(ts, ["design", "h"], ["x"])
+    assert traj[["design", "h", "metric", "step", "mean"]].values.tolist() == [
+        ["a", 0, "x", 0, 2.0],
+        ["b", 1, "x", 0, 11.0],
+    ]
+    s = summary_at(ts, ["design", "h"], "x")
+    assert s[["design", "h", "step", "mean", "n"]].values.tolist() == [
+        ["a", 0, 0, 2.0, 2],
+        ["b", 1, 0, 11.0, 2],
+    ]
+
+
+def test_quantile_ci_is_type_7_over_the_values_present():
+    """Type 7 between order statistics (of 1, 2, 4, 8: 25% is 1.75, 50% is 3, 90% is 6.8);
+    NaN is dropped, and ``n`` counts the values present."""
+    t = quantile_ci([1.0, np.nan, 2.0, 4.0, 8.0], [25, 50, 90], resamples=200)
+    assert t["estimate"].tolist() == pytest.approx([1.75, 3.0, 6.8])
+    assert t["n"].tolist() == [4, 4, 4]
+    assert t[["ci_low", "ci_high"]].notna().all().all()
+
+
+def test_quantile_ci_resamples_every_value():
+    """Each resample draws from all the values, the last included: the maximum of 0..9 is 9
+    in 1 - 0.9**10 = 65% of resamples, so the 95% interval of the 100th percentile reaches 9."""
+    t = quantile_ci(np.arange(10.0), [100], resamples=2000, seed=1)
+    assert t["ci_high"].iloc[0] == 9.0
+
+
+def test_quantile_ci_level_sets_the_bootstrap_tails():
+    """The median of 1001 evenly spaced values on [0, 1] has standard error 0.5 / sqrt(1001)
+    (density 1), so its 95% (90%) percentile-bootstrap interval spans about +-1.96 (+-1.645)
+    standard errors; tolerance 0.15 SE (seeds 0-19 give 1.87-2.06 and 1.55-1.74)."""
+    x = np.arange(1001) / 1000
+    se = 0.5 / np.sqrt(1001)
+    for level, z in ((0.95, 1.96), (0.90, 1.645)):
+        t = quantile_ci(x, [50], resamples=2000, level=level).iloc[0]
+        assert (t["ci_high"] - t["ci_low"]) / 2 / se == pytest.approx(z, abs=0.15)
+
+
+def test_a_constant_difference_is_certain_in_its_direction_and_none_is_no_difference():
+    """sd of the differences 0: t and dz are infinite with the sign of the mean, p = 0, and the
+    CI is the point; all differences 0: t = 0, p = 1, dz = 0; a single pair gives its
+    difference and nothing else."""
+    up = paired_difference([3.0, 4.0, 5.0], [1.0, 2.0, 3.0])  # +2 each
+    assert (up.mean_diff, up.ci_low, up.ci_high) == (2.0, 2.0, 2.0)
+    assert (up.t, up.p, up.cohens_dz) == (math.inf, 0.0, math.inf)
+    down = paired_difference([1.0, 2.0, 3.0], [3.0, 4.0, 5.0])
+    assert (down.t, down.p, down.cohens_dz) == (-math.inf, 0.0, -math.inf)
+    none = paired_difference([1.0, 2.0], [1.0, 2.0])
+    assert (none.mean_diff, none.t, none.p, none.cohens_dz) == (0.0, 0.0, 1.0, 0.0)
+    one = paired_difference([2.5, np.nan], [1.0, 1.0])  # one pair: its difference, no test
+    assert (one.n, one.mean_diff) == (1, 1.5) and math.isnan(one.ci_low) and math.isnan(one.p)
+
+
+def test_paired_difference_level_sets_its_interval():
+    """HUB - SILOED at level 0.90: half width t(0.95, 3) * se = 2.353363 * 0.012910 = 0.030382."""
+    r = paired_difference(HUB, SILOED, level=0.90)
+    assert (r.ci_low, r.ci_high) == pytest.approx((0.07 - 0.030382, 0.07 + 0.030382), abs=1e-6)
+    assert r.t == pytest.approx(5.422177, abs=1e-6)  # the test itself does not depend on level
+
+
+def test_group_summary_follows_the_order_it_is_given():
+    """An explicit ``order`` sets the rows' order (the report's column order)."""
+    got = group_summary(hand_runs(), "design", ["mean_outcome"], order=["hub", "siloed"])
+    assert got["group"].tolist() == ["hub", "siloed"]
+    assert got["mean"].tolist() == pytest.approx([0.6575, 0.5875])
+
+
+@pytest.mark.parametrize("design", ["siloed", "hub"])
+def test_an_ambiguous_pair_is_refused_on_either_side(design):
+    """Two runs of the reference, or of the other group, sharing the pairing key are refused,
+    and the message counts both of them."""
+    runs = hand_runs()
+    runs.loc[(runs["design"] == design) & (runs["seed"] == 2), "seed"] = 1
+    with pytest.raises(ValueError, match=f"2 runs with design = {design} share seed = 1"):
+        paired_differences(runs, "design", "siloed", ["seed"], ["mean_outcome"])
+
+
+# -- the report's tables, rendered from hand-made numbers ----------------------------------------
+def hand_tables():
+    """Summary and paired tables as nicsim.analysis.compare makes them: reference a, group b
+    with a p between 0.001 and 0.01, group c without pairs, group d whose pairs have no values."""
+    nan = math.nan
+    summary = pd.DataFrame(
+        [
+            ("a", "steps_to_target", 5, 0, nan, nan, nan),
+            ("a", "mean_outcome", 5, 5, 0.5, -0.0004, 1.0),
+            ("b", "steps_to_target", 4, 1, 12.0, nan, nan),
+            ("b", "mean_outcome", 4, 4, 0.7, 0.6, 0.8),
+            ("c", "steps_to_target", 3, 3, 9.0, 8.0, 10.0),
+            ("c", "mean_outcome", 3, 3, 0.6, 0.5, 0.7),
+            ("d", "steps_to_target", 3, 0, nan, nan, nan),
+            ("d", "mean_outcome", 3, 0, nan, nan, nan),
+        ],
+        columns=["group", "metric", "runs", "n", "mean", "ci_low", "ci_high"],
+    )
+    paired = pd.DataFrame(
+        [
+            ("b", "steps_to_target", 4, 0, nan, nan, nan, nan, nan, nan),
+            ("b", "mean_outcome", 4, 4, 0.2, 0.1, 0.3, 4.5, 0.005, 2.25),
+            ("c", "steps_to_target", 0, 0, nan, nan, nan, nan, nan, nan),
+            ("c", "mean_outcome", 0, 0, nan, nan, nan, nan, nan, nan),
+            ("d", "steps_to_target", 3, 0, nan, nan, nan, nan, nan, nan),
+            ("d", "mean_outcome", 3, 0, nan, nan, nan, nan, nan, nan),
+        ],
+        columns=PAIRED_COLUMNS,
+    )
+    return summary, paired
+
+
+def test_the_report_prints_each_number_in_its_place():
+    """Group sizes count runs (not values); a cell is mean [low, high], a lone value has no CI,
+    -0.000 reads 0.000; the paired table's count is the pairs with values on both sides, p
+    below 0.001 alone is "<0.001"; pairs without values are n/a rows, not "no pairs"."""
+    summary, paired = hand_tables()
+    text = comparison_markdown(
+        summary,
+        paired,
+        experiment="hand",
+        by="design",
+        reference="a",
+        order=["a", "b", "c", "d"],
+        n_runs=15,
+        pair_on=["seed"],
+    )
+    lines = text.splitlines()
+    assert "| metric | a (reference, n = 5) | b (n = 4) | c (n = 3) | d (n = 3) |" in lines
+    assert (
+        "| steps_to_target | not reached (0/5) | 12.000 (no CI) (reached 1/4) "
+        "| 9.000 [8.000, 10.000] (reached 3/3) | not reached (0/3) |"
+    ) in lines
+    assert (
+        "| mean_outcome | 0.500 [0.000, 1.000] | 0.700 [0.600, 0.800] "
+        "| 0.600 [0.500, 0.700] | n/a |"
+    ) in lines
+    assert "| b | steps_to_target | 0 | n/a | n/a | n/a | n/a |" in lines
+    assert "| b | mean_outcome | 4 | 0.200 [0.100, 0.300] | 4.500 | 0.005 | 2.250 |" in lines
+    assert "| c | all | 0 | no pairs: no run shares `seed` with a reference run |  |  |  |" in lines
+    assert "| d | mean_outcome | 0 | n/a | n/a | n/a | n/a |" in lines
+
+
+def test_the_report_labels_infinite_and_tiny_p_values():
+    """A certain difference (sd 0) prints t and dz as -inf, and p = 0 as "<0.001"."""
+    runs = hand_runs()
+    paired = paired_differences(runs, "design", "siloed", ["seed"], ["steps_to_target"])
+    summary = group_summary(runs, "design", ["steps_to_target"])
+    text = comparison_markdown(
+        summary,
+        paired,
+        experiment="hand",
+        by="design",
+        reference="siloed",
+        order=["siloed", "hub"],
+        n_runs=8,
+        pair_on=["seed"],
+    )
+    assert "| hub | steps_to_target | 2 | -2.000 [-2.000, -2.000] | -inf | <0.001 | -inf |" in text
+
+
+# -- the summary a run or sweep prints ----------------------------------------------------------
+def summary_of(tmp_path, monkeypatch, plan, metrics=None):
+    """summary_text on a hand-made results directory (figures not drawn): four runs, h 0.5,
+    0.0, 0.5, 0.5; mean_outcome 0.5, 0.6, 0.6, 0.9; steps_to_target 10, -, 14, -."""
+    from nicsim.analysis import plots
+    from nicsim.analysis.report import summary_text
+
+    monkeypatch.setattr(plots, "outcome_figure", lambda *a, **k: None)
+    monkeypatch.setattr(plots, "group_trajectories", lambda *a, **k: None)
+    runs = pd.DataFrame(
+        {
+            "run_id": range(4),
+            "h": [0.5, 0.0, 0.5, 0.5],
+            "mean_outcome": [0.5, 0.6, 0.6, 0.9],
+            "steps_to_target": [10, np.nan, 14, np.nan],
+        }
+    )
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    panels = {m: 0.0 for m, _, _ in for_params(plan.base).panels}
+    ts = runs[["run_id", "h"]].assign(step=0, **panels)
+    ts.to_parquet(tmp_path / "timeseries.parquet")
+    return summary_text(tmp_path, plan, metrics).splitlines()
+
+
+def test_a_runs_summary_prints_the_mean_and_t_interval_of_each_metric(tmp_path, monkeypatch):
+    """mean_outcome: mean 0.65, sd 0.173205, t(0.975, 3) = 3.182446 -> half 0.275608;
+    steps_to_target over the 2 runs that reached it: 12, sd 2.828427, t(0.975, 1) = 12.706205
+    -> half 25.412410."""
+    lines = summary_of(
+        tmp_path, monkeypatch, Plan("hand", Params()), ["mean_outcome", "steps_to_target"]
+    )
+    assert lines[1:] == [
+        "  mean_outcome                0.650  [0.374, 0.926]",
+        "  steps_to_target            12.000  [-13.412, 37.412]  (reached in 2 runs)",
+    ]
+
+
+def test_a_sweeps_summary_prints_mean_sd_and_count_per_sorted_group(tmp_path, monkeypatch):
+    """h = 0.5: 0.5, 0.6, 0.9, mean 0.667 (not the median 0.6), sd 0.208; h = 0.0 first."""
+    plan = Plan("hand", Params(), Points({"h": [0.5, 0.0]}), replications=2)
+    lines = summary_of(tmp_path, monkeypatch, plan)
+    assert lines[0].startswith("4 runs in ") and "(2 parameter sets x 2 replications)" in lines[0]
+    assert [line.split() for line in lines[3:]] == [
+        ["0.0", "0.600", "NaN", "1"],
+        ["0.5", "0.667", "0.208", "3"],
+    ]

@@ -138,3 +138,22 @@ def test_model1_is_reached_by_the_committed_check(monkeypatch):
     assert len(new) == len(plan.runs) == 400
     table = check.comparison(pd.read_csv(check.REFERENCE), new)
     assert len(table) == 44 and table["Welch p"].min() > 0.05, table.sort_values("Welch p").head()
+
+
+def test_sensitivity_on_committed_results_writes_the_same_report(tmp_path, monkeypatch):
+    """Re-analysing committed Morris results gives the committed sensitivity.md: each point's
+    output averaged over its replications, mu* with its bootstrap interval drawn from the
+    plan's seed, the verdicts against the dummy and across outputs (figures not redrawn)."""
+    from nicsim.analysis import plots
+    from nicsim.analysis.report import write_sensitivity
+    from nicsim.lab.sweeps import read_sweep
+
+    monkeypatch.chdir(ROOT)  # the sweep file names its base relative to the repository
+    monkeypatch.setattr(plots, "sensitivity_figure", lambda *a, **k: None)
+    name = "sensitivity_additive"
+    commands = readme_commands(ROOT / "experiments" / name / "README.md")
+    args = build_parser().parse_args(next(w for w in commands if w[0] == "sensitivity"))
+    committed = ROOT / "experiments" / name / "results"
+    shutil.copy(committed / "runs.csv", tmp_path / "runs.csv")
+    text = write_sensitivity(tmp_path, design(read_sweep(args.sweep), args.method), args.output)
+    assert text == (committed / "sensitivity.md").read_text()

@@ -161,3 +161,137 @@ def test_a_dummy_range_must_be_two_increasing_numbers(tmp_path, root):
     )
     with pytest.raises(sensitivity.ConfigError, match=r"sample.ranges.dummy = \[1, 'x'\]"):
         load_sweep(sweep)
+
+
+def test_morris_keeps_the_sign_in_mu_and_drops_it_in_mu_star():
+    """y = -10 a + 3 b: mu* = |EE| = 10, 3, 0 (ranked by mu*, not mu) and mu = -10, 3, 0."""
+    prob = sensitivity.problem({"a": (0, 1), "b": (0, 1), "c": (0, 1)})
+    x = sensitivity.sample(prob, "morris", 10, seed=1)
+    y = -10 * x[:, 0] + 3 * x[:, 1]
+    table = sensitivity.analyze(prob, x, y, "morris", seed=1)
+    assert table["parameter"].tolist() == ["a", "b", "c"]
+    assert table["mu_star"].tolist() == pytest.approx([10, 3, 0], abs=1e-9)
+    assert table["mu"].tolist() == pytest.approx([-10, 3, 0], abs=1e-9)
+    assert table["mu_star_conf"].tolist() == pytest.approx([0, 0, 0], abs=1e-9)
+
+
+def test_morris_effects_are_per_unit_of_each_range():
+    """y = 10 a with a in [2, 4] (width 2) and b in [5, 6]: an elementary effect is the change
+    in y over the step as a share of the range, 10 * 2 = 20, so the bounds reach the sample."""
+    prob = sensitivity.problem({"a": (2, 4), "b": (5, 6)})
+    x = sensitivity.sample(prob, "morris", 10, seed=1)
+    assert (x[:, 0].min(), x[:, 0].max(), x[:, 1].min(), x[:, 1].max()) == (2, 4, 5, 6)
+    table = sensitivity.analyze(prob, x, 10 * x[:, 0], "morris").set_index("parameter")
+    assert table.loc["a", "mu"] == pytest.approx(20) and table.loc["b", "mu_star"] == 0
+
+
+@pytest.mark.parametrize("method, n", [("morris", 4), ("sobol", 8)])
+def test_the_sample_follows_its_seed(method, n):
+    """The same seed draws the same sample (a sensitivity experiment can be redone); another
+    seed draws another."""
+    prob = sensitivity.problem({"a": (0, 1), "b": (0, 1)})
+    x = sensitivity.sample(prob, method, n, seed=7)
+    assert len(x) == sensitivity.rows(method, n, 2)
+    assert np.array_equal(x, sensitivity.sample(prob, method, n, seed=7))
+    assert not np.array_equal(x, sensitivity.sample(prob, method, n, seed=8))
+
+
+def test_sobol_tells_first_order_from_total_effects():
+    """y = 4 (a - 1/2)(b - 1/2) + c on uniform inputs: a and b act only together, S1 = 0 and
+    ST = (1/9) / (7/36) = 4/7; c acts alone, S1 = ST = 3/7. Ranked by ST, c comes last
+    (tolerance 0.03)."""
+    prob = sensitivity.problem({"a": (0, 1), "b": (0, 1), "c": (0, 1)})
+    x = sensitivity.sample(prob, "sobol", 1024, seed=3)
+    y = 4 * (x[:, 0] - 0.5) * (x[:, 1] - 0.5) + x[:, 2]
+    table = sensitivity.analyze(prob, x, y, "sobol", seed=3)
+    assert table["parameter"].iloc[-1] == "c"
+    table = table.set_index("parameter")
+    assert table["S1"].tolist() == pytest.approx([0, 0, 3 / 7], abs=0.03)
+    assert table["ST"].tolist() == pytest.approx([4 / 7, 4 / 7, 3 / 7], abs=0.03)
+
+
+def test_against_dummy_calls_inert_what_overlaps_the_dummys_interval():
+    """The dummy's interval is 0.125 +- 0.125, reaching 0.25. A parameter acts only when its
+    interval lies wholly above that: its low end, mu* - conf, above the dummy's high end."""
+    table = pd.DataFrame(
+        {
+            "parameter": ["a", "b", "c", "d", "dummy"],
+            "mu_star": [0.5, 0.375, 0.5, 0.5, 0.125],
+            "mu_star_conf": [0.125, 0.25, 0.3125, 0.25, 0.125],
+        }
+    )
+    # low ends: a 0.375 (acts), b 0.125 (mu* above 0.25, interval not), c 0.1875 (above
+    # the dummy's mu* but below its high end), d 0.25 (touches it: overlaps)
+    assert sensitivity.against_dummy(table) == ["acts", "inert", "inert", "inert", "dummy"]
+
+
+def test_mu_star_conf_is_the_interval_of_mu_star_not_the_spread_of_the_effects():
+    """y = a b: a's elementary effect is the value of b where a steps (0, 1/3, 2/3 or 1), so
+    its effects spread (sigma about 0.37), while over 100 trajectories mu* is known to about
+    1.96 sigma / sqrt(100) (SALib's bootstrap, 100 resamples: tolerance 30%)."""
+    prob = sensitivity.problem({"a": (0, 1), "b": (0, 1)})
+    x = sensitivity.sample(prob, "morris", 100, seed=6)
+    table = sensitivity.analyze(prob, x, x[:, 0] * x[:, 1], "morris", seed=6)
+    a = table.set_index("parameter").loc["a"]
+    assert a["sigma"] == pytest.approx(0.37, abs=0.05)
+    assert a["mu_star_conf"] == pytest.approx(1.96 * a["sigma"] / 10, rel=0.3)
+
+
+@pytest.mark.parametrize("method, n", [("morris", 10), ("sobol", 64)])
+def test_the_analysis_follows_its_seed(method, n):
+    """The bootstrap intervals are drawn from the seed given: the same seed, the same table."""
+    prob = sensitivity.problem({"a": (0, 1), "b": (0, 1)})
+    x = sensitivity.sample(prob, method, n, seed=2)
+    y = x[:, 0] * x[:, 1] + np.random.default_rng(2).normal(0, 0.1, len(x))
+    first = sensitivity.analyze(prob, x, y, method, seed=5)
+    pd.testing.assert_frame_equal(first, sensitivity.analyze(prob, x, y, method, seed=5))
+
+
+def test_each_points_output_is_the_mean_of_its_own_replications(tmp_path, root):
+    """Run k is replication k % R of point k // R: the output of point i is the mean over runs
+    iR .. iR + R - 1, in sample order, NaN for a point without runs; an unknown column is a
+    ConfigError."""
+    from nicsim.lab.sweeps import read_sweep
+
+    sweep = tiny_sweep_with_a_dummy(tmp_path, root)
+    d = sensitivity.design(read_sweep(sweep, replications=3), "morris")
+    assert len(d.x) == 6 and d.plan.replications == 3
+    runs = pd.DataFrame({"run_id": range(18), "y": [0.0, 1.0, 5.0] * 6})
+    runs.loc[runs["run_id"] // 3 == 4, "y"] += 10  # point 4: 10, 11, 15
+    runs = runs[runs["run_id"] // 3 != 1].sample(frac=1.0, random_state=0)  # point 1 missing
+    got = sensitivity.outputs(runs, d, "y")
+    assert got.tolist() == pytest.approx([2.0, np.nan, 2.0, 2.0, 12.0, 2.0], nan_ok=True)
+    with pytest.raises(sensitivity.ConfigError, match="not a column"):
+        sensitivity.outputs(runs, d, "nope")
+
+
+def test_the_report_lists_what_is_inert_per_output_and_across_them(tmp_path, root, monkeypatch):
+    """Hand-made outputs of 10 trajectories over h, turnover_rate and the dummy, 2
+    replications: y = 10 h and z = 25 turnover_rate, each with seeded noise of sd 0.05. On y
+    only turnover_rate is inert, on z only h (the dummy is never listed), and as each acts on
+    one output, none is inert on every output."""
+    from nicsim.analysis import plots
+    from nicsim.analysis.report import write_sensitivity
+    from nicsim.lab.sweeps import read_sweep
+
+    monkeypatch.setattr(plots, "sensitivity_figure", lambda *a, **k: None)
+    sweep = tmp_path / "sens.toml"
+    sweep.write_text(
+        f'base = "{root / "configs/default.toml"}"\nreplications = 2\nseed = 3\n'
+        "[sample]\npoints = 10\n[sample.ranges]\nh = [0, 1]\nturnover_rate = [0, 0.4]\n"
+        "dummy = [0, 1]\n"
+    )
+    d = sensitivity.design(read_sweep(sweep), "morris")
+    x = np.repeat(d.x, 2, axis=0)  # run k is replication k % 2 of point k // 2
+    noise = np.random.default_rng(0).normal(0, 0.05, (2, len(x)))
+    runs = pd.DataFrame(
+        {"run_id": range(len(x)), "y": 10 * x[:, 0] + noise[0], "z": 25 * x[:, 1] + noise[1]}
+    )
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    text = write_sensitivity(tmp_path, d, ["y", "z"])
+    assert "40 points x 2 replications (80 runs) of `sens-morris`." in text
+    assert "| h | y | z |" in text and "| turnover_rate | z | y |" in text
+    assert "Inert on every output: none." in text
+    y, z = text.split("## Morris sensitivity of final ")[1:]
+    assert y.startswith("y") and "Inert here: `turnover_rate`." in y
+    assert z.startswith("z") and "Inert here: `h`." in z

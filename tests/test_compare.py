@@ -523,3 +523,37 @@ def test_a_sweeps_summary_prints_mean_sd_and_count_per_sorted_group(tmp_path, mo
         ["0.0", "0.600", "NaN", "1"],
         ["0.5", "0.667", "0.208", "3"],
     ]
+
+
+def test_runs_missing_the_compared_value_are_a_group_of_their_own():
+    """Grouping by a column some runs leave empty (``--by steps_to_target``: runs that never
+    reached the target): those runs form one group, counted, summarised and paired like any
+    other, never a group of 0 runs (NaN equals nothing in pandas)."""
+    runs = pd.DataFrame(
+        {
+            "seed": [1, 2, 3, 1, 2],
+            "steps_to_target": [10.0, 10.0, 10.0, np.nan, np.nan],
+            "mean_outcome": [1.0, 2.0, 3.0, 5.0, 8.0],
+        }
+    )
+    order = group_order(runs, "steps_to_target")
+    assert order[0] == 10.0 and math.isnan(order[1]) and len(order) == 2
+    summary = group_summary(runs, "steps_to_target", ["mean_outcome"], order)
+    assert summary["runs"].tolist() == [3, 2]
+    assert summary["mean"].tolist() == [2.0, 6.5]
+    paired = paired_differences(runs, "steps_to_target", 10.0, ["seed"], ["mean_outcome"], order)
+    assert paired["pairs"].tolist() == [2] and paired["mean_diff"].tolist() == [5.0]  # 4 and 6
+    text = comparison_markdown(
+        summary,
+        paired,
+        experiment="hand",
+        by="steps_to_target",
+        reference=10.0,
+        order=order,
+        n_runs=5,
+        pair_on=["seed"],
+    )
+    assert "| metric | 10.0 (reference, n = 3) | nan (n = 2) |" in text
+    assert "| nan | mean_outcome | 2 | 5.000" in text
+    missing = paired_differences(runs, "steps_to_target", order[1], ["seed"], ["mean_outcome"])
+    assert missing["group"].tolist() == [10.0] and missing["mean_diff"].tolist() == [-5.0]

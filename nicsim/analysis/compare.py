@@ -7,6 +7,7 @@ independent samples; the pairing removes the variance of the problem itself.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -125,6 +126,21 @@ def group_order(runs: pd.DataFrame, by: str) -> list:
     return [v.item() if isinstance(v, np.generic) else v for v in values]
 
 
+def members(runs: pd.DataFrame, by: str, value) -> pd.DataFrame:
+    """The runs whose ``by`` is ``value``; a missing value (NaN: ``steps_to_target`` where
+    the target was never reached) is a group of its own, never equal to itself in pandas."""
+    return runs[runs[by].isna()] if _missing(value) else runs[runs[by] == value]
+
+
+def _missing(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def same_group(a, b) -> bool:
+    """Whether two values of ``by`` name one group (two missing values do)."""
+    return a == b or (_missing(a) and _missing(b))
+
+
 def group_summary(
     runs: pd.DataFrame, by: str, metrics: list[str], order: list | None = None
 ) -> pd.DataFrame:
@@ -136,7 +152,7 @@ def group_summary(
     """
     rows = []
     for value in group_order(runs, by) if order is None else order:
-        group = runs[runs[by] == value]
+        group = members(runs, by, value)
         for metric in metrics:
             m, lo, hi = mean_ci(group[metric])
             n = int(group[metric].notna().sum())
@@ -186,13 +202,14 @@ def paired_differences(
     instead of failing. Raises ValueError when ``pair_on`` does not identify runs uniquely
     within a group, as a pair would then be ambiguous.
     """
-    groups = [v for v in (group_order(runs, by) if order is None else order) if v != reference]
-    ref = runs[runs[by] == reference]
+    order = group_order(runs, by) if order is None else order
+    groups = [v for v in order if not same_group(v, reference)]
+    ref = members(runs, by, reference)
     if pair_on:
         _check_unique(ref, by, reference, pair_on)
     rows = []
     for value in groups:
-        group = runs[runs[by] == value]
+        group = members(runs, by, value)
         if pair_on:
             _check_unique(group, by, value, pair_on)
         cols = [*pair_on, *metrics]

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ..lab.store import replacing
-from .compare import band
+from .compare import band, members
 
 
 def _band_plot(ax, ts: pd.DataFrame, metric: str, label: str | None = None, color=None) -> None:
@@ -60,7 +60,7 @@ def _groups(df: pd.DataFrame, by: str, order: list | None) -> list[tuple]:
     """(value, rows) per value of ``by``, sorted, or in ``order`` so figures match a table."""
     if order is None:
         return list(df.groupby(by, sort=True))
-    return [(value, df[df[by] == value]) for value in order]
+    return [(value, members(df, by, value)) for value in order]
 
 
 def group_trajectories(

@@ -22,7 +22,7 @@ from ..lab.plans import Plan
 from ..lab.registry import REGISTRY, ModelSpec, for_params
 from ..lab.sensitivity import Design
 from ..lab.store import write_text
-from .compare import group_order, group_summary, paired_differences, summary_table
+from .compare import group_order, group_summary, paired_differences, same_group, summary_table
 
 HOW_TO_READ = (
     "Each cell of the first table is the mean over the runs of a group with its 95% "
@@ -301,9 +301,10 @@ def comparison_markdown(
         "over the runs that reached the target.",
         "",
     ]
-    sizes = summary.drop_duplicates("group").set_index("group")["runs"].to_dict()
+    sizes = {_label(g): n for g, n in zip(summary["group"], summary["runs"], strict=True)}
     header = ["metric"] + [
-        f"{_label(v)} ({'reference, ' if v == reference else ''}n = {sizes.get(v, 0)})"
+        f"{_label(v)} ({'reference, ' if same_group(v, reference) else ''}"
+        f"n = {sizes.get(_label(v), 0)})"
         for v in order
     ]
     lines += [_row(header), _row(["---"] * len(header))]
@@ -332,7 +333,7 @@ def comparison_markdown(
             _row([by, "metric", "pairs", "difference [95% CI]", "t", "p", "dz"]),
             _row(["---", "---", "---:", "---", "---:", "---:", "---:"]),
         ]
-        for value, rows in paired.groupby("group", sort=False):
+        for value, rows in paired.groupby("group", sort=False, dropna=False):
             if (rows["pairs"] == 0).all():
                 lines.append(
                     _row(

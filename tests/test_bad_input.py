@@ -164,6 +164,16 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str], str]] = {
         "graph file g.csv: node 'u' has kind university: a graph read as directed "
         "(directed_graph = true) holds districts only",
     ),
+    "a sweep that reads its graph file directed in some runs": (
+        {
+            "s.toml": sweep("[grid]\ndirected_graph = [false, true]"),
+            "base.toml": SMALL + 'design = "file"\ngraph_file = "g.csv"\n'
+            'learning = "copy_best"\nleaders_per_district = 0\n',
+            "g.csv": GOOD_CSV + "u,a,university,district\n",
+        },
+        ["sweep", "s.toml", "--workers", "1"],
+        "graph file g.csv: node 'u' has kind university: a graph read as directed",
+    ),
     "directed graph under pdsa": (
         {"c.toml": SMALL + 'design = "file"\ngraph_file = "g.csv"\ndirected_graph = true\n'},
         ["run", "c.toml"],

@@ -26,9 +26,10 @@ import pytest
 from matplotlib.figure import Figure
 from test_sweep import sorted_runs, write_sweep
 
+from nicsim.core.params import ConfigError
 from nicsim.lab.evaluators import RunBreaksWorkers, run_processes, simulate_and_free
-from nicsim.lab.plans import RunSpec
-from nicsim.lab.store import MARKER, RunStore, shared_place, temporary
+from nicsim.lab.plans import Plan, Points, RunSpec
+from nicsim.lab.store import MARKER, RunStore, _checksum, shared_place, temporary
 from nicsim.lab.sweeps import read_sweep
 from nicsim.nic.params import Params
 from nicsim.ui import cli, console
@@ -242,6 +243,191 @@ def test_a_run_is_defined_by_the_content_of_the_files_it_reads(root, tmp_path, c
     assert "different experiment" in capsys.readouterr().err
     assert main([*args, str(out), "--force"]) == 0
     assert (out / "runs.csv").read_text() != first
+
+
+# -- the store itself, on runs that build no model (crashing_runs.quick) ----------------------
+def quick_plan() -> Plan:
+    """3 points x 2 replications, seed 10: runs 0 .. 5, made by crashing_runs.quick."""
+    return Plan("quick", Params(), Points({"h": [0.0, 0.5, 1.0]}), seed=10, replications=2)
+
+
+def save_runs(out: Path, plan: Plan, ids: set[int]) -> set[int]:
+    """Open a store on ``out`` for ``plan`` and save the runs ``ids`` among those missing, as
+    a command killed after saving them would leave it; return the ids found done on opening."""
+    with RunStore(out) as store:
+        done = store.open(plan, command=["test"])
+        for spec in plan.runs.missing(done):
+            if spec.run_id in ids:
+                store.save(crashing_runs.quick(spec))
+    return done
+
+
+def test_a_resumed_store_runs_exactly_the_missing_runs_once(tmp_path):
+    """Killed after runs 0, 3 and 4 of 6: reopened, exactly those are done, exactly 1, 2
+    and 5 are handed out, and the final runs.csv holds run ids 0 .. 5 once each, in order,
+    each with its seed (10 + replication)."""
+    plan, out = quick_plan(), tmp_path / "r"
+    assert save_runs(out, plan, {0, 3, 4}) == set()
+    with RunStore(out) as store:
+        done = store.open(plan, command=["test"])
+        assert done == {0, 3, 4} and store.saved() == 3 and store.damaged == []
+        todo = plan.runs.missing(done)
+        assert len(todo) == 3 and [spec.run_id for spec in todo] == [1, 2, 5]
+        for spec in todo:
+            store.save(crashing_runs.quick(spec))
+        assert store.finalize() == 6 and store.complete
+    runs = pd.read_csv(out / "runs.csv")
+    assert runs.to_dict("list") == {"run_id": [0, 1, 2, 3, 4, 5], "seed": [10, 11] * 3}
+    series = pd.read_parquet(out / "timeseries.parquet")
+    assert series["value"].tolist() == [10, 20, 11, 22] * 3
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["runs_done"], manifest["complete"]) == (6, True)
+
+
+def test_final_tables_of_some_runs_are_not_called_complete(tmp_path):
+    """finalize() with runs 0 and 2 of 6 saved writes their two rows, and neither the store
+    nor manifest.json calls the results complete."""
+    plan, out = quick_plan(), tmp_path / "r"
+    save_runs(out, plan, {0, 2})
+    with RunStore(out) as store:
+        store.open(plan, command=["test"])
+        assert store.finalize() == 2 and not store.complete
+    assert pd.read_csv(out / "runs.csv")["run_id"].tolist() == [0, 2]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["runs_done"], manifest["complete"], manifest["finished"]) == (2, False, None)
+
+
+def test_a_corrupted_part_is_run_again_exactly_once_and_stale_tables_go(tmp_path):
+    """Complete results whose run 4 part was corrupted by hand: opening the store sets it
+    aside, removes runs.csv and timeseries.parquet (stale, never to be taken for a complete
+    result) and makes manifest.json say so at once; run 4, and only run 4, is handed out
+    again; the final tables then hold run ids 0 .. 5 once each."""
+    plan, out = quick_plan(), tmp_path / "r"
+    save_runs(out, plan, set(range(6)))
+    with RunStore(out) as store:
+        store.open(plan, command=["test"])
+        store.finalize()
+    (out / ".runs" / "0000004.json").write_text("{not json")
+    with RunStore(out) as store:
+        done = store.open(plan, command=["test"])
+        assert done == {0, 1, 2, 3, 5} and store.damaged == ["0000004.json"]
+        assert not (out / "runs.csv").exists() and not (out / "timeseries.parquet").exists()
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert (manifest["runs_done"], manifest["complete"]) == (5, False)  # true at once
+        assert [spec.run_id for spec in plan.runs.missing(done)] == [4]
+        store.save(crashing_runs.quick(plan.runs[4]))
+        assert store.finalize() == 6 and store.complete
+    assert pd.read_csv(out / "runs.csv")["run_id"].tolist() == [0, 1, 2, 3, 4, 5]
+    assert parts(out) == [f"{i:07d}.json" for i in range(6)]
+
+
+def test_the_manifest_counts_every_saved_run_before_the_tables_are_written(tmp_path, monkeypatch):
+    """finalize() brings manifest.json up to date before it writes the tables, so that a
+    full disk there leaves a manifest true about the saved runs (during runs it is written
+    at most every 10 s: here it still says 0 of 6)."""
+    plan, out = quick_plan(), tmp_path / "r"
+    with RunStore(out) as store:
+        store.open(plan, command=["test"])
+        for spec in plan.runs:
+            store.save(crashing_runs.quick(spec))
+        assert json.loads((out / "manifest.json").read_text())["runs_done"] == 0
+        fail_at(monkeypatch, ("runs.csv",), FULL)
+        with pytest.raises(OSError):
+            store.finalize()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["runs_done"], manifest["complete"]) == (6, False)
+
+
+def test_a_part_of_a_run_the_plan_does_not_have_is_set_aside(tmp_path):
+    """A part with this plan's fingerprint and a right checksum, but of run 6 in a plan of
+    runs 0 .. 5 (a hand-made or renamed file), is no run of the plan: set aside, not done."""
+    plan, out = quick_plan(), tmp_path / "r"
+    save_runs(out, plan, set(range(6)))
+    parts_dir = out / ".runs"
+    part = json.loads((parts_dir / "0000005.json").read_text())
+    part["row"]["run_id"] = 6
+    series = (parts_dir / "0000005.parquet").read_bytes()
+    part["checksum"] = _checksum(part["row"], series)
+    (parts_dir / "0000006.parquet").write_bytes(series)
+    (parts_dir / "0000006.json").write_text(json.dumps(part))
+    with RunStore(out) as store:
+        assert store.open(plan, command=["test"]) == set(range(6))
+        assert store.damaged == ["0000006.json"]
+        assert len(plan.runs.missing(store.done())) == 0
+
+
+def test_final_tables_stand_in_for_their_parts_only_if_they_hold_exactly_the_plan(tmp_path):
+    """Committed results (final tables, no parts) are this plan's whole result when
+    runs.csv holds run ids 0 .. 5 in order and the manifest says complete: every run counts
+    as done and nothing is run. A run more, or one missing, and they do not."""
+    plan, out = quick_plan(), tmp_path / "r"
+    save_runs(out, plan, set(range(6)))
+    with RunStore(out) as store:
+        store.open(plan, command=["test"])
+        store.finalize()
+    for part in (out / ".runs").iterdir():
+        part.unlink()
+    table = (out / "runs.csv").read_text()
+    with RunStore(out) as store:
+        assert store.open(plan, command=["test"]) == set(range(6))
+        assert store.from_tables and store.saved() == 6
+    for changed in (table + "6,10\n", table.replace("5,11\n", "")):
+        (out / "runs.csv").write_text(changed)
+        with RunStore(out) as store:
+            assert store.open(plan, command=["test"]) == set()
+            assert not store.from_tables and not (out / "runs.csv").exists()
+        (out / "timeseries.parquet").write_bytes(b"PAR1")  # removed with runs.csv: put back
+        (out / "manifest.json").write_text('{"complete": true}')
+
+
+def test_discard_never_removes_a_saved_run(tmp_path):
+    """A command refused once its runs are being made calls discard(): a directory it made
+    goes entirely while no run is saved in it, and is left as it is once one is."""
+    plan = quick_plan()
+    with RunStore(tmp_path / "empty") as store:
+        store.open(plan, command=["test"])
+        assert store.discard()
+    assert not (tmp_path / "empty").exists()
+    out = tmp_path / "r"
+    with RunStore(out) as store:
+        store.open(plan, command=["test"])
+        store.save(crashing_runs.quick(plan.runs[0]))
+        assert not store.discard()
+    assert parts(out) == ["0000000.json"] and (out / ".runs" / "0000000.parquet").is_file()
+
+
+def test_temporary_files_of_our_own_pid_or_of_old_parts_are_leftovers(tmp_path):
+    """A store opening a directory has no write under way, so a temporary file named with
+    its own pid was left by a killed command that had the same pid (pids are reused, and
+    in a container every command may be pid 1's child with the same number); a part's
+    temporary file as earlier versions named it (NNNNNNN.parquet.tmp) is a leftover too."""
+    plan, out = quick_plan(), tmp_path / "r"
+    save_runs(out, plan, {0})
+    left = [
+        out / f"runs.csv.{os.getpid()}-0123abcd.tmp",
+        out / ".runs" / f"0000001.json.{os.getpid()}-0123abcd.tmp",
+        out / ".runs" / "0000002.parquet.tmp",
+        out / ".runs" / "0000002.json.tmp",
+    ]
+    for file in left:
+        file.write_bytes(b"x")
+    with RunStore(out) as store:
+        assert store.open(plan, command=["test"]) == {0}
+        assert store.damaged == []
+    assert [f.exists() for f in left] == [False] * len(left)
+
+
+def test_a_running_writers_temporary_part_is_neither_removed_nor_set_aside(tmp_path):
+    """A temporary file among the parts whose writer is running is no part: it is left
+    where it is, and nothing is set aside as damaged."""
+    plan, out = quick_plan(), tmp_path / "r"
+    save_runs(out, plan, {0})
+    alive = out / ".runs" / f"0000001.json.{os.getppid()}-0123abcd.tmp"
+    alive.write_bytes(b"x")
+    with RunStore(out) as store:
+        assert store.open(plan, command=["test"]) == {0}
+        assert store.damaged == []
+    assert alive.read_bytes() == b"x"
 
 
 # -- one command at a time, and every way a command can be stopped ---------------------------
@@ -661,6 +847,123 @@ def test_allow_large_runs_a_modestly_large_run_anyway(root, tmp_path, monkeypatc
     assert len(pd.read_csv(out / "runs.csv")) == 1
 
 
+def test_runs_in_flight_are_the_workers_but_never_more_than_the_runs(monkeypatch):
+    """Memory is one run's times the runs held at once: one per local worker, never more
+    than the plan's runs, and one with a scheduler (a stand-in for a worker elsewhere)."""
+    from nicsim.lab import budget
+    from nicsim.lab.plans import Plan
+
+    params = Params(partnerships=2, steps=2)
+    plan = Plan("two", params, replications=2)
+    one = budget.run_need(params).memory
+    est = budget.estimate(plan)
+    assert (est.runs, est.worst.memory) == (2, one)
+    assert est.main == 2 * budget.RUN_ID_BYTES + 2 * budget.SEED_BYTES
+    monkeypatch.setattr(budget, "physical_memory", lambda: int(3 * one))  # room for 1.5 runs
+    assert budget.check(plan, workers=1) == []
+    assert budget.check(plan, workers=8, scheduler=True) == []
+    with pytest.raises(ConfigError) as refused:
+        budget.check(plan, workers=8)
+    assert str(refused.value) == (
+        "a run would need about 11 MB per run, 22 MB with 2 workers; this machine has 33 MB "
+        "of memory in all (use --workers 1, or --allow-large to run it anyway)"
+    )
+
+
+def test_a_day_of_computing_is_a_warning_shared_among_the_workers(monkeypatch):
+    """The time warning (more than a day) is the runs' time over the runs in flight: one
+    and a half days of runs warn on 1 worker, not on 2."""
+    import math
+
+    from nicsim.lab import budget
+    from nicsim.lab.plans import Plan
+
+    monkeypatch.setattr(budget, "physical_memory", lambda: 10**15)
+    params = Params(partnerships=2, steps=2)
+    seconds = budget.run_need(params).seconds
+    reps = math.ceil(1.5 * budget.LONG / seconds)
+    plan = Plan("long", params, replications=reps)
+    [line] = budget.check(plan, workers=1)
+    assert line.startswith(
+        f"replications = {reps} ({reps:,} runs) would take about 1.5 days on 1 worker"
+    )
+    assert budget.check(plan, workers=2) == []
+
+
+def test_a_plan_too_large_for_its_runs_ids_names_the_plan_not_a_run(monkeypatch):
+    """When what the main process holds for the plan (100 bytes a run, 40 a seed) outweighs
+    the runs in flight, the refusal names the plan and its whole need, not a run."""
+    from nicsim.lab import budget
+    from nicsim.lab.plans import Plan
+
+    plan = Plan("many", Params(partnerships=2, steps=2), replications=5_000_000)
+    assert budget.estimate(plan).main == 5_000_000 * (100 + 40)
+    monkeypatch.setattr(budget, "physical_memory", lambda: 10**9)
+    with pytest.raises(ConfigError) as refused:
+        budget.check(plan)
+    assert str(refused.value) == (
+        "replications = 5000000 (5,000,000 runs) would need about 711 MB; this machine has "
+        "1 GB of memory in all (use --allow-large to run it anyway)"
+    )
+
+
+def test_cross_ties_are_counted_among_districts_of_different_partnerships():
+    """networked: each pair of districts of different partnerships is a tie with chance
+    cross_ties; 11 partnerships of 3 districts have 33 x 30 / 2 = 495 such pairs, 1 KB a
+    tie under pdsa."""
+    from nicsim.lab import budget
+
+    few, many = (budget.run_need(Params(design="networked", cross_ties=c)) for c in (0.0, 0.5))
+    assert many.memory - few.memory == 495 * 0.5 * budget.TIE_BYTES["pdsa"]
+
+
+def test_a_plans_estimate_is_its_worst_corner_and_its_mean_corner(monkeypatch):
+    """A plan's memory is that of its worst corner (not its first), its time per run the
+    corners' mean, and the main process holds 100 bytes a run, 40 a seed and 32 a sampled
+    coordinate; a plan of as many runs as a results directory holds is not refused, one
+    more is."""
+    import itertools
+    import statistics
+
+    from nicsim.lab import budget
+    from nicsim.lab.plans import Plan, Points
+
+    base = Params(partnerships=2, steps=2)
+    points = Points({"partnerships": [7, 40, 2]}, {"h": (0.0, 1.0), "steps": (2, 6)}, rows=3)
+    plan = Plan("p", base, points, replications=4)
+    est = budget.estimate(plan)
+    corners = [
+        budget.run_need(Params(partnerships=p, steps=s, h=h))
+        for p, h, s in itertools.product((2, 40), (0.0, 1.0), (2, 6))
+    ]
+    assert est.runs == 3 * 3 * 4
+    assert est.worst == budget.run_need(Params(partnerships=40, steps=6, h=1.0))
+    assert est.worst.memory == max(c.memory for c in corners) > corners[0].memory
+    assert est.seconds == pytest.approx(statistics.mean(c.seconds for c in corners), rel=1e-12)
+    assert est.main == 36 * 100 + 4 * 40 + 3 * 2 * 32
+    monkeypatch.setattr(budget, "physical_memory", lambda: 10**15)
+    assert budget.check(plan, max_runs=36) == []
+    with pytest.raises(ConfigError) as refused:
+        budget.check(plan, max_runs=35)
+    assert str(refused.value) == (
+        "36 runs (9 points x 4 replications) is too many: a results directory holds at most "
+        "35 runs (split the experiment)"
+    )
+
+
+def test_a_runs_memory_counts_its_contexts_and_tests():
+    """n_contexts = 0 means one context per district: the memory and time of as many
+    contexts as districts; each PDSA test a month holds 100 bytes."""
+    from nicsim.lab import budget
+
+    derived = budget.run_need(Params(n_contexts=0))
+    named = budget.run_need(Params(n_contexts=Params().districts))
+    assert (derived.memory, derived.seconds) == (named.memory, named.seconds)
+    one, three = (budget.run_need(Params(tests_per_leader=t)).memory for t in (1, 3))
+    leaders = Params().districts * Params().leaders_per_district
+    assert three - one == pytest.approx(leaders * 2 * budget.TEST_BYTES, rel=1e-9)
+
+
 def million_run_sweep(path, root) -> str:
     """100 x 100 grid points x 10 sampled points x 10 replications."""
     values = ", ".join(str(i / 100) for i in range(100))
@@ -731,6 +1034,9 @@ def test_the_fingerprint_tells_every_other_experiment_apart(root, tmp_path):
         "one more": '[grid]\ndesign = ["siloed", "hub"]\nh = [0.0, 0.5, 1.0]\n',
         "seed": 'seed = 2\n[grid]\ndesign = ["siloed", "hub"]\nh = [0.0, 0.5]\n',
         "fixed": '[params]\nsteps = 5\n[grid]\ndesign = ["siloed", "hub"]\nh = [0.0, 0.5]\n',
+        # a parameter added after results were committed, off its default (inert_default)
+        "inert": '[params]\ncontribution_decimals = 2\n[grid]\ndesign = ["siloed", "hub"]\n'
+        "h = [0.0, 0.5]\n",
         "own value of h": "[grid]\nh = [0.3]\n",  # the same runs as the next: h is the base's
         "own design": '[grid]\ndesign = ["hub"]\n',
         "sample": "[sample]\npoints = 4\n[sample.ranges]\nh = [0, 1]\n",
@@ -746,6 +1052,19 @@ def test_the_fingerprint_tells_every_other_experiment_apart(root, tmp_path):
     assert again.fingerprint() == prints["grid"]
     reps = load_sweep(sweep_file(tmp_path / "again.toml", root, variants["grid"]), replications=2)
     assert reps.fingerprint() != prints["grid"]
+
+
+def test_another_release_of_nicsim_is_another_experiment(root, tmp_path, monkeypatch):
+    """Runs of another nicsim release are never mixed in: the version is part of the
+    fingerprint, so the same sweep file under another version is a different experiment."""
+    from nicsim.core import version
+    from nicsim.lab.sweeps import load_sweep
+
+    path = sweep_file(tmp_path / "s.toml", root, '[grid]\ndesign = ["siloed", "hub"]\n')
+    now = load_sweep(path).fingerprint()
+    assert load_sweep(path).fingerprint() == now
+    monkeypatch.setattr(version, "__version__", "0.0.1")
+    assert load_sweep(path).fingerprint() != now
 
 
 def test_a_small_sweep_gives_the_runs_of_the_eager_plan(root, tmp_path, capsys):

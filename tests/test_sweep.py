@@ -9,7 +9,7 @@ import pytest
 
 from nicsim.core.params import ConfigError
 from nicsim.lab.evaluators import evaluate, simulate_and_free
-from nicsim.lab.plans import grid_points, latin_hypercube
+from nicsim.lab.plans import Points, grid_points, latin_hypercube, lhs_sample
 from nicsim.lab.sweeps import load_sweep
 from nicsim.ui.cli import main
 
@@ -81,6 +81,13 @@ def test_sample_section_in_a_sweep_file(tmp_path, root):
         ("[grid]\nh = [0.5, 2.0]\n", "h = 2.0 is not allowed"),
         ("replications = -1\n", "replications = -1"),
         ("[sample]\npoints = 4\n[sample.ranges]\nh = [1, 0]\n", "sample.ranges.h"),
+        ("[sample]\npoints = 2\n[sample.ranges]\ndummy = [1, 1]\n", "dummy = [1, 1] is not"),
+        ("[sample]\npoints = 2\n[sample.ranges]\ndummy = [0, 1, 2]\n", "dummy = [0, 1, 2] is not"),
+        ("[sample]\npoints = 0\n[sample.ranges]\nh = [0, 1]\n", "sample.points = 0 is not allowed"),
+        ("[grid]\nh = []\n", "[grid] h = [] is not allowed: expected a non-empty list"),
+        ("[sample]\npoints = 2\n[sample.ranges]\nsteps = [1, inf]\n", "steps = [1, inf] is not"),
+        ("[sample]\npoints = 2\n[sample.ranges]\nsteps = [true, 3]\n", "steps = [True, 3] is not"),
+        ("[sample]\npoints = 2\n[sample.ranges]\nsteps = [0.4, 3]\n", "steps = [0.4, 3] is not"),
     ],
 )
 def test_bad_sweep_files_name_the_key(tmp_path, text, words):
@@ -88,6 +95,110 @@ def test_bad_sweep_files_name_the_key(tmp_path, text, words):
     path.write_text(text)
     with pytest.raises(ConfigError, match=words.replace("(", r"\(").replace("[", r"\[")):
         load_sweep(path)
+
+
+def test_a_sampled_range_is_judged_by_the_values_sampled_from_it(tmp_path, root):
+    """Every value sampled in [low, high] must be allowed, and no more is asked: a range
+    may be one value (low = high), and an integer parameter's bound counts as the integer
+    it rounds to (steps from 0.6 samples steps >= 1; from 0.4 it could sample 0, refused
+    above)."""
+    path = write_sweep(tmp_path / "s.toml", root, grid='design = ["hub"]', replications=1)
+    ranges = "h = [0.5, 0.5]\nsteps = [0.6, 3.4]\n"
+    path.write_text(path.read_text() + f"\n[sample]\npoints = 3\n[sample.ranges]\n{ranges}")
+    plan = load_sweep(path)
+    assert [spec.params.h for spec in plan.runs] == [0.5] * 3
+    assert sorted(spec.params.steps for spec in plan.runs) == [1, 2, 3]
+
+
+GRID_2X3 = 'design = ["siloed", "hub"]\nh = [0.0, 0.5, 1.0]'
+# (run_id, seed, replication, design, h) of every run of GRID_2X3, 2 replications, seed 7
+RUNS_2X3 = [
+    (0, 7, 0, "siloed", 0.0),
+    (1, 8, 1, "siloed", 0.0),
+    (2, 7, 0, "siloed", 0.5),
+    (3, 8, 1, "siloed", 0.5),
+    (4, 7, 0, "siloed", 1.0),
+    (5, 8, 1, "siloed", 1.0),
+    (6, 7, 0, "hub", 0.0),
+    (7, 8, 1, "hub", 0.0),
+    (8, 7, 0, "hub", 0.5),
+    (9, 8, 1, "hub", 0.5),
+    (10, 7, 0, "hub", 1.0),
+    (11, 8, 1, "hub", 1.0),
+]
+
+
+def described(spec) -> tuple:
+    assert (spec.params.design, spec.params.h) == (spec.swept["design"], spec.swept["h"])
+    return (spec.run_id, spec.seed, spec.replication, spec.swept["design"], spec.swept["h"])
+
+
+def test_a_2x3_grid_plans_exactly_these_runs(tmp_path, root):
+    """Run k is replication k % R of point k // R (first key slowest), with seed seed + r:
+    the whole run list of a 2 x 3 grid of 2 replications, listed or made one at a time."""
+    plan = load_sweep(write_sweep(tmp_path / "s.toml", root, GRID_2X3, replications=2, seed=7))
+    assert len(plan.runs) == 12 and plan.seeds == [7, 8]
+    assert [described(spec) for spec in plan.runs] == RUNS_2X3
+    assert [described(plan.runs[k]) for k in range(12)] == RUNS_2X3
+    assert described(plan.runs[-1]) == RUNS_2X3[-1]
+
+
+def test_the_runs_still_to_do_are_exactly_the_missing_ones_in_either_order(tmp_path, root):
+    """Runs 0, 3, 4 and 11 done: the 8 others, once each, in run order or seed by seed
+    (replication 0 of every point, then replication 1), each the plan's own run."""
+    plan = load_sweep(write_sweep(tmp_path / "s.toml", root, GRID_2X3, replications=2, seed=7))
+    done = {0, 3, 4, 11}
+    todo = plan.runs.missing(done)
+    assert len(todo) == 8
+    assert [described(spec) for spec in todo] == [r for r in RUNS_2X3 if r[0] not in done]
+    by_seed = list(plan.runs.missing(done, by_seed=True))
+    assert [spec.run_id for spec in by_seed] == [2, 6, 8, 10, 1, 5, 7, 9]
+    assert [described(spec) for spec in by_seed] == [RUNS_2X3[k] for k in (2, 6, 8, 10, 1, 5, 7, 9)]
+
+
+def test_a_latin_hypercube_of_4_points_fills_each_stratum_of_each_range_once():
+    """lhs_sample: in every column, one point in each quarter of its range (checked stratum
+    by stratum), each column its own permutation of the strata; integer parameters are
+    rounded to the nearest integer (latin_hypercube)."""
+    ranges = {"h": (0.2, 0.6), "steps": (10.0, 50.0), "share_prob": (0.0, 1.0)}
+    sample = lhs_sample(ranges, 4, np.random.default_rng(5))
+    assert sample.shape == (4, 3)
+    strata = []
+    for column, (lo, hi) in zip(sample.T, ranges.values(), strict=True):
+        width = (hi - lo) / 4
+        stratum = [int((v - lo) // width) for v in column]
+        for v, s in zip(column, stratum, strict=True):
+            assert lo + s * width <= v < lo + (s + 1) * width
+        assert sorted(stratum) == [0, 1, 2, 3]
+        strata.append(stratum)
+    assert strata == [[3, 1, 2, 0], [3, 2, 0, 1], [0, 3, 2, 1]]  # default_rng(5)'s permutations
+    points = latin_hypercube(ranges, 4, np.random.default_rng(5))
+    assert [p["steps"] for p in points] == [round(v) for v in sample[:, 1]]
+    assert [p["h"] for p in points] == sample[:, 0].tolist()
+
+
+def test_corners_are_each_axis_least_and_greatest_value_and_each_other_value():
+    """A grid's corners (where a plan's worst run is looked for): the least and greatest of
+    a numeric axis whatever its order, every value of another axis, a sampled integer
+    range's bounds rounded as sampled values are."""
+    points = Points(
+        {"n_contexts": [5, 10, 3], "design": ["hub", "siloed", "hub"]},
+        {"min_tests": (1.4, 3.6)},
+        rows=2,
+    )
+    assert list(points.corners()) == [
+        {"n_contexts": n, "design": d, "min_tests": m}
+        for n in (3, 10)
+        for d in ("hub", "siloed")
+        for m in (1, 4)
+    ]
+
+
+def test_a_dummy_level_is_a_salt_counted_from_the_low_end_of_its_range():
+    """A sampled dummy's level becomes dynamics_seed = (level - low) x 1000: the low end is
+    0, the seed's own realisation, and each thousandth of the range another one."""
+    points = Points({}, {"dummy": (2.0, 3.0)}, 3, lambda: np.array([[2.0], [2.5], [2.9994]]))
+    assert list(points) == [{"dynamics_seed": 0}, {"dynamics_seed": 500}, {"dynamics_seed": 999}]
 
 
 def sorted_runs(out: Path) -> pd.DataFrame:

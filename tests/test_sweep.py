@@ -88,6 +88,19 @@ def test_sample_section_in_a_sweep_file(tmp_path, root):
         ("[sample]\npoints = 2\n[sample.ranges]\nsteps = [1, inf]\n", "steps = [1, inf] is not"),
         ("[sample]\npoints = 2\n[sample.ranges]\nsteps = [true, 3]\n", "steps = [True, 3] is not"),
         ("[sample]\npoints = 2\n[sample.ranges]\nsteps = [0.4, 3]\n", "steps = [0.4, 3] is not"),
+        (
+            "[grid]\nh = [0.0, 1.0]\n[sample]\npoints = 2\n[sample.ranges]\nh = [0.2, 0.4]\n",
+            "h is in both [grid] and [sample.ranges]",
+        ),
+        (
+            "[grid]\ndynamics_seed = [1, 2]\n[sample]\npoints = 2\n[sample.ranges]\n"
+            "dummy = [0, 1]\n",
+            "sample.ranges.dummy sets dynamics_seed",
+        ),
+        (
+            "[sample]\npoints = 2\n[sample.ranges]\ndummy = [0, 1]\ndynamics_seed = [0, 9]\n",
+            "dynamics_seed cannot be swept as well",
+        ),
     ],
 )
 def test_bad_sweep_files_name_the_key(tmp_path, text, words):

@@ -18,7 +18,7 @@ import numpy as np
 from ..core.params import ConfigError, ModelParams, allowed, as_integer, check_value, fields_of
 from ..nic.params import FIELDS
 from .config import RunConfig, beside, check_run_key, from_dict, read_toml
-from .plans import DUMMY, Plan, Points, lhs_sample
+from .plans import DUMMY, DUMMY_SALT, Plan, Points, lhs_sample
 
 NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 SWEEP_KEYS = {"base", "grid", "sample", "replications", "seed", "name", "params", "model"}
@@ -112,6 +112,16 @@ def read_sweep(
             ],
         }
     ranges, points = _sample_spec(raw.get("sample"), where, fields)
+    for key in ranges:  # a value set twice over: one of the two would be ignored
+        if key in grid:
+            raise ConfigError(
+                f"{where}: {key} is in both [grid] and [sample.ranges]: sweep it in one of them"
+            )
+    if DUMMY in ranges and DUMMY_SALT in fields and DUMMY_SALT in {*grid, *ranges}:
+        raise ConfigError(
+            f"{where}: sample.ranges.{DUMMY} sets {DUMMY_SALT} (a salt for each level), so "
+            f"{DUMMY_SALT} cannot be swept as well"
+        )
     name = raw.get("name", path.stem if path.stem != "sweep" else path.resolve().parent.name)
     if not (isinstance(name, str) and NAME.fullmatch(name)):
         # the name is the default results folder, results/<name>: it must stay inside

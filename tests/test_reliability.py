@@ -27,9 +27,10 @@ from matplotlib.figure import Figure
 from test_sweep import sorted_runs, write_sweep
 
 from nicsim.core.params import ConfigError
+from nicsim.lab.atomic import temporary
 from nicsim.lab.evaluators import RunBreaksWorkers, run_processes, simulate_and_free
 from nicsim.lab.plans import Plan, Points, RunSpec
-from nicsim.lab.store import MARKER, RunStore, _checksum, shared_place, temporary
+from nicsim.lab.store import MARKER, RunStore, _checksum, shared_place
 from nicsim.lab.sweeps import read_sweep
 from nicsim.nic.params import Params
 from nicsim.ui import cli, console

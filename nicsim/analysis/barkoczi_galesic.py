@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.params import ConfigError
-from ..lab.store import write_text
+from ..lab.atomic import write_text
 from .barkoczi_galesic_spread import spread_report
 from .barkoczi_galesic_tables import (
     BG_FINAL,

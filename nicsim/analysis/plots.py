@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..lab.store import replacing
+from ..lab.atomic import replacing
 from .compare import band, members
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.params import ConfigError
-from ..lab.store import write_text
+from ..lab.atomic import write_text
 from .compare import at_steps, head_to_head, summary_at, trajectories
 from .report import _estimate, markdown_table
 

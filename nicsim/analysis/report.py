@@ -18,10 +18,10 @@ import pyarrow.parquet as pq
 
 from ..core.params import DEFAULT_MODEL, ConfigError
 from ..lab import sensitivity
+from ..lab.atomic import write_text
 from ..lab.plans import Plan
 from ..lab.registry import REGISTRY, ModelSpec, for_params
 from ..lab.sensitivity import Design
-from ..lab.store import write_text
 from .compare import group_order, group_summary, paired_differences, same_group, summary_table
 
 HOW_TO_READ = (

@@ -23,10 +23,9 @@ so a ``kill -9`` never leaves the directory locked. With Dask the lock is the cl
 is the only process that writes here, workers only compute. A second command is refused
 at once, naming the holder's pid, rather than kept waiting without a word.
 
-Every file is written under a temporary name of its own (the writer's pid and a random
-token: :func:`temporary`), fsynced and renamed into place; a failure or Ctrl-C removes the
-temporary file, and leftovers of a process that was killed are removed when the directory
-is next opened (see :meth:`RunStore.remove_leftovers`).
+Every file is written whole or not at all (:mod:`nicsim.lab.atomic`), and the temporary
+files of a process that was killed are removed when the directory is next opened (see
+:meth:`RunStore.remove_leftovers`).
 
 A run counts as done when its ``.json`` part exists, names this plan's fingerprint and
 matches its checksum (of the row and the time series); the part is written after the time
@@ -48,11 +47,9 @@ import math
 import os
 import platform
 import re
-import secrets
 import sys
 import time
 from collections.abc import Container, Iterator
-from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +62,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..core.params import ConfigError
+from .atomic import TEMPORARY, atomic_write, replacing, running
 from .config import to_toml
 from .evaluators import RunResult
 from .plans import Plan
@@ -77,51 +75,8 @@ LOCK = ".nicsim.lock"
 # 400-run sweep 3.5 times as large (2.1 MB, not 0.6 MB) and slower to read.
 ROW_GROUP = 65_536
 PART_NAME = re.compile(r"\d{7}\.(parquet|json)")
-# temporary(): NAME.PID-TOKEN.tmp; earlier nicsim wrote NAME.tmp
-TEMPORARY = re.compile(r"(?P<name>.+?)(\.(?P<pid>\d+)-[0-9a-f]{8})?\.tmp")
 MAX_RUNS = 10**7  # parts are named by run id in seven digits: ids 0 .. 9,999,999
 MANIFEST_EVERY = 10.0  # seconds between updates of manifest.json's runs_done during runs
-
-
-def temporary(path: Path) -> Path:
-    """A name beside ``path`` to write it under, unique to this process and this write.
-
-    Two processes writing the same file (two commands on one directory, or ``compare``
-    beside a sweep) never write into each other's temporary file, and the pid in the name
-    tells a later command whether its writer is still running (:meth:`RunStore.remove_leftovers`).
-    """
-    return path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-
-
-@contextmanager
-def replacing(path: Path) -> Iterator[Path]:
-    """Yield a temporary name to write ``path`` under; rename it into place when the block
-    ends, or remove it when the block fails or is interrupted.
-
-    So a reader sees the old file or the whole new one, and a full disk or a Ctrl-C leaves
-    no half-written file, under either name (the caller fsyncs what must survive a crash).
-    """
-    tmp = temporary(path)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            tmp.unlink()
-        raise
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    with replacing(path) as tmp, open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write a small text output (a report) so a reader never sees half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, text.encode())
 
 
 def _json_value(v: Any) -> Any:
@@ -156,27 +111,13 @@ def shared_place(path: Path) -> str | None:
     return None
 
 
-def _running(pid: int) -> bool:
-    """Whether process ``pid`` is running on this machine. This process counts as not: it
-    has no write under way when it asks (:meth:`RunStore.remove_leftovers`)."""
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. another user's process
-        return True
-    return True
-
-
 def _left_over(name: str) -> bool:
     """Whether ``name`` is a temporary file of nicsim's whose writer has gone."""
     match = TEMPORARY.fullmatch(name)
     if match is None:
         return False
     if match["pid"] is not None:
-        return not _running(int(match["pid"]))
+        return not running(int(match["pid"]))
     old = match["name"]
     return old in OUTPUTS or old == MARKER or PART_NAME.fullmatch(old) is not None
 
@@ -277,7 +218,7 @@ class RunStore:
         if len(done) < len(plan.runs):
             for name in ("runs.csv", "timeseries.parquet"):
                 (self.root / name).unlink(missing_ok=True)
-        _atomic_write(self.root / "params.toml", to_toml(plan.base.to_dict()).encode())
+        atomic_write(self.root / "params.toml", to_toml(plan.base.to_dict()).encode())
         desc = {
             "fingerprint": fingerprint,
             "name": plan.name,
@@ -287,7 +228,7 @@ class RunStore:
             "replications": plan.replications,
             "source": plan.source,
         }
-        _atomic_write(self.root / "plan.json", json.dumps(desc, indent=2, default=str).encode())
+        atomic_write(self.root / "plan.json", json.dumps(desc, indent=2, default=str).encode())
         self._about = {
             **versions(),
             "command": command or sys.argv,
@@ -346,7 +287,7 @@ class RunStore:
             self._take_lock()
             self._check_made_by_nicsim()
             if not (root / MARKER).is_file():
-                _atomic_write(root / MARKER, b"made by nicsim: a results directory\n")
+                atomic_write(root / MARKER, b"made by nicsim: a results directory\n")
         except OSError as exc:
             self.close()
             raise ConfigError(f"output directory {root} is not writable ({exc.strerror})") from None
@@ -405,7 +346,7 @@ class RunStore:
         """Remove the temporary files that writers killed mid-write left (``kill -9`` and
         power cuts skip every clean-up): in the directory, ``.runs/`` and ``figures/``.
 
-        Only nicsim's own temporary names count (:func:`temporary`), and only those whose
+        Only nicsim's own temporary names count (:func:`~nicsim.lab.atomic.temporary`), and only those whose
         writer is no longer running: a ``nicsim compare`` may be writing its report beside
         us, since it does not take the lock. Names of earlier versions (``runs.csv.tmp``
         and the like) carry no pid; they are removed under the lock.
@@ -510,10 +451,10 @@ class RunStore:
         sink = pa.BufferOutputStream()
         pq.write_table(pa.Table.from_pandas(result.timeseries, preserve_index=False), sink)
         series = sink.getvalue().to_pybytes()
-        _atomic_write(stem.with_suffix(".parquet"), series)
+        atomic_write(stem.with_suffix(".parquet"), series)
         row = {k: _json_value(v) for k, v in result.row.items()}
         part = {"plan": self.plan.fingerprint(), "checksum": _checksum(row, series), "row": row}
-        _atomic_write(stem.with_suffix(".json"), json.dumps(part).encode())
+        atomic_write(stem.with_suffix(".json"), json.dumps(part).encode())
         if self._saved is not None:
             self._saved.add(result.run_id)
         if time.monotonic() >= self._manifest_due:
@@ -579,5 +520,5 @@ class RunStore:
             "started": started,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z") if self.complete else None,
         }
-        _atomic_write(self.root / "manifest.json", json.dumps(manifest, indent=2).encode())
+        atomic_write(self.root / "manifest.json", json.dumps(manifest, indent=2).encode())
         self._manifest_due = time.monotonic() + MANIFEST_EVERY

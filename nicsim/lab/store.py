@@ -346,10 +346,10 @@ class RunStore:
         """Remove the temporary files that writers killed mid-write left (``kill -9`` and
         power cuts skip every clean-up): in the directory, ``.runs/`` and ``figures/``.
 
-        Only nicsim's own temporary names count (:func:`~nicsim.lab.atomic.temporary`), and only those whose
-        writer is no longer running: a ``nicsim compare`` may be writing its report beside
-        us, since it does not take the lock. Names of earlier versions (``runs.csv.tmp``
-        and the like) carry no pid; they are removed under the lock.
+        Only nicsim's own temporary names count (:func:`~nicsim.lab.atomic.temporary`), and
+        only those whose writer is no longer running: a ``nicsim compare`` may be writing
+        its report beside us, since it does not take the lock. Names of earlier versions
+        (``runs.csv.tmp`` and the like) carry no pid; they are removed under the lock.
         """
         for folder in (self.root, self.parts, self.root / "figures"):
             if folder.is_dir():

@@ -299,7 +299,7 @@ def test_best_neighbours_matches_the_definition_on_every_district(design, conven
 def test_running_pool_equals_pooling_every_record_afresh():
     """The hub's running pool (kept up to date as tests are run, cleared, lost with a
     leaver and replaced by re-tests) equals pooling every district's records afresh."""
-    from nicsim.nic.agents import Pool
+    from nicsim.nic.records import Pool
 
     p = tiny(partnerships=4, districts_per_partnership=3, turnover_rate=0.6, steps=18)
     m = NICModel(p, seed=8).run()

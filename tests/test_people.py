@@ -689,7 +689,7 @@ def flip(component: int, practice: int) -> ChangeIdea:
 def test_a_senders_new_evidence_replaces_its_old_and_the_largest_body_counts():
     """ODD 7.4: ``District.receive`` replaces a sender's earlier evidence (repeated
     sharing does not inflate it), and a pending idea is judged by the single body with the
-    most tests, ties by the higher mean (``agents.strongest``), never by pooling."""
+    most tests, ties by the higher mean (``ideas.strongest``), never by pooling."""
     m = NICModel(small(), seed=1)
     district = m.districts[0]
     idea = flip(3, district.practice)
@@ -833,7 +833,7 @@ def test_a_hub_of_some_districts_pools_its_members_records_only():
 def test_a_pool_forgets_an_idea_with_no_tests_left():
     """The running pool (ODD 7.7) holds only ideas with tests: a change of no tests to an
     idea it does not hold adds nothing, and removing an idea's last tests forgets it."""
-    from nicsim.nic.agents import Pool
+    from nicsim.nic.records import Pool
 
     pool, idea = Pool(), ChangeIdea(1, 1)
     pool.change(idea, 0, 0.0)  # a record cleared before it had tests

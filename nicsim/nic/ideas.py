@@ -98,3 +98,9 @@ def hub_rank(item: tuple[ChangeIdea, Evidence]):
     then the idea's key (so the order is total and never depends on the input's)."""
     idea, ev = item
     return (-ev.mean_gain, -ev.tests, idea.key)
+
+
+def strongest(evidence) -> Evidence:
+    """The body of evidence with the most tests (ties: the higher mean gain): the largest
+    (tests, mean_gain) pair, which is how Evidence tuples already compare."""
+    return max(evidence)

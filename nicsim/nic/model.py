@@ -25,12 +25,13 @@ from ..core.keyed import KeyedStream, keyed_streams
 from ..core.params import ConfigError, model_inputs
 from ..core.release import forget_model
 from ..nic import metrics
-from .agents import District, Hub, Leader, Pool, Trial, University, coach
+from .agents import District, Hub, Leader, University, coach
 from .beliefs import Beliefs
 from .graphs import district_nodes, nodes_of, normalise
 from .knowledge import research_prior
 from .learning import RULES, research
 from .params import Params, check_research_units
+from .records import Pool, Trial
 from .world import make_landscape, network, streams
 
 # Keyed streams of the dynamics, and the keys each is addressed by (docs/ODD.md, section 4).

@@ -33,8 +33,9 @@ unless the size measured was those):
   bytes a tie by month 12 (ideas shared along them);
 - months: 100,000 months of a small NIC: 480 bytes a month;
 - beliefs (model 2, not measured but counted): 16 bytes a table entry held (a mean and a
-  variance), N 2^(K+1) entries a part, two parts a leader and one a university, and a
-  leader's row once more while the error metric is computed;
+  variance), N 2^(K+1) entries a part, two parts a leader and one a university, and 8
+  bytes an entry of the true tables the error metric compares a leader's with, two parts
+  a context;
 - a CSV graph file of 100,000 lines: 2.9 KB a line (its districts and ties), where each
   line named a new district; a file's districts are its distinct names (as many as its
   ties when it names more than ``NODE_NAMES``);
@@ -231,16 +232,17 @@ def _nic(p: Params) -> Need:
     # a convening's candidate pairs, kept as arrays when few (nic.networks.DENSE_PAIRS)
     mem.add(min(pairs * 25, PAIR_ARRAYS), *district_keys)
     # beliefs (docs/ODD.md 7.12): a mean and a variance per table entry, leaders over S and
-    # L, universities over S; a leader's row is copied once more by the monthly error metric
+    # L, universities over S; the monthly error metric's true tables, S and L per context
     entries = p.n_components * 2.0 ** (p.k + 1)
+    contexts = p.n_contexts or districts
+    context_keys = ("n_contexts",) if p.n_contexts else district_keys
     if rule == "pdsa" and p.judgment == "belief":
-        mem.add(leaders * 2 * entries * 24, "leaders_per_district", "k", *district_keys)
+        mem.add(leaders * 2 * entries * 16, "leaders_per_district", "k", *district_keys)
+        mem.add(contexts * 2 * entries * 8, "k", *context_keys)
     mem.add(universities * entries * 16, "k", "n_components", *district_keys)
     mem.add((p.steps + 1) * MONTH_BYTES, "steps")
     offers = districts * p.research_rate * p.research_candidates if rule == "pdsa" else 0
     mem.add(offers * (p.n_components + 1) * 8 * 3, "research_candidates", *district_keys)
-    contexts = p.n_contexts or districts
-    context_keys = ("n_contexts",) if p.n_contexts else district_keys
     n, k1 = p.n_components, p.k + 1
     landscape = 2 * 8 * n * (k1 + 2.0**k1) + CONTEXT_OVERHEAD
     mem.add((contexts + 1) * landscape, *context_keys, "k", "n_components")

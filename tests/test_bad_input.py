@@ -504,3 +504,18 @@ def test_a_public_host_is_warned_about(app_extra, host, warned, monkeypatch, cap
         assert err.startswith(f"nicsim app: warning: --host {host} ")
     else:
         assert err == ""
+
+
+def test_a_path_through_a_file_or_with_a_nul_byte_is_one_line(tmp_path):
+    """A path that goes on past a file (`c.toml/x`) names no file: "no such file", as a
+    missing one; a NUL byte (a config's "\\u0000") cannot be in a path: "cannot be read"."""
+    from nicsim.core.files import read_text_file
+    from nicsim.core.params import ConfigError
+
+    (tmp_path / "c.toml").write_text(SMALL)
+    with pytest.raises(ConfigError) as raised:
+        read_text_file(tmp_path / "c.toml" / "x", "a TOML file", "c.toml/x")
+    assert str(raised.value) == "c.toml/x: no such file"
+    with pytest.raises(ConfigError) as raised:
+        read_text_file("g\0.csv", "a graph file", "graph file g.csv")
+    assert str(raised.value) == "graph file g.csv: cannot be read (embedded null byte)"

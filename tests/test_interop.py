@@ -13,6 +13,7 @@ from tiny_runs import GRID, TINY, as_written
 
 import nicsim
 from nicsim.lab import interop
+from nicsim.nic.params import DESIGNS
 
 
 def test_a_space_maps_the_parameter_table_to_each_library():
@@ -153,3 +154,77 @@ def test_optuna_tunes_a_lever_on_simulate():
     assert all(0 <= t.params["training_rate"] <= 1 for t in study.trials)
     assert len({t.value for t in study.trials}) > 1  # the lever acts in this case
     assert tuned().best_params == study.best_params
+
+
+def test_a_space_rounds_integer_bounds_keeps_types_and_grids_distinct_values():
+    """Integer bounds are rounded to the nearest (as sampled values are), real bounds are
+    floats, numpy bounds are read as their numbers, repeated choices count once, a choice's
+    whole range is every value the table allows, and a grid has distinct integers."""
+    ints = interop.space({"partnerships": (2.4, 3.6)})
+    assert ints.dims == (interop.Dimension("partnerships", "integer", 2, 4),)
+    assert interop.space({"partnerships": (2, 3)}).grid(3) == {"partnerships": [2, 3]}
+    real = interop.space({"h": (0, 1)})
+    assert [type(b) for b in (real.dims[0].low, real.dims[0].high)] == [float, float]
+    assert [type(x) for x in real.grid(3)["h"]] == [float, float, float]
+    numpy = interop.space({"partnerships": (np.int64(2), np.int64(4))})
+    assert numpy.dims == (interop.Dimension("partnerships", "integer", 2, 4),)
+    assert interop.space({"design": ["hub", "hub", "line"]}).dims[0].choices == ("hub", "line")
+    assert interop.space(["design"]).dims[0].choices == DESIGNS
+    with pytest.raises(nicsim.ConfigError) as raised:
+        real.grid(1)
+    assert str(raised.value) == "levels = 1 is not allowed: expected an integer >= 2"
+
+
+def test_a_short_sample_row_is_refused_in_one_line():
+    """A row with fewer values than parameters is the same refusal as a longer one."""
+    with pytest.raises(nicsim.ConfigError) as raised:
+        interop.space({"h": None, "partnerships": (2, 4)}).from_sample([0.5])
+    assert str(raised.value) == (
+        "a sample row of 1 values is not allowed: expected one value for each of the 2 "
+        "parameters (h, partnerships)"
+    )
+
+
+def test_optuna_suggestions_follow_each_dimensions_kind():
+    """An integer parameter is suggested as an integer, a real one as a float, a choice
+    among its values (a stand-in trial records what was asked)."""
+
+    class Trial:
+        def suggest_float(self, name, low, high):
+            return ("float", low, high)
+
+        def suggest_int(self, name, low, high):
+            return ("int", low, high)
+
+        def suggest_categorical(self, name, choices):
+            return ("categorical", choices)
+
+    space = interop.space({"h": None, "partnerships": (2, 4), "design": ["hub", "line"]})
+    assert space.suggest(Trial()) == {
+        "h": ("float", 0.0, 1.0),
+        "partnerships": ("int", 2, 4),
+        "design": ("categorical", ["hub", "line"]),
+    }
+
+
+def test_ema_model_declares_its_parameters_constants_and_outcomes():
+    """An integer uncertainty is an IntegerParameter; the seed and (for any model but the
+    NIC) the model are constants; an outcome is any runs.csv metric, not only a reported
+    one. Building the model runs nothing."""
+    ema = pytest.importorskip("ema_workbench")
+    nic = interop.ema_model(
+        "n", uncertainties={"partnerships": (2, 4)}, outcomes=["tests_run"], constants={"steps": 2}
+    )
+    (u,) = nic.uncertainties
+    assert (type(u), u.name, u.lower_bound, u.upper_bound) == (
+        ema.IntegerParameter,
+        "partnerships",
+        2,
+        4,
+    )
+    assert {c.name: c.value for c in nic.constants} == {"seed": 1, "steps": 2}
+    assert [o.name for o in nic.outcomes] == ["tests_run"]
+    march = interop.ema_model(
+        "m", uncertainties={"p1": (0.1, 0.9)}, outcomes=["code_knowledge"], seed=3, model="march"
+    )
+    assert {c.name: c.value for c in march.constants} == {"seed": 3, "model": "march"}

@@ -1,8 +1,10 @@
 """Parameters: defaults, validation messages, --set parsing and config files."""
 
+import tomllib
+
 import pytest
 
-from nicsim.core.params import ConfigError
+from nicsim.core.params import ConfigError, check_run_key
 from nicsim.lab.config import (
     from_dict,
     load_config,
@@ -11,7 +13,7 @@ from nicsim.lab.config import (
     read_toml,
     to_toml,
 )
-from nicsim.nic.params import FIELDS, Params
+from nicsim.nic.params import FIELDS, Params, check_research_units
 
 
 def test_defaults_are_the_ilead_like_nic():
@@ -137,3 +139,198 @@ def test_readme_describes_every_output_column(root):
     outputs = readme[readme.index("runs.csv") :]
     missing = [name for name in RUN_METRICS if f"`{name}`" not in outputs]
     assert not missing, missing
+
+
+def test_set_items_are_trimmed_one_key_each_and_may_name_the_model():
+    """`--set` trims the key and the value (a trailing line break too), so `h =0.5` and
+    `design= line ` mean what they say; `model` is a key `--set` may name; an item with
+    no key is malformed, not an unknown parameter ''."""
+    got = parse_overrides(["h =0.5", "design= line ", "steps=3\n", "model=march"])
+    assert got == {"h": 0.5, "design": "line", "steps": 3, "model": "march"}
+    with pytest.raises(ConfigError) as err:
+        parse_overrides(["=0.5"])
+    assert str(err.value) == "--set '=0.5' is malformed: expected KEY=VALUE"
+
+
+def test_to_toml_writes_each_type_so_that_it_reads_back_exactly():
+    """A float keeps every digit, an integer stays an integer, false is TOML's, and a
+    string's backslashes and quotes are escaped (a Windows path reads back as written)."""
+    values = {"h": 0.1234567891, "steps": 12, "connected": False, "graph_file": 'C:\\n"x"'}
+    text = to_toml(values)
+    assert (
+        text == 'h = 0.1234567891\nsteps = 12\nconnected = false\ngraph_file = "C:\\\\n\\"x\\""\n'
+    )
+    back = tomllib.loads(text)
+    assert back == values and type(back["steps"]) is int
+
+
+def test_a_relative_graph_file_is_beside_the_config_if_there_else_from_the_current_folder(
+    tmp_path, monkeypatch
+):
+    """README: a config's relative graph_file means the file beside the config (when it is
+    there; else the path as written, from the current folder); a `--set` path is always
+    from the current folder, even when the config's folder has a file of that name."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    config = tmp_path / "sub" / "c.toml"
+    config.write_text('graph_file = "g.csv"\n')
+    assert load_config(config).params.graph_file == "g.csv"  # not beside: as written
+    (tmp_path / "sub" / "g.csv").write_text("source,target\n")
+    assert load_config(config).params.graph_file == str(tmp_path / "sub" / "g.csv")
+    set_here = load_config(config, parse_overrides(["graph_file=g.csv"]))
+    assert set_here.params.graph_file == "g.csv"
+
+
+def test_a_config_without_run_keys_is_10_replications_from_seed_1(tmp_path):
+    """README: `nicsim run` runs a config 10 times, from seed 1, unless it says otherwise."""
+    path = tmp_path / "c.toml"
+    path.write_text("steps = 2\n")
+    cfg = load_config(path)
+    assert (cfg.replications, cfg.seed) == (10, 1)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"h": True}, "h = True is not allowed: expected a number in [0, 1]"),
+        ({"connected": 1}, "connected = 1 is not allowed: expected true or false"),
+        (
+            {"measurement_noise": float("inf")},
+            "measurement_noise = inf is not allowed: expected a number >= 0",
+        ),
+        ({"model": ["nic"]}, "model = ['nic'] is not allowed: expected one of nic, march"),
+    ],
+)
+def test_a_flag_is_no_number_a_number_no_flag_and_infinity_no_number(values, message):
+    """true is not 1.0 nor 1 true, an unbounded number must still be finite, and a model
+    named by something other than a string is the same one-line refusal (no traceback)."""
+    with pytest.raises(ConfigError) as err:
+        from_dict(values)
+    assert str(err.value) == message
+
+
+def test_a_model_key_must_agree_with_the_base_config():
+    """A sweep's [params] on a March base may not switch to the NIC model mid-way."""
+    from nicsim.march import MarchParams
+
+    with pytest.raises(ConfigError) as err:
+        from_dict({"model": "nic"}, MarchParams())
+    assert str(err.value) == (
+        "model = 'nic' is not allowed here: expected the base config's model 'march'"
+    )
+
+
+def test_the_largest_seed_is_2_to_the_63_minus_1():
+    """seed takes every integer in [0, 2**63 - 1], both ends included, and no more."""
+    assert check_run_key("seed", 2**63 - 1) == 2**63 - 1
+    assert check_run_key("seed", 0) == 0
+    with pytest.raises(ConfigError) as err:
+        check_run_key("seed", 2**63)
+    assert str(err.value) == (
+        "seed = 9223372036854775808 is not allowed: expected an integer in [0, 9223372036854775807]"
+    )
+
+
+POWER = {"outcome_units": "power", "judgment": "model1", "research_quality": 1.0, "target": 0.5}
+RANDOM = {"design": "random", "n_districts": 4, "learning": "copy_best", "leaders_per_district": 0}
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"novice_skill": 0.3, "initial_skill": 0.3},  # skill drawn from [0.3, 0.3]
+        {"steps": 1, "min_tests": 3},  # exactly the 1 x 3 x 1 tests of the run
+        {"steps": 1, "tests_per_leader": 2, "min_tests": 6},  # 1 x 3 x 2
+        {"target": 100.0},  # percent units: the best practice
+        {**POWER, "target": 0.0},  # power units: [0, 1], both ends
+        {**POWER, "target": 1.0},
+        {"outcome_exponent": 0.0},  # unused in percent units
+        {"learning": "copy_best", "tests_per_leader": 0},  # no PDSA, no tests
+        {**POWER, "learning": "copy_best", "judgment": "belief"},  # no PDSA, no beliefs
+        {**RANDOM, "connected": True, "density": 0.5},  # 3 ties expected, 3 needed
+        {**RANDOM, "density": 0.01},  # not asked to be connected
+    ],
+)
+def test_cross_field_rules_allow_their_boundaries(values):
+    """Each rule that ties fields together refuses only what no run could use: the values
+    at its boundary, and combinations it does not concern, are allowed."""
+    assert from_dict(values).to_dict().items() >= values.items()
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (
+            {"steps": 1, "tests_per_leader": 2, "min_tests": 7},
+            "min_tests = 7 is not allowed with 1 steps: a district runs at most 6 tests in the "
+            "run (steps x leaders_per_district x tests_per_leader), so no idea could ever be "
+            "decided (expected <= 6)",
+        ),
+        (
+            {**POWER, "research_quality": 0.5},  # on a NIC design: its universities
+            "research_quality = 0.5 is not allowed with outcome_units = 'power': a university "
+            "learns from gains, linear in percent units only (expected 1)",
+        ),
+        (
+            {**POWER, "target": 1.5},
+            "target = 1.5 is not allowed: expected a number in [0, 1] with outcome_units = 'power'",
+        ),
+        (
+            {"target": 100.5},
+            "target = 100.5 is not allowed: expected a number <= 100 with outcome_units = "
+            "'percent'",
+        ),
+        (
+            {**RANDOM, "connected": True, "density": 0.4},
+            "density = 0.4 is not allowed with connected = true and 4 districts: expected >= "
+            "0.5 (a connected graph needs 3 ties, this density gives 2.4 on average)",
+        ),
+        (
+            {"design": "line", "n_districts": 1, "learning": "copy_best"},
+            "n_districts = 1 is not allowed with design = 'line': expected >= 2 districts (0 "
+            "means partnerships x districts_per_partnership = 33)",
+        ),
+        (
+            {
+                "landscape": "mason_watts",
+                "design": "line",
+                "learning": "copy_best",
+                "copy_error": 0.1,
+            },
+            "copy_error = 0.1 is not allowed with landscape = 'mason_watts': expected 0 (a "
+            "copy fails bit by bit, and a grid cell has no bits)",
+        ),
+        (
+            {"n_components": 25, "k": 2},
+            "n_components = 25 is not allowed: exact maxima need N <= 24; set approximate_max "
+            "= true to use an estimated maximum",
+        ),
+    ],
+)
+def test_cross_field_rules_name_the_values_and_the_limit(values, message):
+    """A combination no run could use is one line naming the value, what it is tied to and
+    the limit, computed from the other fields."""
+    with pytest.raises(ConfigError) as err:
+        from_dict(values)
+    assert str(err.value) == message
+
+
+def test_research_quality_binds_in_power_units_only_where_there_are_universities():
+    """A file's graph may hold no university: then research_quality is a no-op and any
+    value is allowed in power units; with one, a university below quality 1 is refused."""
+    p = from_dict({**POWER, "research_quality": 0.5, "design": "file", "graph_file": "g.csv"})
+    check_research_units(p, universities=0)
+    with pytest.raises(ConfigError) as err:
+        check_research_units(p, universities=1)
+    assert str(err.value) == (
+        "research_quality = 0.5 is not allowed with outcome_units = 'power': a university "
+        "learns from gains, linear in percent units only (expected 1)"
+    )
+
+
+def test_a_nic_design_counts_its_partnerships_districts_whatever_n_districts_says():
+    """n_districts sizes the district-only designs (0: partnerships x districts); a NIC
+    design is always partnerships x districts_per_partnership."""
+    assert Params(design="hub", n_districts=5).districts == 33
+    assert Params(design="line").districts == 33
+    assert Params(design="line", n_districts=5).districts == 5

@@ -50,6 +50,7 @@ def test_a_space_maps_the_parameter_table_to_each_library():
         ({"design": "hub"}, "design = 'hub' is not allowed: expected a list of values, each "),
         ({"graph_file": None}, "graph_file is not allowed in a parameter space: it takes "),
         ({}, "a parameter space needs at least one parameter"),
+        (5, "a parameter space of 5 is not allowed: expected names, or a mapping of each name"),
     ],
 )
 def test_a_bad_space_is_refused_naming_the_key_and_what_is_allowed(ranges, message):
@@ -102,8 +103,39 @@ def test_ema_model_checks_what_it_is_given():
         interop.ema_model("nicsim", uncertainties=["h"], constants={"share_prob": 2})
     with pytest.raises(nicsim.ConfigError, match="^seed = -1 is not allowed"):
         interop.ema_model("nicsim", uncertainties=["h"], seed=-1)  # now, not in an experiment
+    with pytest.raises(nicsim.ConfigError, match="^constants = {'seed': ...} is not allowed"):
+        interop.ema_model("nicsim", uncertainties=["h"], constants={"seed": 2})
     one = interop.ema_model("nicsim", uncertainties=["h"], outcomes="equity_gap")
     assert [o.name for o in one.outcomes] == ["equity_gap"]  # a name, not its letters
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (float("nan"), "partnerships = nan is not allowed in a sample row: expected a finite"),
+        (np.inf, "partnerships = inf is not allowed in a sample row: expected a finite"),
+        ("a", "partnerships = 'a' is not allowed in a sample row: expected a finite"),
+        (True, "partnerships = True is not allowed in a sample row: expected a finite"),
+        (0.2, "partnerships = 0 is not allowed: expected an integer >= 1"),  # rounded first
+    ],
+)
+def test_a_sample_rows_values_are_checked_as_a_configs_would_be(value, message):
+    """A value that is no finite number, or whose parameter cannot take it, is one line
+    naming the key and the value, not numpy's or int()'s traceback, nor a run refused
+    later; a numpy number counts as the number it holds."""
+    s = interop.space({"h": (0, 1), "partnerships": (1, 4)})
+    with pytest.raises(nicsim.ConfigError) as raised:
+        s.from_sample([0.5, value])
+    assert str(raised.value).startswith(message)
+    assert s.from_sample([np.float64(0.25), np.int64(3)]) == {"h": 0.25, "partnerships": 3}
+    with pytest.raises(nicsim.ConfigError, match="^h = 1.5 is not allowed: expected a number"):
+        s.from_sample([1.5, 2])
+    with pytest.raises(nicsim.ConfigError, match="^design is not allowed in a SALib problem"):
+        interop.space({"design": None}).from_sample([0.0])
+
+
+def test_a_grid_takes_a_numpy_integer_for_its_levels():
+    assert interop.space({"partnerships": (2, 4)}).grid(np.int64(3)) == {"partnerships": [2, 3, 4]}
 
 
 def test_a_sample_row_of_the_wrong_length_is_refused():

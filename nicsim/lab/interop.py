@@ -13,6 +13,7 @@ import this module (data flows params -> model -> metrics -> store -> analysis).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,17 +69,21 @@ class ParameterSpace:
     # -- SALib --------------------------------------------------------------------------
     def salib_problem(self) -> dict[str, Any]:
         """The SALib problem of a space of numbers (as ``nicsim sensitivity`` makes it)."""
+        self._numbers_only()
+        return problem({d.name: (d.low, d.high) for d in self.dims})
+
+    def _numbers_only(self) -> None:
         words = [d.name for d in self.dims if d.kind not in ("real", "integer")]
         if words:
             raise ConfigError(
                 f"{', '.join(words)} is not allowed in a SALib problem: SALib samples numbers "
                 "only (hold it fixed, or sample it with the EMA Workbench or Optuna)"
             )
-        return problem({d.name: (d.low, d.high) for d in self.dims})
 
     def from_sample(self, row: Iterable[float]) -> dict[str, Any]:
         """One row of a SALib sample as parameters: integers rounded to the nearest, as
-        ``nicsim sensitivity`` runs them."""
+        ``nicsim sensitivity`` runs them, each value checked as a config's would be."""
+        self._numbers_only()
         fields = fields_of(get_model(self.model).params)
         row = list(row)
         if len(row) != len(self.dims):
@@ -86,10 +91,15 @@ class ParameterSpace:
                 f"a sample row of {len(row)} values is not allowed: expected one value for "
                 f"each of the {len(self.dims)} parameters ({', '.join(self.names)})"
             )
-        return {
-            d.name: sampled_value(fields, d.name, float(x))
-            for d, x in zip(self.dims, row, strict=True)
-        }
+        out = {}
+        for d, x in zip(self.dims, row, strict=True):
+            x = plain(x)
+            if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+                raise ConfigError(
+                    f"{d.name} = {x!r} is not allowed in a sample row: expected a finite number"
+                )
+            out[d.name] = check_value(d.name, sampled_value(fields, d.name, float(x)), fields)
+        return out
 
     # -- the EMA Workbench --------------------------------------------------------------
     def ema_parameters(self) -> list[Any]:
@@ -121,6 +131,7 @@ class ParameterSpace:
     def grid(self, levels: int = 3) -> dict[str, list[Any]]:
         """``mesa.batch_run``'s ``parameters``: ``levels`` evenly spaced values of each
         number (distinct integers, rounded), every value of the others."""
+        levels = plain(levels)
         if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:
             raise ConfigError(f"levels = {levels!r} is not allowed: expected an integer >= 2")
         out: dict[str, list[Any]] = {}
@@ -141,6 +152,11 @@ def space(ranges: Ranges, model: str = "nic") -> ParameterSpace:
         return ranges
     if isinstance(ranges, str):  # one name, not its letters
         ranges = [ranges]
+    if not isinstance(ranges, Iterable):  # a Mapping is one too
+        raise ConfigError(
+            f"a parameter space of {ranges!r} is not allowed: expected names, or a mapping of "
+            "each name to (low, high), a list of values or None"
+        )
     if not isinstance(ranges, Mapping):
         ranges = dict.fromkeys(ranges)
     cls = get_model(model).params
@@ -205,6 +221,8 @@ def ema_model(
 
     spec = get_model(model)
     held = dict(constants or {})
+    if "seed" in held:  # a run key, not a parameter: from_dict would call it unknown
+        raise ConfigError("constants = {'seed': ...} is not allowed: pass seed=... instead")
     from_dict({"model": model, **held})
     check_run_key("seed", seed)  # now, not in the first experiment
     outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)

@@ -518,4 +518,6 @@ def test_a_path_through_a_file_or_with_a_nul_byte_is_one_line(tmp_path):
     assert str(raised.value) == "c.toml/x: no such file"
     with pytest.raises(ConfigError) as raised:
         read_text_file("g\0.csv", "a graph file", "graph file g.csv")
-    assert str(raised.value) == "graph file g.csv: cannot be read (embedded null byte)"
+    message = str(raised.value)  # Python's own reason: "embedded null byte" on 3.11 and 3.12
+    assert message.startswith("graph file g.csv: cannot be read (") and "null" in message
+    assert "\n" not in message

@@ -78,6 +78,11 @@ def allowed(f: dataclasses.Field) -> str:
     return kind
 
 
+def finite_number(value: Any) -> bool:
+    """Whether ``value`` is a finite int or float (a bool is not a number here)."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
 def as_integer(value: Any) -> int | None:
     """``value`` as an integer if it is one, else None.
 

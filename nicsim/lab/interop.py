@@ -13,7 +13,6 @@ import this module (data flows params -> model -> metrics -> store -> analysis).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from ..core.params import (
     check_run_key,
     check_value,
     fields_of,
+    finite_number,
     plain,
     unknown_parameter,
 )
@@ -94,7 +94,7 @@ class ParameterSpace:
         out = {}
         for d, x in zip(self.dims, row, strict=True):
             x = plain(x)
-            if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+            if not finite_number(x):
                 raise ConfigError(
                     f"{d.name} = {x!r} is not allowed in a sample row: expected a finite number"
                 )

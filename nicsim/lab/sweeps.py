@@ -7,7 +7,6 @@ is allowed; the plan is made only from a file that passed.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from ..core.params import ConfigError, ModelParams, allowed, as_integer, check_value, fields_of
+from ..core.params import (
+    ConfigError,
+    ModelParams,
+    allowed,
+    as_integer,
+    check_value,
+    fields_of,
+    finite_number,
+)
 from ..nic.params import FIELDS
 from .config import RunConfig, beside, check_run_key, from_dict, read_toml
 from .plans import DUMMY, DUMMY_SALT, Plan, Points, lhs_sample
@@ -242,7 +249,7 @@ def check_range(
 def _in_range(name: str, bound: Any, fields: dict[str, Any]) -> bool:
     """Whether every value sampled up to ``bound`` is allowed for the parameter: a finite
     number within its range (for an integer parameter, once rounded, as sampled values are)."""
-    if isinstance(bound, bool) or not isinstance(bound, int | float) or not math.isfinite(bound):
+    if not finite_number(bound):
         return False
     if fields[name].type in ("int", int):
         bound = round(bound)

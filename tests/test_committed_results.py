@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -31,14 +30,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def committed_folders() -> list[str]:
-    """Every results folder git tracks (one with a plan.json), relative to the root."""
-    out = subprocess.run(
-        ["git", "ls-files", "--", "*plan.json"], cwd=ROOT, capture_output=True, text=True
-    )
-    return sorted(str(Path(f).parent) for f in out.stdout.split())
+    """Every results folder (one with a plan.json) where committed results live: the
+    experiments', the calibration's and the replications', relative to the root."""
+    places = ("experiments/*/results", "calibration/results/*", "validation/**")
+    found = {p.parent for place in places for p in ROOT.glob(f"{place}/plan.json")}
+    return sorted(str(folder.relative_to(ROOT)) for folder in found)
 
 
-FOLDERS = committed_folders() if (ROOT / ".git").exists() else []
+FOLDERS = committed_folders()
 
 
 def sweep_of(folder: Path) -> Path:

@@ -796,24 +796,24 @@ def test_a_resource_bomb_is_refused_in_one_line_before_memory_grows(
 
 
 def test_a_graph_files_nodes_are_its_distinct_names_and_its_ties_its_lines(tmp_path, monkeypatch):
-    from nicsim.lab import budget
+    from nicsim.nic import graphs
 
     csv_file = tmp_path / "g.csv"
     header = "source,target,source_kind,target_kind\n"
     rows = ["a,b", "b,a", "b,c", "c,a", "d,a"]
     csv_file.write_text(header + "".join(f"{r},district,district\n" for r in rows))
-    assert budget.graph_size(str(csv_file)) == (4, 5)
+    assert graphs.graph_size(str(csv_file)) == (4, 5)
     graphml = tmp_path / "g.graphml"
     graphml.write_text(
         '<graphml><graph edgedefault="undirected"><node id="a"/><node id="b"/>'
         '<node id="c"/><edge source="a" target="b"/></graph></graphml>'
     )
-    assert budget.graph_size(str(graphml)) == (3, 1)
+    assert graphs.graph_size(str(graphml)) == (3, 1)
     # more names than are kept: as many nodes as ties, an upper bound, never a set that grows
-    monkeypatch.setattr(budget, "NODE_NAMES", 5)
+    monkeypatch.setattr(graphs, "NODE_NAMES", 5)
     csv_file.write_text(header + "".join(f"{r},district,district\n" for r in ["a,b", "c,d", "e,f"]))
-    assert budget.graph_size(str(csv_file)) == (3, 3)
-    assert budget.graph_size(str(tmp_path / "missing.csv")) == (0, 0)
+    assert graphs.graph_size(str(csv_file)) == (3, 3)
+    assert graphs.graph_size(str(tmp_path / "missing.csv")) == (0, 0)
 
 
 def test_their_network_files_at_their_scale_are_not_warned_about_as_days(root):

@@ -1,4 +1,5 @@
-"""A NIC graph: its kinds of node and tie, and a user's graph file read, checked and written.
+"""A NIC graph: its kinds of node and tie, and a user's graph file read, checked, written
+and sized (:func:`graph_size`, cheaply: the budget asks before a run reads it).
 
 A graph's integer nodes are numbered districts first (0 .. D-1), then universities, then
 hubs. Nodes carry ``kind`` (district, university, hub), ``partnership`` and ``label``;
@@ -9,9 +10,11 @@ edges carry ``kind`` (partnership, cross, hub). A file's mistakes are a
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 from pathlib import Path
+from stat import S_ISREG
 
 import networkx as nx
 
@@ -246,3 +249,59 @@ def write_graph(g: nx.Graph, path: str | Path) -> None:
         nx.write_gexf(g, path)
     else:
         nx.write_graphml(g, path)
+
+
+# -- a graph file's size, without reading it as a graph (for the budget) ------------------
+NODE_NAMES = 100_000  # names kept while counting a graph file's nodes (a few MB at most)
+
+
+@functools.lru_cache(maxsize=16)
+def _count(path: str, size: int, mtime: int, token: bytes) -> int:
+    """Occurrences of ``token`` in the file, read a megabyte at a time."""
+    count, tail = 0, b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            block = tail + chunk
+            count += block.count(token)
+            tail = block[-(len(token) - 1) :] if len(token) > 1 else b""
+    return count
+
+
+@functools.lru_cache(maxsize=16)
+def _csv_nodes(path: str, size: int, mtime: int) -> int:
+    """Distinct names in a CSV's source and target columns; 0 when there are more than
+    ``NODE_NAMES`` or the file is not such a CSV (reading it later says why)."""
+    names: set[str] = set()
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                names.update(((row.get("source") or "").strip(), (row.get("target") or "").strip()))
+                if len(names) > NODE_NAMES:
+                    return 0
+    except (UnicodeDecodeError, csv.Error, AttributeError):
+        return 0
+    names.discard("")
+    return len(names)
+
+
+def graph_size(path: str) -> tuple[int, int]:
+    """Nodes and ties in a graph file, in a few megabytes of memory whatever its size. Ties
+    are counted without parsing: a CSV's lines less the header, or the ``<edge`` elements
+    of GraphML and GEXF. Nodes are the distinct names of a CSV's source and target columns
+    or the ``<node`` elements; where there are more than ``NODE_NAMES`` names, the nodes are
+    taken to be as many as the ties (an upper bound for a connected graph). (0, 0) when the
+    file cannot be read or is no regular file, which could be endless like ``/dev/zero``
+    (reading it later says why)."""
+    try:
+        stat = Path(path).stat()
+        if not S_ISREG(stat.st_mode):
+            return 0, 0
+        key = (path, stat.st_size, stat.st_mtime_ns)
+        if path.lower().endswith(".csv"):
+            ties = max(_count(*key, b"\n") - 1, 0)
+            nodes = _csv_nodes(*key) if ties <= NODE_NAMES else 0
+        else:
+            ties, nodes = _count(*key, b"<edge"), _count(*key, b"<node ")
+        return nodes or ties, ties
+    except (OSError, ValueError):
+        return 0, 0

@@ -918,6 +918,23 @@ def test_cross_ties_are_counted_among_districts_of_different_partnerships():
     assert many.memory - few.memory == 495 * 0.5 * budget.TIE_BYTES["pdsa"]
 
 
+def test_a_large_runs_message_names_the_setting_furthest_above_its_default():
+    """The largest term's settings, each against its default: a lattice of 4,000 districts
+    and lattice_k = 1,500 is 6 million ties because of lattice_k (750 times its default of
+    2; the districts are 121 times the default 33, not 4,000 times n_districts' 0, which
+    only means "the partnerships' districts"); with lattice_k at its default the largest
+    term is the leaders' beliefs, which the districts make large."""
+    from nicsim.lab import budget
+
+    wide = budget.run_need(Params(design="lattice", n_districts=4000, lattice_k=1500))
+    assert wide.culprit == "lattice_k = 1500"
+    assert wide.memory > 4000 * 1500 * budget.TIE_BYTES["pdsa"]
+    assert budget.run_need(Params(design="lattice", n_districts=4000)).culprit == (
+        "n_districts = 4000"
+    )
+    assert budget.run_need(Params(partnerships=400)).culprit == "partnerships = 400"
+
+
 def test_a_plans_estimate_is_its_worst_corner_and_its_mean_corner(monkeypatch):
     """A plan's memory is that of its worst corner (not its first), its time per run the
     corners' mean, and the main process holds 100 bytes a run, 40 a seed and 32 a sampled

@@ -212,7 +212,9 @@ def _nic(p: Params) -> Need:
         universities = p.partnerships if p.design not in GENERIC_DESIGNS else 0
         district_keys = DISTRICT_KEYS
         edges = _design_ties(p, districts, universities)
-        mem = _Terms(p)
+        # n_districts' default, 0, means the partnerships' districts: its size is against those
+        counted = {"n_districts": (districts / Params().districts, f"n_districts = {districts}")}
+        mem = _Terms(p, counted if p.n_districts else None)
     # ties a hub's convenings add over the run
     convenings = p.steps // p.convening_interval if p.design in ("hub", "networked") else 0
     pairs = _cross_pairs(p, districts) if convenings else 0

@@ -100,10 +100,14 @@ class Params(ModelParams):
     novice_skill: float = param(0.2, "skill of a newly hired leader", 0.0, 1.0)
     # -- universities --
     research_rate: float = param(
-        0.2, "monthly chance a university offers each partner an idea", 0, 1
+        0.2,
+        "monthly chance a university considers an offer to each partner (it offers an idea "
+        "only if it believes the idea beats the partner's practice)",
+        0,
+        1,
     )
     research_candidates: int = param(
-        5, "candidate ideas a university judges on the shared landscape", 1
+        5, "candidate ideas a university judges on its belief about the shared landscape", 1
     )
     training_rate: float = param(
         0.03, "monthly skill gain from university coaching (of 1 - skill)", 0, 1
@@ -135,7 +139,7 @@ class Params(ModelParams):
     )
     judgment_noise: float = param(
         30.0,
-        "sd of a novice's error in judging an idea's gain (outcome units), shrinking to 0 "
+        "sd of a skill-0 leader's error in judging an idea's gain (outcome units), shrinking to 0 "
         "at full skill",
         0.0,
         None,
@@ -149,7 +153,7 @@ class Params(ModelParams):
         None,
     )
     expert_noise_ratio: float = param(
-        0.5, "noise of a fully skilled leader relative to a novice", 0, 1
+        0.5, "noise of a fully skilled leader relative to one of skill 0", 0, 1
     )
     min_tests: int = param(2, "own tests of an idea before deciding on it", 1, None)
     adoption_threshold: float = param(0.0, "mean observed gain needed to adopt an idea", None, None)

@@ -265,15 +265,15 @@ def save_runs(out: Path, plan: Plan, ids: set[int]) -> set[int]:
 
 def test_a_resumed_store_runs_exactly_the_missing_runs_once(tmp_path):
     """Killed after runs 0, 3 and 4 of 6: reopened, exactly those are done, exactly 1, 2
-    and 5 are handed out, and the final runs.csv holds run ids 0 .. 5 once each, in order,
-    each with its seed (10 + replication)."""
+    and 5 are handed out (seed by seed: 2, then 1 and 5), and the final runs.csv holds run
+    ids 0 .. 5 once each, in order, each with its seed (10 + replication)."""
     plan, out = quick_plan(), tmp_path / "r"
     assert save_runs(out, plan, {0, 3, 4}) == set()
     with RunStore(out) as store:
         done = store.open(plan, command=["test"])
         assert done == {0, 3, 4} and store.saved() == 3 and store.damaged == []
         todo = plan.runs.missing(done)
-        assert len(todo) == 3 and [spec.run_id for spec in todo] == [1, 2, 5]
+        assert len(todo) == 3 and [spec.run_id for spec in todo] == [2, 1, 5]
         for spec in todo:
             store.save(crashing_runs.quick(spec))
         assert store.finalize() == 6 and store.complete

@@ -202,15 +202,10 @@ def _warn(lines: list[str]) -> None:
 def execute(
     plan: Plan,
     args: argparse.Namespace,
-    by_seed: bool = False,
     report: Callable[[Path], str] | None = None,
 ) -> tuple[int, Path]:
     """Run what is missing from the plan's directory, write the final tables, then print
     ``report(out)`` (the summary, which draws the figures), all with the directory locked.
-
-    ``by_seed`` hands the runs out seed by seed (all grid points of replication 0, then 1,
-    ...), so a worker's next run usually shares its landscape with the last one and finds it
-    in the model's one-landscape cache. Results are the same in any order.
 
     Whatever stops the command early, it ends with one line saying how many runs are saved
     (they all stay) and what to do, never a traceback, and manifest.json says the same:
@@ -228,7 +223,7 @@ def execute(
             except OSError as exc:
                 raise _NotWritten(exc) from None
             try:
-                _run_missing(plan, args, store, done, by_seed)
+                _run_missing(plan, args, store, done)
             except ConfigError:
                 store.discard()  # refused before any run was saved: nothing left behind
                 raise
@@ -279,12 +274,10 @@ def execute(
             )
 
 
-def _run_missing(
-    plan: Plan, args: argparse.Namespace, store: RunStore, done: set[int], by_seed: bool
-) -> None:
+def _run_missing(plan: Plan, args: argparse.Namespace, store: RunStore, done: set[int]) -> None:
     """Run the plan's runs that ``store`` does not hold yet, saving each as it ends."""
     out = store.root
-    todo = plan.runs.missing(done, by_seed)  # made one at a time as they are handed out
+    todo = plan.runs.missing(done)  # made one at a time, seed by seed
     if store.damaged:
         print(
             f"set aside {len(store.damaged)} damaged or foreign run file(s) in "
@@ -383,9 +376,7 @@ def replicate(args: argparse.Namespace) -> int:
             # re-finalising would only rewrite the same tables and lose the manifest's times
             print(f"{name}: complete in {root / name}, not run again", file=sys.stderr)
             continue
-        code, _ = execute(
-            plan, argparse.Namespace(**{**vars(args), "out": root / name}), by_seed=True
-        )
+        code, _ = execute(plan, argparse.Namespace(**{**vars(args), "out": root / name}))
         if code:
             return code
     study.report(root)

@@ -227,13 +227,16 @@ def test_reference_is_matched_as_a_number_and_defaults_follow_the_plan(tmp_path,
     assert "| hub | mean_outcome | 6 | 0.170 [" in out
 
 
-def test_compare_by_a_parameter_that_was_not_swept(tmp_path, capsys):
+def test_compare_by_a_parameter_that_was_not_swept_is_refused(tmp_path, capsys):
+    """One group is no comparison: refused, naming the value and what was swept, and no
+    comparison.md or figure written."""
     d = tmp_path / "res"
     write_results(d, hand_runs(), ["design"])
     code, out, err = run_cli(["compare", str(d), "--by", "k"], capsys)
-    assert code == 0, err
-    assert "Only one group of `k`" in out
-    assert (d / "figures" / "compare_k_outcome.png").exists()
+    assert code == 2
+    assert f"k has one value (4) in {d}: the swept parameters are design" in err
+    assert not (d / "comparison.md").exists()
+    assert not (d / "figures" / "compare_k_outcome.png").exists()
 
 
 @pytest.mark.slow

@@ -111,16 +111,15 @@ def test_bad_sweep_files_name_the_key(tmp_path, text, words):
 
 
 def test_a_sampled_range_is_judged_by_the_values_sampled_from_it(tmp_path, root):
-    """Every value sampled in [low, high] must be allowed, and no more is asked: a range
-    may be one value (low = high), and an integer parameter's bound counts as the integer
-    it rounds to (steps from 0.6 samples steps >= 1; from 0.4 it could sample 0, refused
-    above)."""
+    """Every value sampled in [low, high] must be allowed, and no more is asked: an integer
+    parameter's bound counts as the integer it rounds to (convening_interval from 0.6
+    samples values >= 1; from 0.4 it could sample 0). A range of one value is refused
+    (tests/test_bad_input_sweeps.py)."""
     path = write_sweep(tmp_path / "s.toml", root, grid='design = ["hub"]', replications=1)
-    ranges = "h = [0.5, 0.5]\nsteps = [0.6, 3.4]\n"
+    ranges = "convening_interval = [0.6, 3.4]\n"
     path.write_text(path.read_text() + f"\n[sample]\npoints = 3\n[sample.ranges]\n{ranges}")
     plan = load_sweep(path)
-    assert [spec.params.h for spec in plan.runs] == [0.5] * 3
-    assert sorted(spec.params.steps for spec in plan.runs) == [1, 2, 3]
+    assert sorted(spec.params.convening_interval for spec in plan.runs) == [1, 2, 3]
 
 
 GRID_2X3 = 'design = ["siloed", "hub"]\nh = [0.0, 0.5, 1.0]'
@@ -344,7 +343,7 @@ def test_files_a_sweep_names_are_found_beside_it_from_any_folder(tmp_path, root,
     )
     (folder / "grid.toml").write_text(
         f'base = "{root / "configs/default.toml"}"\n[params]\ndesign = "file"\n'
-        'graph_file = "a.csv"\n[grid]\ngraph_file = ["a.csv", "b.csv"]\n'
+        '[grid]\ngraph_file = ["a.csv", "b.csv"]\n'
     )
     monkeypatch.chdir(tmp_path)  # not the sweep's folder
     fixed = load_sweep("experiment/params.toml")

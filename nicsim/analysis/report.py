@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -114,6 +115,8 @@ def write_comparison(
 
 
 def _read_runs(root: Path) -> tuple[pd.DataFrame, list[str]]:
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root} is a file, not a results folder")
     if not root.is_dir():
         raise ConfigError(f"results directory {root} does not exist")
     path = root / "runs.csv"
@@ -160,12 +163,20 @@ def _model_of(runs: pd.DataFrame) -> ModelSpec:
 
 
 def _choose_by(root: Path, runs: pd.DataFrame, by: str | None, swept: list[str]) -> str:
-    if by is not None and by in runs.columns:
-        return by
+    """The column to group by: ``by``, or the first swept parameter. A column that was not
+    swept and has one value in every run is refused: one group compares with nothing (and
+    comparison.md, which may hold a real comparison, is not to be replaced by it)."""
     if swept:
         hint = f"the swept parameters are {', '.join(swept)}"
     else:
         hint = "nothing was swept in this directory, so every run has the same parameters"
+    if by is not None and by in runs.columns:
+        values = runs[by].drop_duplicates()
+        if len(values) == 1 and by not in swept:
+            value = values.iloc[0]
+            shown = "empty" if pd.isna(value) else _label(value)
+            raise ConfigError(f"{by} has one value ({shown}) in {root}: {hint}")
+        return by
     if by is None:
         if swept:
             return swept[0]
@@ -420,24 +431,30 @@ def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str
 def write_sensitivity(out: Path, design: Design, metrics: Sequence[str]) -> str:
     """Analyse a sensitivity experiment's stored outputs: sensitivity.md with a section and
     a figure per output (the first output's figure keeps the plain name), and, with a dummy
-    and several outputs, each parameter's verdict across them."""
+    and several outputs, each parameter's verdict across them. An output empty in every run
+    (``steps_to_target`` when no run reached the target) is said to be so, with no table,
+    figure or verdict: no parameter is inert or active on it."""
     from .plots import sensitivity_figure
 
+    metrics = list(dict.fromkeys(metrics))
     runs = pd.read_csv(out / "runs.csv")
+    values = {metric: sensitivity.outputs(runs, design, metric) for metric in metrics}
+    empty = [metric for metric, y in values.items() if np.isnan(y).all()]
     tables = {
         metric: sensitivity.analyze(
-            design.problem,
-            design.x,
-            sensitivity.outputs(runs, design, metric),
-            design.method,
-            seed=design.plan.seed,
+            design.problem, design.x, y, design.method, seed=design.plan.seed
         )
-        for metric in metrics
+        for metric, y in values.items()
+        if metric not in empty
     }
-    head = "#" if len(tables) == 1 else "##"
+    head = "#" if len(metrics) == 1 else "##"
     sections = []
-    for i, (metric, table) in enumerate(tables.items()):
+    for i, metric in enumerate(metrics):
         title = f"{design.method.title()} sensitivity of final {metric}"
+        if metric in empty:
+            sections.append(f"{head} {title}\n\n{sensitivity.empty_output(metric)}.\n")
+            continue
+        table = tables[metric]
         note = ""
         if "vs_dummy" in table:
             inert = table.loc[table["vs_dummy"] == "inert", "parameter"].tolist()
@@ -454,17 +471,22 @@ def write_sensitivity(out: Path, design: Design, metrics: Sequence[str]) -> str:
         f"{len(design.x)} points x {design.plan.replications} replications "
         f"({len(runs)} runs) of `{design.plan.name}`."
     )
-    if len(tables) == 1:
+    if len(metrics) == 1:
         sections[0] = sections[0].replace("\n\n", f"\n\n{runs_line}\n\n", 1)
         text = sections[0]
     else:
-        text = f"# {design.method.title()} sensitivity of {len(tables)} outputs\n\n{runs_line}\n"
-        if all("vs_dummy" in t for t in tables.values()):
+        text = f"# {design.method.title()} sensitivity of {len(metrics)} outputs\n\n{runs_line}\n"
+        if tables and all("vs_dummy" in t for t in tables.values()):
             verdicts = sensitivity.acts_on(tables)
-            none = verdicts.loc[verdicts["acts_on"] == "", "parameter"].tolist()
+            none = sensitivity.inert_everywhere(tables)
+            judged = (
+                f" Not judged on {', '.join(f'`{m}`' for m in empty)}: empty in every run."
+                if empty
+                else ""
+            )
             text += (
                 "\n## Across outputs\n\nA parameter is inert only when it acts on none of the "
-                f"outputs.\n\n{markdown_table(verdicts)}\n\nInert on every output: "
+                f"outputs.{judged}\n\n{markdown_table(verdicts)}\n\nInert on every output: "
                 f"{', '.join(f'`{n}`' for n in none) if none else 'none'}.\n"
             )
         text += "\n" + "\n".join(sections)

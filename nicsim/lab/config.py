@@ -19,9 +19,11 @@ from ..core.params import (
     ModelParams,
     allowed,
     check_run_key,
+    check_value,
     fields_of,
     make_params,
     suggest,
+    unknown_parameter,
 )
 from ..nic.params import Params
 
@@ -42,7 +44,10 @@ def parse_value(name: str, text: str) -> Any:
     """
     known = _known_keys()
     if name not in known:
-        raise ConfigError(f"unknown parameter {name!r}{suggest(name, known)}")
+        raise ConfigError(
+            f"--set {name}={text}: unknown parameter {name!r}{suggest(name, known)}: "
+            "`nicsim params` lists them"
+        )
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -72,12 +77,9 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def from_dict(values: dict[str, Any], base: ModelParams | None = None) -> Any:
-    """Build a model's parameters from a flat mapping, refusing unknown keys by name.
-
-    The model is ``values["model"]`` if given, else ``base``'s, else the default (NIC).
-    """
-    values = dict(values)
+def _model_class(values: dict[str, Any], base: ModelParams | None) -> type:
+    """The parameter class ``values`` are for, popping its ``model`` key: the one it names,
+    else ``base``'s, else the default (NIC); a model other than ``base``'s is refused."""
     cls = type(base) if base is not None else Params
     if "model" in values:
         from .registry import get_model
@@ -89,7 +91,52 @@ def from_dict(values: dict[str, Any], base: ModelParams | None = None) -> Any:
                 f"model {cls.MODEL!r}"
             )
         cls = named
-    return make_params(cls, values, base)
+    return cls
+
+
+def from_dict(values: dict[str, Any], base: ModelParams | None = None) -> Any:
+    """Build a model's parameters from a flat mapping, refusing unknown keys by name.
+
+    The model is ``values["model"]`` if given, else ``base``'s, else the default (NIC).
+    """
+    values = dict(values)
+    return make_params(_model_class(values, base), values, base)
+
+
+def unchecked_params(values: dict[str, Any], base: ModelParams | None = None) -> Any:
+    """As :func:`from_dict`, every key and value checked, but not yet the rules that tie
+    fields together: a sweep's base, which only each point (its grid and sampled values
+    applied) must satisfy. Never run as it is: a point is made from it by
+    :func:`from_dict`, which checks the whole."""
+    values = dict(values)
+    cls = _model_class(values, base)
+    fields = fields_of(cls)
+    for key in values:
+        if key not in fields:
+            raise unknown_parameter(cls, key)
+    start = base if base is not None else cls()
+    params = object.__new__(cls)  # bypasses __post_init__, the cross-field rules
+    for name in fields:
+        value = check_value(name, values[name], fields) if name in values else getattr(start, name)
+        object.__setattr__(params, name, value)
+    return params
+
+
+def merge_run_options(
+    overrides: dict[str, Any], replications: int | None = None, seed: int | None = None
+) -> dict[str, Any]:
+    """``--set`` overrides with ``--replications`` and ``--seed`` folded in, so that
+    ``--set seed=5`` is ``--seed 5``; the same key given both ways is refused by name."""
+    out = dict(overrides)
+    for key, value in (("replications", replications), ("seed", seed)):
+        if value is None:
+            continue
+        if key in out:
+            raise ConfigError(
+                f"--{key} {value} and --set {key}={out[key]} both set {key}: give one of them"
+            )
+        out[key] = value
+    return out
 
 
 @dataclass(frozen=True)
@@ -142,40 +189,69 @@ def load_config(
     for key, value in raw.items():
         if isinstance(value, dict):
             raise ConfigError(f"{name}: table [{key}] is not allowed: configs use flat keys")
-    raw.update(overrides or {})
-    graph = raw.get("graph_file")
-    if isinstance(graph, str) and "graph_file" not in (overrides or {}):
-        raw["graph_file"] = beside(path, graph)
+    overrides = overrides or {}
     try:
-        run = {k: check_run_key(k, raw.pop(k)) for k in list(raw) if k in RUN_KEYS}
-        params = from_dict(raw)
+        params, run = _resolved(path, raw, overrides)
+        return RunConfig(path.stem, params, **run)
     except ConfigError as exc:
-        raise ConfigError(f"{_source(str(exc), name, overrides or {})}: {exc}") from None
-    return RunConfig(name=path.stem, params=params, **run)
+        raise ConfigError(f"{blame(str(exc), name, overrides, path, raw)}: {exc}") from None
 
 
-def _source(message: str, name: str, overrides: dict[str, Any]) -> str:
+def _resolved(
+    path: Path, raw: dict[str, Any], overrides: dict[str, Any]
+) -> tuple[ModelParams, dict[str, int]]:
+    """A config's parameters and its replications and seed (those it sets), with
+    ``overrides`` applied."""
+    values = {**raw, **overrides}
+    graph = values.get("graph_file")
+    if isinstance(graph, str) and "graph_file" not in overrides:
+        values["graph_file"] = beside(path, graph)
+    run = {k: check_run_key(k, values.pop(k)) for k in list(values) if k in RUN_KEYS}
+    return from_dict(values), run
+
+
+def blame(
+    message: str,
+    name: str,
+    overrides: dict[str, Any],
+    path: Path | None = None,
+    raw: dict[str, Any] | None = None,
+) -> str:
     """Where the value a message is about came from: ``--set`` when the key it opens with
-    was set on the command line (blaming the config file would send the user to the wrong
-    place), else the config file ``name``."""
+    was set on the command line (blaming the file would send the user to the wrong place);
+    the file ``name`` "with --set ..." when the file (``path``, read as ``raw``) is fine
+    without the overrides; else the file ``name``."""
     key = message.split(" = ", 1)[0]
-    return "--set" if key in overrides else name
+    if key in overrides:
+        return "--set"
+    if overrides and raw is not None and path is not None:
+        try:
+            _resolved(path, raw, {})
+        except ConfigError:
+            return name
+        return f"{name} with {set_text(overrides)}"
+    return name
+
+
+def set_text(overrides: dict[str, Any]) -> str:
+    """``overrides`` as they were given: ``--set k=v --set k2=v2``."""
+    items = (f"{k}={v if isinstance(v, str) else _toml_value(v)}" for k, v in overrides.items())
+    return " ".join(f"--set {item}" for item in items)
 
 
 def to_toml(values: dict[str, Any]) -> str:
     """Write a flat mapping as TOML (the subset the parameters need)."""
-    lines = []
-    for key, value in values.items():
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, str):
-            text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        elif isinstance(value, float):
-            text = repr(value)
-        else:
-            text = str(value)
-        lines.append(f"{key} = {text}")
-    return "\n".join(lines) + "\n"
+    return "".join(f"{key} = {_toml_value(value)}\n" for key, value in values.items())
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
 
 
 def parameter_table(cls: type = Params) -> str:

@@ -302,6 +302,9 @@ def check_scheduler_address(text: str) -> str:
     return text
 
 
+SCHEDULER_TIMEOUT = "20s"  # how long to try to connect to a Dask scheduler
+
+
 def run_dask(
     specs: Iterable[RunSpec], address: str, in_flight: int | None = None
 ) -> Iterator[RunResult]:
@@ -309,10 +312,12 @@ def run_dask(
     try:
         from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - depends on the install
-        from ..core.params import ConfigError
-
         raise ConfigError("--scheduler needs Dask: pip install 'nicsim[dask]'") from None
-    with Client(address, timeout="20s") as client:
+    try:
+        client = Client(address, timeout=SCHEDULER_TIMEOUT)
+    except OSError as exc:
+        raise ConfigError(f"cannot reach the Dask scheduler at {address} ({exc})") from None
+    with client:
         limit = in_flight or 4 * max(1, sum(client.nthreads().values()))
         pending = iter(specs)
         first = [client.submit(simulate, s, pure=False) for s in _take(pending, limit)]

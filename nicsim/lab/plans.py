@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.params import ConfigError, ModelParams, fields_of
+from ..core.params import RUN_KEYS, ConfigError, ModelParams, fields_of
 from ..nic.params import FIELDS
 from .config import RunConfig, from_dict
 
@@ -223,6 +223,17 @@ class Plan:
     replications: int = 1
     source: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Replication r runs with seed + r: refuse a plan whose last seed is not a seed
+        # before any run is made, rather than after the runs that fit have been saved.
+        largest = RUN_KEYS["seed"][1]
+        last = self.seed + self.replications - 1
+        if last > largest:
+            raise ConfigError(
+                f"seed {self.seed} with {self.replications} replications needs seeds up to "
+                f"{last}: the largest seed is {largest} (lower the seed or the replications)"
+            )
+
     @property
     def swept(self) -> tuple[str, ...]:
         return self.points.names
@@ -380,14 +391,32 @@ class Pending:
 
 def check_inputs(plan: Plan) -> None:
     """Read every graph file the plan needs now, as its runs will read it (one way or both:
-    ``directed_graph``), so a bad file fails before any output."""
+    ``directed_graph``), and check the rules that depend on the network (``check_graph``:
+    a landscape or units its universities do not allow) at the points :meth:`Plan.check`
+    checks, so that a bad file, or a point its file does not allow, fails before any
+    output rather than when that point's runs are made."""
     from ..nic.graphs import load_graph
+    from ..nic.params import check_graph
 
     base = getattr(plan.base, "directed_graph", False)
     directed = {bool(d) for d in plan.points.grid.get("directed_graph", [base])}
+    universities: dict[str, int] = {}
     for path in plan.graph_files:
         for how in sorted(directed):
-            load_graph(path, how)
+            graph = load_graph(path, how)
+        universities[path] = sum(kind == "university" for _, kind in graph.nodes(data="kind"))
+    if not universities:
+        return
+    points = plan.points if len(plan.points) <= EAGER_POINTS else plan.points.corners()
+    for point in points:
+        params = plan.params(point)
+        if params.design != "file":
+            continue
+        try:
+            check_graph(params, universities[params.graph_file])
+        except ConfigError as exc:
+            at = f"grid point {point}: " if point else ""  # as Plan.params says
+            raise ConfigError(f"{at}graph file {params.graph_file}: {exc}") from None
 
 
 def replications_plan(config: RunConfig) -> Plan:

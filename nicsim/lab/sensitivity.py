@@ -21,6 +21,11 @@ from .sweeps import SweepFile
 
 METHODS = ("morris", "sobol")
 MORRIS_LEVELS = 4
+# Why a run leaves an output's runs.csv cell empty, for the outputs that may be empty
+EMPTY_BECAUSE = {
+    "steps_to_target": "the target was never reached",
+    "periods_to_equilibrium": "equilibrium was never reached",
+}
 
 
 def problem(ranges: dict[str, tuple[float, float]]) -> dict[str, Any]:
@@ -101,9 +106,17 @@ def against_dummy(table: pd.DataFrame) -> list[str]:
     ceiling = dummy["mu_star"] + dummy["mu_star_conf"]
     low = table["mu_star"] - table["mu_star_conf"]
     return [
-        DUMMY if name == DUMMY else ("acts" if lo > ceiling else "inert")
+        DUMMY if name == DUMMY else _verdict(lo, ceiling)
         for name, lo in zip(table["parameter"], low, strict=True)
     ]
+
+
+def _verdict(low: float, ceiling: float) -> str:
+    """``acts`` or ``inert``; ``n/a`` when either interval is missing (an output empty at
+    the points it needs): no verdict rather than a false ``inert``."""
+    if np.isnan(low) or np.isnan(ceiling):
+        return "n/a"
+    return "acts" if low > ceiling else "inert"
 
 
 def acts_on(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -120,6 +133,27 @@ def acts_on(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             "inert_on": [", ".join(m for m in verdict if verdict[m][n] == "inert") for n in names],
         }
     )
+
+
+def inert_everywhere(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """The parameters ``inert`` on every output of ``tables`` (Morris, with ``vs_dummy``):
+    one with no verdict (``n/a``) on an output is not among them."""
+    first = next(iter(tables.values()))
+    return [
+        name
+        for name in first["parameter"]
+        if name != DUMMY
+        and all(
+            (t.loc[t["parameter"] == name, "vs_dummy"] == "inert").all() for t in tables.values()
+        )
+    ]
+
+
+def empty_output(metric: str) -> str:
+    """What a report says of an output no run has a value of: it supports no conclusion,
+    so no parameter is inert or active on it."""
+    why = EMPTY_BECAUSE.get(metric, "no run records a value of it")
+    return f"`{metric}` is empty in every run ({why}): no conclusion"
 
 
 @dataclass(frozen=True)
@@ -145,9 +179,11 @@ def design(sweep: SweepFile, method: str) -> Design:
     Morris steps keep their size.
     """
     if not sweep.ranges:
-        raise ConfigError("sensitivity needs [sample.ranges] and [sample] points in the sweep file")
+        raise ConfigError(
+            f"{sweep.path}: sensitivity needs [sample.ranges] and [sample] points in the sweep file"
+        )
     if sweep.grid:
-        raise ConfigError("sensitivity samples [sample.ranges] only: remove [grid]")
+        raise ConfigError(f"{sweep.path}: sensitivity samples [sample.ranges] only: remove [grid]")
     prob = problem(sweep.ranges)
     n, seed = sweep.points, sweep.seed
     points = Points(

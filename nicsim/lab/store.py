@@ -10,10 +10,15 @@ Layout of a results directory (README.md, "Outputs")::
     .runs/NNNNNNN.parquet, .runs/NNNNNNN.json   one pair per finished run
     .nicsim              the marker: written first, it says nicsim made this directory
     .nicsim.lock         the lock: held by the one command writing here
+    comparison.md, sensitivity.md, figures/outcome.png, figures/compare_*.png,
+    figures/sensitivity_*.png   the reports drawn from the tables (:data:`REPORTS`)
 
 nicsim writes only into a directory that is new or empty, or that its marker (or, for
 results made before 0.4, its ``plan.json``) shows it made; and it only ever deletes or
-replaces the files listed above. A user's own files beside them are never touched.
+replaces the files listed above. A user's own files beside them are never touched. In a
+directory nicsim made, a file of one of these names is nicsim's: ``--force`` removes the
+reports of the experiment it replaces with its tables, so that no comparison or figure is
+left describing runs the directory no longer holds.
 
 One command at a time: :meth:`RunStore.claim` takes an exclusive ``flock`` on
 ``.nicsim.lock`` before anything is read or written, and the command holds it until it
@@ -68,6 +73,10 @@ from .evaluators import RunResult
 from .plans import Plan
 
 OUTPUTS = ("runs.csv", "timeseries.parquet", "manifest.json", "plan.json", "params.toml")
+# The reports nicsim draws from the tables (README.md, "Outputs"): the Markdown beside
+# them, and the figures in figures/ (nicsim.analysis.report) whose names match FIGURE.
+REPORTS = ("comparison.md", "sensitivity.md")
+FIGURE = re.compile(r"(outcome|compare_.+|sensitivity_.+)\.png")
 PARTS = ".runs"
 MARKER = ".nicsim"
 LOCK = ".nicsim.lock"
@@ -109,6 +118,27 @@ def shared_place(path: Path) -> str | None:
     if resolved == Path.home().resolve():
         return "your home directory"
     return None
+
+
+def file_in_the_way(path: Path) -> Path | None:
+    """The file (not a folder) at ``path`` or at the nearest of its parents that exists,
+    which stops a folder being made or used there; None when there is none."""
+    for place in (path, *path.parents):
+        if place.exists():
+            return None if place.is_dir() else place
+    return None
+
+
+def check_folder(path: Path) -> None:
+    """Refuse, in one line, an output directory that is a file or that a file stands in the
+    way of (``--out r/afile/study`` where ``r/afile`` is a file)."""
+    blocking = file_in_the_way(path)
+    if blocking == path:
+        raise ConfigError(f"output directory {path} is a file, not a directory")
+    if blocking is not None:
+        raise ConfigError(
+            f"output directory {path} is not writable: {blocking} is a file, not a folder"
+        )
 
 
 def _left_over(name: str) -> bool:
@@ -274,8 +304,7 @@ class RunStore:
         when no other nicsim command can be changing it.
         """
         root = self.root
-        if root.exists() and not root.is_dir():
-            raise ConfigError(f"output directory {root} is a file, not a directory")
+        check_folder(root)
         shared = shared_place(root)
         if shared:
             raise ConfigError(f"output directory {root} is {shared}: choose a folder of its own")
@@ -381,10 +410,16 @@ class RunStore:
         return True
 
     def clear(self) -> None:
-        """Remove the results of another experiment: only files nicsim writes (its outputs
-        and run parts); figures are redrawn, under the same names, when the new run ends."""
-        for name in OUTPUTS:
+        """Remove the results of another experiment: only files nicsim writes (its outputs,
+        run parts and the reports drawn from them: :data:`REPORTS`, figures named as
+        :data:`FIGURE`); a user's own files, in figures/ too, stay."""
+        for name in (*OUTPUTS, *REPORTS):
             (self.root / name).unlink(missing_ok=True)
+        figures = self.root / "figures"
+        if figures.is_dir():
+            for figure in figures.iterdir():
+                if FIGURE.fullmatch(figure.name) and figure.is_file():
+                    figure.unlink()
         if self.parts.is_dir():
             for part in self.parts.iterdir():
                 if PART_NAME.fullmatch(part.name):

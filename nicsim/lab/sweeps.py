@@ -24,7 +24,17 @@ from ..core.params import (
     finite_number,
 )
 from ..nic.params import FIELDS
-from .config import RunConfig, beside, check_run_key, from_dict, read_toml
+from .config import (
+    RunConfig,
+    beside,
+    blame,
+    check_run_key,
+    from_dict,
+    merge_run_options,
+    read_toml,
+    set_text,
+    unchecked_params,
+)
 from .plans import DUMMY, DUMMY_SALT, Plan, Points, lhs_sample
 
 NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
@@ -33,7 +43,11 @@ SWEEP_KEYS = {"base", "grid", "sample", "replications", "seed", "name", "params"
 
 @dataclass(frozen=True)
 class SweepFile:
-    """A validated sweep file: what varies (grid, sampled ranges) around which base."""
+    """A validated sweep file: what varies (grid, sampled ranges) around which base.
+
+    ``base`` is checked key by key; the rules that tie parameters together hold at every
+    point (its grid and sampled values applied), not necessarily at the base itself.
+    """
 
     name: str
     base: ModelParams
@@ -43,6 +57,11 @@ class SweepFile:
     replications: int
     seed: int
     raw: dict[str, Any]
+    path: str = ""  # how messages name the sweep file
+
+
+# Top-level keys of a sweep that are not parameters: in [params] they would be ignored.
+NOT_PARAMS = ("replications", "seed", "name", "base")
 
 
 def read_sweep(
@@ -56,7 +75,9 @@ def read_sweep(
     ``[params]`` may set fixed parameters on top of the base config; ``--set`` overrides
     apply last. A top-level ``model`` names the model (as in a config; default the base's,
     else ``"nic"``). ``[sample]`` has ``points`` and ``[sample.ranges]`` of name -> [low, high].
-    Command-line ``replications`` and ``seed`` win over the file, which wins over the base.
+    Command-line ``replications`` and ``seed`` (or ``--set replications=``, ``--set seed=``)
+    win over the file, which wins over the base. A parameter swept in ``[grid]`` or
+    ``[sample.ranges]`` is set nowhere else; every point must be allowed as a whole.
     """
     from .config import load_config
 
@@ -78,28 +99,40 @@ def read_sweep(
             "parameter = value"
         )
     fixed = dict(fixed)
+    for key in NOT_PARAMS:
+        if key in fixed:
+            raise ConfigError(
+                f"{where}: [params] {key}: {key} is not a parameter: set it at the top level "
+                "of the sweep file"
+            )
     if "model" in raw:
+        if "model" in fixed:
+            raise ConfigError(f"{where}: model is in both the top level and [params]: give one")
         fixed["model"] = raw["model"]
     if isinstance(fixed.get("graph_file"), str):
         fixed["graph_file"] = beside(path, fixed["graph_file"])
+    try:  # --set replications= and --set seed= are the options'
+        overrides = merge_run_options(overrides or {}, replications, seed)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    replications, seed = overrides.pop("replications", None), overrides.pop("seed", None)
+    base, run = None, (RunConfig.replications, RunConfig.seed)  # a config's defaults
     if base_name:
-        base_path = Path(beside(path, base_name))
         # The base on its own first, so that its mistakes name the sweep file and its key
-        # (the base may be shared by many sweeps); then with [params] and --set on top, whose
-        # mistakes are the sweep's.
-        load_config(base_path, name=f"{where}: base = {base_name!r}")
-        config = load_config(base_path, {**fixed, **(overrides or {})}, name=where)
-    else:
-        config = RunConfig(path.stem, _checked(where, {**fixed, **(overrides or {})}))
+        # (the base may be shared by many sweeps); [params] and --set on top are the sweep's.
+        config = load_config(Path(beside(path, base_name)), name=f"{where}: base = {base_name!r}")
+        base, run = config.params, (config.replications, config.seed)
     try:
-        reps = check_run_key(
-            "replications", _first(replications, raw.get("replications"), config.replications)
-        )
-        seed = check_run_key("seed", _first(seed, raw.get("seed"), config.seed))
+        params = unchecked_params({**fixed, **overrides}, base)
+    except ConfigError as exc:
+        raise ConfigError(f"{blame(str(exc), where, overrides)}: {exc}") from None
+    try:
+        reps = check_run_key("replications", _first(replications, raw.get("replications"), run[0]))
+        seed = check_run_key("seed", _first(seed, raw.get("seed"), run[1]))
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
 
-    fields = fields_of(type(config.params))
+    fields = fields_of(type(params))
     grid = raw.get("grid", {})
     if not isinstance(grid, dict):
         raise ConfigError(f"{where}: grid must be a table of parameter = [values]")
@@ -111,6 +144,9 @@ def read_sweep(
                 f"{where}: [grid] {key} = {values!r} is not allowed: expected a "
                 "non-empty list of values"
             )
+        for i, value in enumerate(values):  # a point run twice, which compare cannot pair
+            if value in values[:i]:
+                raise ConfigError(f"{where}: [grid] {key} lists {value!r} twice")
     if "graph_file" in grid:  # each network of the grid, found beside the sweep as in [params]
         grid = {
             **grid,
@@ -119,15 +155,12 @@ def read_sweep(
             ],
         }
     ranges, points = _sample_spec(raw.get("sample"), where, fields)
-    for key in ranges:  # a value set twice over: one of the two would be ignored
-        if key in grid:
-            raise ConfigError(
-                f"{where}: {key} is in both [grid] and [sample.ranges]: sweep it in one of them"
-            )
-    if DUMMY in ranges and DUMMY_SALT in fields and DUMMY_SALT in {*grid, *ranges}:
+    _once(where, {"[params]": fixed, "--set": overrides, "[grid]": grid, "[sample.ranges]": ranges})
+    salted = DUMMY in ranges and DUMMY_SALT in fields
+    if salted and DUMMY_SALT in {*grid, *ranges, *fixed, *overrides}:
         raise ConfigError(
             f"{where}: sample.ranges.{DUMMY} sets {DUMMY_SALT} (a salt for each level), so "
-            f"{DUMMY_SALT} cannot be swept as well"
+            f"{DUMMY_SALT} cannot be swept as well (nor set in [params] or by --set)"
         )
     name = raw.get("name", path.stem if path.stem != "sweep" else path.resolve().parent.name)
     if not (isinstance(name, str) and NAME.fullmatch(name)):
@@ -136,18 +169,49 @@ def read_sweep(
             f"{where}: name = {name!r} is not allowed: expected a plain name of letters, "
             "digits, '.', '_' or '-' (not starting with '.')"
         )
-    return SweepFile(name, config.params, grid, ranges, points, reps, seed, raw)
+    error = _corner_error(params, grid, ranges, fields)
+    if error is not None:
+        if overrides and _corner_error(unchecked_params(fixed, base), grid, ranges, fields) is None:
+            where = f"{where} with {set_text(overrides)}"  # the sweep is fine without them
+        raise ConfigError(f"{where}: {error}")
+    return SweepFile(name, params, grid, ranges, points, reps, seed, raw, where)
+
+
+def _once(where: str, places: dict[str, dict[str, Any]]) -> None:
+    """Refuse a parameter given in two of ``places`` (name -> its keys), where one of the
+    two would be ignored. ``--set`` over ``[params]`` is no conflict: it overrides."""
+    names = list(places)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if {a, b} == {"[params]", "--set"}:
+                continue
+            for key in places[a]:
+                if key in places[b]:
+                    raise ConfigError(
+                        f"{where}: {key} is in both {a} and {b}: give it in one of them"
+                    )
+
+
+def _corner_error(
+    base: ModelParams,
+    grid: dict[str, list[Any]],
+    ranges: dict[str, tuple[float, float]],
+    fields: dict[str, Any],
+) -> ConfigError | None:
+    """Why the base, with the values of a corner of the grid and sampled ranges applied (the
+    base alone when nothing is swept), is not allowed as a whole; None when every corner is.
+    Every point of a plan of up to ``EAGER_POINTS`` is checked when planned (``Plan.check``)."""
+    for point in Points(grid, ranges, fields=fields).corners():
+        try:
+            from_dict(point, base)
+        except ConfigError as exc:
+            at = f"grid point {point}: " if point else ""  # as Plan.params says
+            return ConfigError(f"{at}{exc}")
+    return None
 
 
 def _first(*values: Any) -> Any:
     return next(v for v in values if v is not None)
-
-
-def _checked(where: str, values: dict[str, Any]) -> ModelParams:
-    try:
-        return from_dict(values)
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
 
 
 def load_sweep(
@@ -166,7 +230,10 @@ def load_sweep(
     fields = fields_of(type(sweep.base))
     points = Points(sweep.grid, sweep.ranges, sweep.points or 1, sampler, fields)
     plan = Plan(sweep.name, sweep.base, points, sweep.seed, sweep.replications, sweep.raw)
-    plan.check()
+    try:
+        plan.check()
+    except ConfigError as exc:
+        raise ConfigError(f"{sweep.path}: {exc}") from None
     return plan
 
 
@@ -214,7 +281,13 @@ def _sample_spec(
             continue
         if key not in fields:
             raise ConfigError(f"{where}: [sample.ranges] unknown parameter {key!r}")
-        ranges[key] = check_range(key, bounds, fields, f"{where}: sample.ranges.{key}")
+        label = f"{where}: sample.ranges.{key}"
+        ranges[key] = check_range(key, bounds, fields, label)
+        if ranges[key][0] == ranges[key][1]:  # nothing to sample (and SALib refuses it)
+            raise ConfigError(
+                f"{label} = {bounds!r} is not allowed: expected [low, high] with low < high "
+                f"(to hold {key} at {bounds[0]!r}, set it in [params])"
+            )
     if not ranges:
         raise ConfigError(f"{where}: [sample.ranges] is empty: name at least one parameter")
     return ranges, n

@@ -68,7 +68,10 @@ def load_graph(path: str | Path, directed: bool = False) -> nx.Graph:
         try:
             raw = kind(reader(io.BytesIO(data)))
         except Exception as exc:  # networkx raises many types on malformed XML
-            raise GraphFileError(f"graph file {path}: cannot be read ({exc})") from None
+            raise GraphFileError(
+                f"graph file {path}: cannot be read{_unreadable(exc, data, suffix)}"
+            ) from None
+        _check_ties(raw, path)
     else:
         raise GraphFileError(
             f"graph file {path}: unknown format {suffix!r}: expected .graphml, .gexf or .csv"
@@ -93,41 +96,185 @@ def _separator_hint(text: str) -> str:
     return ""
 
 
+def _edge_kind_problem(kind: str) -> str | None:
+    """Why an edge's ``kind`` is refused, or None: empty (infer it) or one of EDGE_KINDS."""
+    if kind and kind.lower() not in EDGE_KINDS:
+        return (
+            f"kind {kind!r} is not allowed: expected one of {', '.join(EDGE_KINDS)}, "
+            "or an empty kind to infer it"
+        )
+    return None
+
+
+def _self_loop(node) -> str:
+    return f"node {node!r} is tied to itself (a self loop): a tie joins two different nodes"
+
+
+def _check_ties(raw: nx.Graph, path: Path) -> None:
+    """A GraphML/GEXF file's ties: no self loop, and an edge ``kind`` that is empty or one of
+    EDGE_KINDS (a CSV's are checked line by line as it is read)."""
+    for node, _ in nx.selfloop_edges(raw):
+        raise GraphFileError(f"graph file {path}: {_self_loop(node)}")
+    for a, b, data in raw.edges(data=True):
+        problem = _edge_kind_problem(str(data.get("kind", "")).strip())
+        if problem:
+            raise GraphFileError(f"graph file {path}: the tie {a!r}-{b!r}: {problem}")
+
+
+GRAPHML_TYPES = {  # how networkx converts a GraphML <data> text of each attr.type
+    "int": int,
+    "long": int,
+    "float": float,
+    "double": float,
+    "boolean": lambda text: {"true": True, "false": False, "0": False, "1": True}[text.lower()],
+    "string": str,
+}
+
+
+def _unreadable(exc: Exception, data: bytes, suffix: str) -> str:
+    """Why networkx could not read a GraphML/GEXF file, said for its user: a value that is not
+    of its declared type names the node or edge and the attribute where it can be found,
+    rather than Python's "invalid literal for int()" alone."""
+    text = str(exc)
+    for prefix, declared in (
+        ("invalid literal for int() with base 10: ", "int"),
+        ("could not convert string to float: ", "float or double"),
+    ):
+        if isinstance(exc, ValueError) and text.startswith(prefix):
+            where = _bad_graphml_value(data) if suffix != ".gexf" else None
+            return f": {where or f'a value declared {declared} is {text[len(prefix) :]}'}"
+    if isinstance(exc, KeyError) and suffix != ".gexf":
+        where = _bad_graphml_value(data)
+        if where:
+            return f": {where}"
+    return f" ({exc})"
+
+
+def _bad_graphml_value(data: bytes) -> str | None:
+    """The first GraphML ``<data>`` whose text its key's ``attr.type`` refuses (or whose key
+    has a type GraphML does not define), said as "node 'a': weight is declared int but is
+    'abc'"; None if there is none. networkx has read the XML already: this only names the
+    place its error came from."""
+    from xml.etree import ElementTree
+
+    def local(tag) -> str:
+        return str(tag).rsplit("}", 1)[-1]
+
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        return None
+    keys = {k.get("id"): k for k in root.iter() if local(k.tag) == "key"}
+    for owner in root.iter():
+        kind = local(owner.tag)
+        if kind not in ("node", "edge", "graph"):
+            continue
+        for item in owner:
+            key = keys.get(item.get("key")) if local(item.tag) == "data" else None
+            if key is None or not (item.text or "").strip():
+                continue
+            name, declared = key.get("attr.name", key.get("id")), key.get("attr.type", "string")
+            if kind == "node":
+                place = f"node {owner.get('id')!r}"
+            elif kind == "edge":
+                place = f"the tie {owner.get('source')!r}-{owner.get('target')!r}"
+            else:
+                place = "the graph"
+            if declared not in GRAPHML_TYPES:
+                return (
+                    f"{place}: {name} is declared {declared!r}, not a GraphML type: expected "
+                    f"one of boolean, int, long, float, double, string"
+                )
+            try:
+                GRAPHML_TYPES[declared](item.text)
+            except (ValueError, KeyError):
+                return f"{place}: {name} is declared {declared} but is {item.text!r}"
+    return None
+
+
+def _fields(n: int) -> str:
+    return f"{n} field" if n == 1 else f"{n} fields"
+
+
 def _read_csv(path: Path, text: str, g: nx.Graph) -> nx.Graph:
-    """The CSV edge list ``text`` added to the empty graph ``g`` (a DiGraph: one-way ties)."""
+    """The CSV edge list ``text`` added to the empty graph ``g`` (a DiGraph: one-way ties).
+
+    Every line after the header is a tie with as many fields as the header (a blank line is
+    skipped); a mistake is a GraphFileError naming the line."""
+    where = f"graph file {path}"
     with io.StringIO(text, newline="") as fh:
-        reader = csv.DictReader(fh)
-        cols = reader.fieldnames or []
-        missing = [c for c in ("source", "target") if c not in cols]
-        if missing:
-            raise GraphFileError(
-                f"graph file {path}, line 1: missing column(s) {', '.join(missing)}: expected a "
-                f"header with source,target and source_kind,target_kind{_separator_hint(text)}"
-            )
-        for row in reader:
+        reader = csv.reader(fh)
+        line = 0  # the last line read
+        try:
+            cols = next(reader, [])
+            missing = [c for c in ("source", "target") if c not in cols]
+            if missing:
+                raise GraphFileError(
+                    f"{where}, line 1: missing column(s) {', '.join(missing)}: expected a "
+                    f"header with source,target and source_kind,target_kind"
+                    f"{_separator_hint(text)}"
+                )
             line = reader.line_num
-            s, t = (row.get("source") or "").strip(), (row.get("target") or "").strip()
-            if not s or not t:
-                raise GraphFileError(f"graph file {path}, line {line}: empty source or target")
-            for node, end in ((s, "source"), (t, "target")):
-                attrs = {}
-                for attr in ("kind", "partnership"):
-                    value = (row.get(f"{end}_{attr}") or "").strip()
-                    if value:
-                        attrs[attr] = value
-                old = g.nodes[node] if node in g else {}
-                for attr, value in attrs.items():
-                    if attr in old and old[attr] != value:
-                        raise GraphFileError(
-                            f"graph file {path}, line {line}: node {node!r} is given {attr} "
-                            f"{value!r} here but {old[attr]!r} earlier"
-                        )
-                g.add_node(node, **attrs)
-            edge_kind = (row.get("kind") or "").strip()
-            g.add_edge(s, t, **({"kind": edge_kind} if edge_kind else {}))
+            for fields in reader:
+                first, line = line + 1, reader.line_num
+                if not fields or (len(fields) == 1 and not fields[0].strip()):
+                    continue  # a blank line
+                if any("\n" in f or "\r" in f for f in fields):
+                    runs = "to the end of the file" if fh.tell() >= len(text) else f"to line {line}"
+                    raise GraphFileError(
+                        f"{where}, line {first}: a quote is not closed (the quoted cell runs "
+                        f"{runs})"
+                    )
+                if len(fields) != len(cols):
+                    comment = (
+                        " (a line starting with # is not a comment in a graph file: remove it)"
+                        if fields[0].lstrip().startswith("#")
+                        else ""
+                    )
+                    raise GraphFileError(
+                        f"{where}, line {line}: {_fields(len(fields))}, the header has "
+                        f"{len(cols)}{comment}"
+                    )
+                _add_row(g, dict(zip(cols, fields, strict=True)), f"{where}, line {line}")
+        except csv.Error as exc:  # a cell longer than the csv module's limit, say
+            problem = (
+                f"a quote is not closed, or a cell is longer than the {csv.field_size_limit()} "
+                "characters allowed"
+                if "field limit" in str(exc)
+                else str(exc)
+            )
+            raise GraphFileError(f"{where}, line {line + 1}: {problem}") from None
     if g.number_of_nodes() == 0:
-        raise GraphFileError(f"graph file {path}: no edges")
+        raise GraphFileError(f"{where}: no edges")
     return g
+
+
+def _add_row(g: nx.Graph, row: dict[str, str], where: str) -> None:
+    """One CSV row's tie and its two nodes added to ``g``; ``where`` names the file and line."""
+    s, t = row["source"].strip(), row["target"].strip()
+    if not s or not t:
+        raise GraphFileError(f"{where}: empty source or target")
+    if s == t:
+        raise GraphFileError(f"{where}: {_self_loop(s)}")
+    edge_kind = (row.get("kind") or "").strip()
+    problem = _edge_kind_problem(edge_kind)
+    if problem:
+        raise GraphFileError(f"{where}: {problem}")
+    for node, end in ((s, "source"), (t, "target")):
+        attrs = {}
+        for attr in ("kind", "partnership"):
+            value = (row.get(f"{end}_{attr}") or "").strip()
+            if value:
+                attrs[attr] = value
+        old = g.nodes[node] if node in g else {}
+        for attr, value in attrs.items():
+            if attr in old and old[attr] != value:
+                raise GraphFileError(
+                    f"{where}: node {node!r} is given {attr} {value!r} here but "
+                    f"{old[attr]!r} earlier"
+                )
+        g.add_node(node, **attrs)
+    g.add_edge(s, t, **({"kind": edge_kind} if edge_kind else {}))
 
 
 def normalise(raw: nx.Graph, name: str = "graph", directed: bool = False) -> nx.Graph:

@@ -22,7 +22,7 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from ..core.keyed import KeyedStream, keyed_streams
-from ..core.params import ConfigError, model_inputs
+from ..core.params import model_inputs
 from ..core.release import forget_model
 from ..nic import metrics
 from .agents import District, Hub, Leader, University, coach
@@ -30,7 +30,7 @@ from .beliefs import Beliefs
 from .graphs import district_nodes, nodes_of, normalise
 from .knowledge import research_prior
 from .learning import RULES, research
-from .params import Params, check_research_units
+from .params import Params, check_graph
 from .records import Pool, Trial
 from .world import make_landscape, network, streams
 
@@ -213,12 +213,7 @@ class NICModel(mesa.Model):
         judging = p.learning == "pdsa" and p.judgment == "belief" and p.leaders_per_district > 0
         self.beliefs = Beliefs(self.skill.size, 2, p.n_components, p.k) if judging else None
         self.research_beliefs = None
-        if self.universities and p.landscape != "nk":
-            raise ConfigError(
-                f"landscape = {p.landscape!r} is not allowed with a graph that has "
-                f"universities ({len(self.universities)} here): expected districts only"
-            )
-        check_research_units(p, len(self.universities))
+        check_graph(p, len(self.universities))
         if self.universities:
             keys = [self.graph.nodes[u.node]["partnership"] for u in self.universities]
             self.research_beliefs = research_prior(

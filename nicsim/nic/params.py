@@ -347,6 +347,17 @@ def validate(p: Params) -> None:
             )
 
 
+def check_graph(p: Params, universities: int) -> None:
+    """The rules that depend on the network as well as the parameters: checked by the model
+    when it is built, and by a sweep before any run for every graph file it names."""
+    if universities and p.landscape != "nk":
+        raise ConfigError(
+            f"landscape = {p.landscape!r} is not allowed with a graph that has "
+            f"universities ({universities} here): expected districts only"
+        )
+    check_research_units(p, universities)
+
+
 def check_research_units(p: Params, universities: int) -> None:
     """A university below quality 1 learns from gains, which add up in percent units only;
     without universities ``research_quality`` is a documented no-op, whatever the units."""

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from ..core.params import ConfigError
 from ..lab import budget
-from ..lab.config import load_config, parse_overrides, to_toml
+from ..lab.config import load_config, merge_run_options, parse_overrides, to_toml
 from ..lab.evaluators import RunBreaksWorkers, RunResult, evaluate
 from ..lab.plans import Plan, check_inputs, replications_plan
 from ..lab.registry import NIC, get_model
-from ..lab.store import RunStore
+from ..lab.store import RunStore, check_folder, file_in_the_way
 from ..lab.sweeps import load_sweep, read_sweep
 from .arguments import EXIT_USAGE, build_parser
 from .progress import Progress
@@ -125,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError(
                     f"--out {args.out!r} is not allowed: expected a file name ending in .gif"
                 )
+            blocking = file_in_the_way(Path(args.out).parent)
+            if blocking is not None:
+                raise ConfigError(
+                    f"--out {args.out!r} cannot be written: {blocking} is a file, not a folder"
+                )
             seed = cfg.seed if args.seed is None else args.seed
             _warn(budget.check_run(cfg.params, args.allow_large, frames=cfg.params.steps + 1))
             from .animate import render_gif  # matplotlib: once the run is known to fit
@@ -147,10 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "replicate":
             return replicate(args)
         if args.command == "run":
-            overrides = parse_overrides(args.set)
-            for key in ("replications", "seed"):
-                if getattr(args, key) is not None:
-                    overrides[key] = getattr(args, key)
+            overrides = merge_run_options(parse_overrides(args.set), args.replications, args.seed)
             plan = replications_plan(load_config(args.config, overrides))
         elif args.command == "sensitivity":
             from ..lab import sensitivity
@@ -300,9 +302,10 @@ def _run_missing(plan: Plan, args: argparse.Namespace, store: RunStore, done: se
 
     try:
         evaluate(todo, workers=args.workers, scheduler=args.scheduler, on_result=save)
-    except OSError as exc:
+    except OSError as exc:  # the scheduler's connection once made (reaching it: evaluate)
         _record(store)
-        raise ConfigError(f"cannot reach the scheduler or write results: {exc}") from None
+        where = f"the Dask scheduler at {args.scheduler}" if args.scheduler else "a run"
+        raise ConfigError(f"{where} failed: {exc}") from None
     finally:
         progress.close()
 
@@ -362,6 +365,7 @@ def replicate(args: argparse.Namespace) -> int:
             f"{', '.join(study.sweeps)}"
         )
     root = Path(args.out) / study.name
+    check_folder(root)  # --report-only writes there too
     names = () if args.report_only else (args.only or study.sweeps)
     plans = {
         name: load_sweep(

@@ -1,0 +1,131 @@
+"""Bad input to run, sweep, replicate, sensitivity, compare and animate: one line, exit
+status 2, nothing lost and nothing claimed that the folder does not hold (an audit's cases,
+each driving the real command line)."""
+
+from __future__ import annotations
+
+import pytest
+
+from nicsim.lab import evaluators
+from nicsim.ui.cli import main
+
+TINY = ["--set", "steps=2", "--set", "partnerships=2", "--workers", "1"]
+LARGEST_SEED = 2**63 - 1
+
+
+def one_line_error(capsys) -> str:
+    """stderr of a refused command: one line, ``nicsim: error: ...``."""
+    err = capsys.readouterr().err
+    assert err.startswith("nicsim: error: ") and err.count("\n") == 1, err
+    return err
+
+
+def run(root, out, *extra: str) -> int:
+    return main(["run", str(root / "configs/default.toml"), *TINY, "--out", str(out), *extra])
+
+
+def write_sweep(path, root, body: str):
+    path.write_text(f'base = "{root / "configs/default.toml"}"\nreplications = 2\n{body}')
+    return path
+
+
+def test_report_only_into_a_file_is_one_line(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    assert main(["replicate", "march_1991", "--report-only", "--out", str(afile)]) == 2
+    err = one_line_error(capsys)
+    assert f"{afile} is a file, not a folder" in err
+    assert afile.read_text() == "mine"
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_seeds_past_the_largest_are_refused_before_any_run(root, tmp_path, capsys, command):
+    out = tmp_path / "x"
+    if command == "run":
+        code = run(root, out, "--replications", "2", "--seed", str(LARGEST_SEED))
+    else:
+        sweep = write_sweep(tmp_path / "s.toml", root, "[grid]\nh = [0.1, 0.2]\n")
+        args = ["sweep", str(sweep), *TINY, "--seed", str(LARGEST_SEED), "--out", str(out)]
+        code = main(args)
+    assert code == 2
+    err = one_line_error(capsys)
+    assert f"seed {LARGEST_SEED} with 2 replications needs seeds up to {LARGEST_SEED + 1}" in err
+    assert f"the largest seed is {LARGEST_SEED}" in err
+    assert not out.exists()  # no run saved, no manifest claiming anything
+
+
+def test_an_output_empty_in_every_run_gets_no_verdict(root, tmp_path, capsys):
+    sweep = write_sweep(
+        tmp_path / "sens.toml",
+        root,
+        "[params]\nn_components = 8\nk = 2\n"
+        "[sample]\npoints = 2\n[sample.ranges]\nh = [0, 1]\ndummy = [0, 1]\n",
+    )
+    out = tmp_path / "o"
+    outputs = ["--output", "steps_to_target", "--output", "average_outcome"]
+    args = ["sensitivity", str(sweep), *TINY, "--replications", "1", "--out", str(out), *outputs]
+    assert main(args) == 0  # two months: the target is never reached
+    capsys.readouterr()
+    text = (out / "sensitivity.md").read_text()
+    empty = text.split("## Morris sensitivity of final steps_to_target")[1].split("\n## ")[0]
+    assert "`steps_to_target` is empty in every run (the target was never reached)" in empty
+    assert "no conclusion" in empty and "inert" not in empty and "acts" not in empty
+    across = text.split("## Across outputs")[1].split("\n## ")[0]
+    assert "Not judged on `steps_to_target`: empty in every run." in across
+    assert "steps_to_target" not in across.split("empty in every run.")[1]  # no verdict
+    assert not (out / "figures" / "sensitivity_morris.png").exists()
+
+
+def test_force_removes_the_reports_of_the_experiment_it_replaces(root, tmp_path, capsys):
+    out = tmp_path / "r"
+    assert run(root, out, "--replications", "2") == 0
+    (out / "figures").mkdir(exist_ok=True)
+    (out / "comparison.md").write_text("# Comparison by `h`\n")  # as compare left them
+    (out / "figures" / "compare_h_final.png").write_bytes(b"\x89PNG old")
+    mine = out / "figures" / "thesis_fig1.png"
+    mine.write_bytes(b"\x89PNG mine")
+    assert run(root, out, "--replications", "2", "--set", "h=0.5", "--force") == 0
+    capsys.readouterr()
+    assert not (out / "comparison.md").exists()
+    assert not (out / "figures" / "compare_h_final.png").exists()
+    assert (out / "figures" / "outcome.png").exists()  # the new run's, drawn again
+    assert mine.read_bytes() == b"\x89PNG mine"
+
+
+def test_compare_by_a_column_with_one_value_is_refused(root, tmp_path, capsys):
+    sweep = write_sweep(tmp_path / "s.toml", root, '[grid]\ndesign = ["siloed", "hub"]\n')
+    out = tmp_path / "sg1"
+    assert main(["sweep", str(sweep), *TINY, "--out", str(out)]) == 0
+    capsys.readouterr()
+    (out / "comparison.md").write_text("kept")
+    assert main(["compare", str(out), "--by", "h"]) == 2
+    err = one_line_error(capsys)
+    assert f"h has one value (0.3) in {out}: the swept parameters are design" in err
+    assert (out / "comparison.md").read_text() == "kept"
+
+
+def test_compare_of_a_file_says_it_is_a_file(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    assert main(["compare", str(afile)]) == 2
+    assert f"{afile} is a file, not a results folder" in one_line_error(capsys)
+
+
+def test_animate_into_a_file_says_it_is_a_file(root, tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    gif = afile / "a.gif"
+    args = ["animate", str(root / "configs/default.toml"), "--set", "steps=2", "--out", str(gif)]
+    assert main(args) == 2
+    assert f"{afile} is a file, not a folder" in one_line_error(capsys)
+    assert afile.read_text() == "mine"
+
+
+def test_an_unreachable_scheduler_is_named(root, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(evaluators, "SCHEDULER_TIMEOUT", "1s")
+    out = tmp_path / "x"
+    assert run(root, out, "--replications", "2", "--scheduler", "tcp://127.0.0.1:1") == 2
+    err = one_line_error(capsys)
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1 (" in err
+    assert not out.exists()

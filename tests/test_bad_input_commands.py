@@ -129,3 +129,49 @@ def test_an_unreachable_scheduler_is_named(root, tmp_path, capsys, monkeypatch):
     err = one_line_error(capsys)
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1 (" in err
     assert not out.exists()
+
+
+TWO_DISTRICTS = "source,target,source_kind,target_kind\na,b,district,district\n"
+
+
+def warnings_of(capsys) -> list[str]:
+    return [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+
+
+def test_a_graph_file_or_district_count_no_run_reads_is_warned(root, tmp_path, capsys):
+    """A graph file without design = "file" (the user forgot it), or n_districts under a NIC
+    design, ran the default network without a word. Each is one warning; the run goes on."""
+    (tmp_path / "g.csv").write_text(TWO_DISTRICTS)
+    extra = ["--set", f"graph_file={tmp_path / 'g.csv'}", "--set", "n_districts=5"]
+    assert run(root, tmp_path / "r", *extra) == 0
+    assert warnings_of(capsys) == [
+        f"nicsim: warning: graph_file = '{tmp_path / 'g.csv'}' is not read: only design = "
+        "'file' reads a graph file",
+        "nicsim: warning: n_districts = 5 is not used: the designs siloed, hub, networked, "
+        "complete have partnerships x districts_per_partnership districts",
+    ]
+
+
+def test_a_graph_file_read_by_some_points_of_a_sweep_is_not_warned(root, tmp_path, capsys):
+    """A sweep over designs sets the graph file for its file points: no warning (the hub
+    points do not read it, but the sweep does)."""
+    (tmp_path / "g.csv").write_text(TWO_DISTRICTS)
+    body = (
+        f'[params]\ngraph_file = "{tmp_path / "g.csv"}"\nsteps = 2\n'
+        '[grid]\ndesign = ["hub", "file"]\n'
+    )
+    sweep = write_sweep(tmp_path / "s.toml", root, body)
+    assert main(["sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / "r")]) == 0
+    assert warnings_of(capsys) == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "shown"),
+    [
+        ("steps=1e300", "steps = 1e+300 would need about"),  # was an integer of 301 digits
+        ("h=2024-01-01", "h = 2024-01-01 is not allowed"),  # was datetime.date(2024, 1, 1)
+    ],
+)
+def test_a_value_is_named_as_written(root, tmp_path, capsys, setting, shown):
+    assert main(["run", str(root / "configs/default.toml"), "--set", setting]) == 2
+    assert shown in one_line_error(capsys)

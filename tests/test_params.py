@@ -305,6 +305,21 @@ def test_cross_field_rules_allow_their_boundaries(values):
             "n_components = 25 is not allowed: exact maxima need N <= 24; set approximate_max "
             "= true to use an estimated maximum",
         ),
+        (  # was cut down to 1 without a word (and runs.csv said 5)
+            {"design": "lattice", "n_districts": 3, "lattice_k": 5, "learning": "copy_best"},
+            "lattice_k = 5 is not allowed with 3 districts: expected at most 1 (half the "
+            "districts: then every district is tied to every other)",
+        ),
+        (  # 5 x 2 links: fewer rewirings were made than runs.csv said
+            {"design": "small_world", "n_districts": 5, "rewirings": 11, "learning": "copy_best"},
+            "rewirings = 11 is not allowed with 5 districts and lattice_k = 2: expected at most "
+            "the lattice's 10 links (each rewiring moves a different one)",
+        ),
+        (  # k = n / 2: the lattice is complete, n (n - 1) / 2 = 6 links
+            {"design": "small_world", "n_districts": 4, "rewirings": 7, "learning": "copy_best"},
+            "rewirings = 7 is not allowed with 4 districts and lattice_k = 2: expected at most "
+            "the lattice's 6 links (each rewiring moves a different one)",
+        ),
     ],
 )
 def test_cross_field_rules_name_the_values_and_the_limit(values, message):

@@ -10,6 +10,7 @@ be hashed, pickled to worker processes and written back out as TOML.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import functools
 import math
@@ -42,6 +43,12 @@ class ModelParams:
 
     def replace(self, **changes: Any) -> Any:
         return dataclasses.replace(self, **changes)
+
+    def unused(self) -> list[str]:
+        """Settings that no run of these parameters reads but a user may think it does, each
+        said in a line that does not depend on the other settings (a plan warns of those
+        unused at every corner): none unless a model says so."""
+        return []
 
     def to_dict(self) -> dict[str, Any]:
         """Every parameter, led by ``model`` for any model but the default one.
@@ -112,12 +119,23 @@ def plain(value: Any) -> Any:
     return value
 
 
+def shown(value: Any) -> str:
+    """A value as a message names it: as written in a config (``repr``), but an integer of
+    more than 15 digits in ``1e+300`` form (``1e300`` in TOML is an integer of 301 digits)
+    and a TOML date or time as written (``2024-01-01``, not ``datetime.date(...)``)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        return f"{value:.6g}"
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return repr(value)
+
+
 def check_value(name: str, value: Any, fields: dict[str, dataclasses.Field]) -> Any:
     """Type- and range-check one parameter of ``fields``, returning it in its canonical type."""
     f = fields[name]
     value = plain(value)
     md = f.metadata
-    bad = ConfigError(f"{name} = {value!r} is not allowed: expected {allowed(f)}")
+    bad = ConfigError(f"{name} = {shown(value)} is not allowed: expected {allowed(f)}")
     if f.type in ("bool", bool):
         if not isinstance(value, bool):
             raise bad

@@ -60,7 +60,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.params import ConfigError, ModelParams, fields_of
+from ..core.params import ConfigError, ModelParams, fields_of, shown
 from ..nic.graphs import graph_size
 from ..nic.landscape import EXACT_MAX_LIMIT, OUTCOME_LIMIT, TABLE_LIMIT
 from ..nic.params import GENERIC_DESIGNS, Params
@@ -183,7 +183,9 @@ class _Terms:
             return value / max(default, 1)
 
         key = max(keys, key=above_default)
-        return self.sizes[key][1] if key in self.sizes else f"{key} = {getattr(self.params, key)!r}"
+        if key in self.sizes:
+            return self.sizes[key][1]
+        return f"{key} = {shown(getattr(self.params, key))}"
 
 
 def run_need(params: ModelParams) -> Need:

@@ -235,6 +235,24 @@ class Params(ModelParams):
     def __post_init__(self) -> None:
         validate(self)
 
+    def unused(self) -> list[str]:
+        """A graph file or a district count that this design never reads: a user who set
+        ``graph_file`` but forgot ``design = "file"``, or ``n_districts`` for a NIC design,
+        would otherwise get the default network without a word (a documented no-op)."""
+        notes = []
+        if self.graph_file and self.design != "file":
+            notes.append(
+                f"graph_file = {self.graph_file!r} is not read: only design = 'file' reads a "
+                "graph file"
+            )
+        if self.n_districts and self.design in NIC_DESIGNS:
+            notes.append(
+                f"n_districts = {self.n_districts} is not used: the designs "
+                f"{', '.join(NIC_DESIGNS)} have partnerships x districts_per_partnership "
+                "districts"
+            )
+        return notes
+
     @property
     def districts(self) -> int:
         """Districts a built-in design will hold (a `file` design counts its own nodes)."""
@@ -334,6 +352,8 @@ def validate(p: Params) -> None:
             f"expected >= 2 districts (0 means partnerships x districts_per_partnership = "
             f"{p.partnerships * p.districts_per_partnership})"
         )
+    if p.design in ("lattice", "small_world"):
+        _check_lattice(p)
     if p.design == "random" and p.connected:
         # A connected graph needs n - 1 ties. Below that on average, redrawing until one is
         # connected would almost never end, so say so now rather than after many draws.
@@ -371,6 +391,25 @@ def check_research_units(p: Params, universities: int) -> None:
             f"research_quality = {p.research_quality} is not allowed with outcome_units = "
             "'power': a university learns from gains, linear in percent units only "
             "(expected 1)"
+        )
+
+
+def _check_lattice(p: Params) -> None:
+    """A ring lattice of n districts has at most n // 2 neighbours on each side (then every
+    district is tied to every other) and n x k links to rewire (fewer once k = n / 2): a
+    larger lattice_k or rewirings would be cut down without a word, and runs.csv would
+    record the value asked for, not the network run."""
+    n, k = p.districts, p.lattice_k
+    if k > n // 2:
+        raise ConfigError(
+            f"lattice_k = {k} is not allowed with {n} districts: expected at most "
+            f"{max(n // 2, 1)} (half the districts: then every district is tied to every other)"
+        )
+    links = n * k - (n // 2 if 2 * k == n else 0)
+    if p.design == "small_world" and p.rewirings > links:
+        raise ConfigError(
+            f"rewirings = {p.rewirings} is not allowed with {n} districts and lattice_k = {k}: "
+            f"expected at most the lattice's {links} links (each rewiring moves a different one)"
         )
 
 

@@ -188,9 +188,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def guard(plan: Plan, args: argparse.Namespace) -> None:
     """Refuse a plan that would need more memory than this machine has, before anything
-    is built or read (``nicsim.lab.budget``); print its warnings."""
+    is built or read (``nicsim.lab.budget``); print its warnings, and those of settings no
+    run of the plan reads (unused at every corner: a sweep over designs that sets a graph
+    file for its file design is not warned)."""
     from ..lab.store import MAX_RUNS
 
+    first, *others = [params.unused() for params in plan.corner_params]
+    _warn([note for note in first if all(note in other for other in others)])
     _warn(
         budget.check(plan, args.workers, bool(args.scheduler), args.allow_large, max_runs=MAX_RUNS)
     )

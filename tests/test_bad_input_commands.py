@@ -175,3 +175,28 @@ def test_a_graph_file_read_by_some_points_of_a_sweep_is_not_warned(root, tmp_pat
 def test_a_value_is_named_as_written(root, tmp_path, capsys, setting, shown):
     assert main(["run", str(root / "configs/default.toml"), "--set", setting]) == 2
     assert shown in one_line_error(capsys)
+
+
+def test_a_refused_resume_says_what_changed(root, tmp_path, capsys):
+    """A resume into a folder of another experiment was refused without saying why: an
+    edited graph file, another seed, or an edited sweep file is now named."""
+    graph = tmp_path / "g.csv"
+    graph.write_text(TWO_DISTRICTS)
+    config = tmp_path / "c.toml"
+    config.write_text(f'design = "file"\ngraph_file = "{graph}"\nlearning = "copy_best"\n')
+    out = tmp_path / "r"
+    assert main(["run", str(config), *TINY, "--out", str(out), "--replications", "2"]) == 0
+    capsys.readouterr()
+    graph.write_text(TWO_DISTRICTS + "b,c,district,district\n")
+    assert main(["run", str(config), *TINY, "--out", str(out), "--replications", "2"]) == 2
+    assert f"(c, 2 runs; the graph file {graph} has changed since)" in one_line_error(capsys)
+    graph.write_text(TWO_DISTRICTS)
+    assert main(["run", str(config), *TINY, "--out", str(out), "--seed", "5"]) == 2
+    assert "seed 1 and 2 replications there, 5 and 10 here" in one_line_error(capsys)
+
+    sweep = write_sweep(tmp_path / "s.toml", root, '[grid]\ndesign = ["siloed", "hub"]\n')
+    assert main(["sweep", str(sweep), *TINY, "--out", str(tmp_path / "s")]) == 0
+    capsys.readouterr()
+    write_sweep(sweep, root, '[grid]\ndesign = ["siloed", "networked"]\n')
+    assert main(["sweep", str(sweep), *TINY, "--out", str(tmp_path / "s")]) == 2
+    assert "(s, 4 runs; the sweep file has changed since)" in one_line_error(capsys)

@@ -214,7 +214,7 @@ class RunStore:
         if existing is not None and existing.get("fingerprint") != fingerprint:
             other = (
                 f"results of a different experiment ({existing.get('name')}, "
-                f"{existing.get('runs')} runs)"
+                f"{existing.get('runs')} runs{self._changed(existing, plan)})"
             )
         elif existing is None and any((self.root / f).exists() for f in OUTPUTS[:2]):
             other = "results not made by this command"
@@ -424,6 +424,30 @@ class RunStore:
             for part in self.parts.iterdir():
                 if PART_NAME.fullmatch(part.name):
                     part.unlink()
+
+    def _changed(self, existing: dict, plan: Plan) -> str:
+        """What makes ``plan`` another experiment than the one the directory holds, where the
+        directory's plan.json and manifest.json say (``"; the graph file g.csv has changed
+        since"``), else ``""``: the user who edited a network or upgraded nicsim learns why
+        a resume is refused."""
+        made = self._read_json("manifest.json") or {}
+        old_inputs, inputs = made.get("inputs"), plan.inputs
+        if isinstance(old_inputs, dict) and old_inputs != inputs:
+            edited = [path for path, sha in inputs.items() if old_inputs.get(path, sha) != sha]
+            if edited:
+                return f"; the graph file {edited[0]} has changed since"
+        from ..core.version import __version__
+
+        if made.get("nicsim") not in (None, __version__):
+            return f"; made by nicsim {made['nicsim']}, this is {__version__}"
+        if (existing.get("seed"), existing.get("replications")) != (plan.seed, plan.replications):
+            return (
+                f"; seed {existing.get('seed')} and {existing.get('replications')} replications "
+                f"there, {plan.seed} and {plan.replications} here"
+            )
+        if existing.get("source") != json.loads(json.dumps(plan.source, default=str)):
+            return "; the sweep file has changed since"
+        return ""
 
     def _read_json(self, name: str) -> dict | None:
         try:

@@ -190,12 +190,18 @@ def make_params(cls: type, values: Mapping[str, Any], base: ModelParams | None =
     keyword all come through here, so a mistake reads the same wherever it was made.
     ``base`` (default: the defaults) supplies the parameters not named.
     """
+    return dataclasses.replace(base or cls(), **checked_values(cls, values))
+
+
+def checked_values(cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` each checked on its own as one of ``cls``'s fields (an unknown key named,
+    with the closest known name), in its canonical type; not the rules that tie fields
+    together."""
     fields = fields_of(cls)
     for key in values:
         if key not in fields:
             raise unknown_parameter(cls, key)
-    changes = {k: check_value(k, v, fields) for k, v in values.items()}
-    return dataclasses.replace(base or cls(), **changes)
+    return {k: check_value(k, v, fields) for k, v in values.items()}
 
 
 # Keys a config may hold beside the parameters: how many runs and from which seed.

@@ -19,11 +19,10 @@ from ..core.params import (
     ModelParams,
     allowed,
     check_run_key,
-    check_value,
+    checked_values,
     fields_of,
     make_params,
     suggest,
-    unknown_parameter,
 )
 from ..nic.params import Params
 
@@ -110,15 +109,11 @@ def unchecked_params(values: dict[str, Any], base: ModelParams | None = None) ->
     :func:`from_dict`, which checks the whole."""
     values = dict(values)
     cls = _model_class(values, base)
-    fields = fields_of(cls)
-    for key in values:
-        if key not in fields:
-            raise unknown_parameter(cls, key)
+    changes = checked_values(cls, values)
     start = base if base is not None else cls()
     params = object.__new__(cls)  # bypasses __post_init__, the cross-field rules
-    for name in fields:
-        value = check_value(name, values[name], fields) if name in values else getattr(start, name)
-        object.__setattr__(params, name, value)
+    for name in fields_of(cls):
+        object.__setattr__(params, name, changes.get(name, getattr(start, name)))
     return params
 
 

@@ -254,7 +254,7 @@ class Plan:
         try:
             return from_dict(point, self.base)
         except ConfigError as exc:
-            raise ConfigError(f"grid point {point}: {exc}") from None
+            raise at_point(point, exc) from None
 
     @functools.cached_property
     def corner_params(self) -> list[ModelParams]:
@@ -389,6 +389,11 @@ class Pending:
         )
 
 
+def at_point(point: dict[str, Any], exc: ConfigError) -> ConfigError:
+    """``exc`` said of the grid point where it was found (of the base alone: as it is)."""
+    return ConfigError(f"grid point {point}: {exc}" if point else str(exc))
+
+
 def check_inputs(plan: Plan) -> None:
     """Read every graph file the plan needs now, as its runs will read it (one way or both:
     ``directed_graph``), and check the rules that depend on the network (``check_graph``:
@@ -415,8 +420,7 @@ def check_inputs(plan: Plan) -> None:
         try:
             check_graph(params, universities[params.graph_file])
         except ConfigError as exc:
-            at = f"grid point {point}: " if point else ""  # as Plan.params says
-            raise ConfigError(f"{at}graph file {params.graph_file}: {exc}") from None
+            raise at_point(point, ConfigError(f"graph file {params.graph_file}: {exc}")) from None
 
 
 def replications_plan(config: RunConfig) -> Plan:

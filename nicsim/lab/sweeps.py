@@ -35,7 +35,7 @@ from .config import (
     set_text,
     unchecked_params,
 )
-from .plans import DUMMY, DUMMY_SALT, Plan, Points, lhs_sample
+from .plans import DUMMY, DUMMY_SALT, Plan, Points, at_point, lhs_sample
 
 NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 SWEEP_KEYS = {"base", "grid", "sample", "replications", "seed", "name", "params", "model"}
@@ -205,8 +205,7 @@ def _corner_error(
         try:
             from_dict(point, base)
         except ConfigError as exc:
-            at = f"grid point {point}: " if point else ""  # as Plan.params says
-            return ConfigError(f"{at}{exc}")
+            return at_point(point, exc)
     return None
 
 

@@ -145,10 +145,10 @@ def test_a_graph_file_or_district_count_no_run_reads_is_warned(root, tmp_path, c
     extra = ["--set", f"graph_file={tmp_path / 'g.csv'}", "--set", "n_districts=5"]
     assert run(root, tmp_path / "r", *extra) == 0
     assert warnings_of(capsys) == [
-        f"nicsim: warning: graph_file = '{tmp_path / 'g.csv'}' is not read: only design = "
-        "'file' reads a graph file",
-        "nicsim: warning: n_districts = 5 is not used: the designs siloed, hub, networked, "
-        "complete have partnerships x districts_per_partnership districts",
+        "nicsim: warning: n_districts = 5 is not read: only the district-only designs (line, "
+        "full, ring, lattice, random, small_world) read it",
+        f"nicsim: warning: graph_file = '{tmp_path / 'g.csv'}' is not read: only runs with "
+        "design = 'file' read it",
     ]
 
 
@@ -185,13 +185,14 @@ def test_a_refused_resume_says_what_changed(root, tmp_path, capsys):
     config = tmp_path / "c.toml"
     config.write_text(f'design = "file"\ngraph_file = "{graph}"\nlearning = "copy_best"\n')
     out = tmp_path / "r"
-    assert main(["run", str(config), *TINY, "--out", str(out), "--replications", "2"]) == 0
+    on_file = ["--set", "steps=2", "--workers", "1"]  # a graph file has its own partnerships
+    assert main(["run", str(config), *on_file, "--out", str(out), "--replications", "2"]) == 0
     capsys.readouterr()
     graph.write_text(TWO_DISTRICTS + "b,c,district,district\n")
-    assert main(["run", str(config), *TINY, "--out", str(out), "--replications", "2"]) == 2
+    assert main(["run", str(config), *on_file, "--out", str(out), "--replications", "2"]) == 2
     assert f"(c, 2 runs; the graph file {graph} has changed since)" in one_line_error(capsys)
     graph.write_text(TWO_DISTRICTS)
-    assert main(["run", str(config), *TINY, "--out", str(out), "--seed", "5"]) == 2
+    assert main(["run", str(config), *on_file, "--out", str(out), "--seed", "5"]) == 2
     assert "seed 1 and 2 replications there, 5 and 10 here" in one_line_error(capsys)
 
     sweep = write_sweep(tmp_path / "s.toml", root, '[grid]\ndesign = ["siloed", "hub"]\n')

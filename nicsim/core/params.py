@@ -14,8 +14,8 @@ import datetime
 import difflib
 import functools
 import math
-from collections.abc import Mapping
-from dataclasses import field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 # The model a config runs when it names none: the NIC model, so every config written before
@@ -28,8 +28,21 @@ class ConfigError(ValueError):
 
 
 def param(default: Any, help: str, lo: float | None = None, hi: float | None = None, **kw: Any):
-    """A parameter field: default, meaning and closed range [lo, hi] (None = unbounded)."""
+    """A parameter field: default, meaning and closed range [lo, hi] (None = unbounded).
+
+    ``read_in`` (a :class:`ReadIn`) says which runs read it, for a parameter that only some
+    configurations read (``velocity`` only the imitation rules): a value set where no run
+    reads it is warned of (:func:`unread_settings`)."""
     return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, **kw})
+
+
+@dataclass(frozen=True)
+class ReadIn:
+    """The runs that read a parameter: ``reads(params)`` decides, ``runs`` names them in a
+    warning ("only {runs} read it")."""
+
+    runs: str
+    reads: Callable[[Any], bool]
 
 
 class ModelParams:
@@ -44,11 +57,15 @@ class ModelParams:
     def replace(self, **changes: Any) -> Any:
         return dataclasses.replace(self, **changes)
 
-    def unused(self) -> list[str]:
-        """Settings that no run of these parameters reads but a user may think it does, each
-        said in a line that does not depend on the other settings (a plan warns of those
-        unused at every corner): none unless a model says so."""
-        return []
+    def unread(self) -> dict[str, str]:
+        """The parameters that a run of these parameters does not read (their value changes
+        none of its outputs), each with the runs that do read it: the fields declared
+        ``read_in`` whose runs these are not."""
+        return {
+            name: f.metadata["read_in"].runs
+            for name, f in fields_of(type(self)).items()
+            if "read_in" in f.metadata and not f.metadata["read_in"].reads(self)
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """Every parameter, led by ``model`` for any model but the default one.
@@ -167,6 +184,33 @@ def check_fields(p: ModelParams) -> None:
     fields = fields_of(type(p))
     for name in fields:
         object.__setattr__(p, name, check_value(name, getattr(p, name), fields))
+
+
+def unread_settings(examined: Iterable[ModelParams]) -> list[str]:
+    """A warning for each parameter that no run of ``examined`` (the parameters of every
+    point of a plan, or of the one run) reads but that is set away from its default in
+    some of them: a user who sets ``velocity`` for a PDSA run, or ``graph_file`` and forgets
+    ``design = "file"``, would otherwise get runs that ignore it without a word. A sweep over
+    designs that sets a graph file for its file design is not warned."""
+    unread: dict[str, str] | None = None
+    values: dict[str, dict[str, None]] = {}  # each unread setting's values set, in order
+    for params in examined:
+        here = params.unread()
+        if unread is None:
+            unread, defaults = here, type(params)()
+        else:
+            unread = {name: runs for name, runs in unread.items() if name in here}
+        if not unread:
+            return []
+        for name in unread:
+            value = getattr(params, name)
+            if value != getattr(defaults, name):
+                values.setdefault(name, {})[shown(value)] = None
+    return [
+        f"{name} = {' or '.join(values[name])} is not read: only {runs} read it"
+        for name, runs in (unread or {}).items()
+        if name in values
+    ]
 
 
 def suggest(name: str, known: list[str]) -> str:

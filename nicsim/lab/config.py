@@ -250,9 +250,17 @@ def _toml_value(value: Any) -> str:
 
 
 def parameter_table(cls: type = Params) -> str:
-    """The README's Markdown table of a model's parameters, generated from the fields."""
-    rows = ["| name | meaning | default | allowed |", "|---|---|---|---|"]
-    for name, f in fields_of(cls).items():
+    """The README's Markdown table of a model's parameters, generated from the fields, with
+    the runs that read each where only some do (``read_in``)."""
+    fields = fields_of(cls)
+    scoped = any("read_in" in f.metadata for f in fields.values())
+    rows = ["| name | meaning | default | allowed |" + (" read by |" if scoped else "")]
+    rows.append("|---|---|---|---|" + ("---|" if scoped else ""))
+    for name, f in fields.items():
         default = f.default if f.default != "" else '""'
-        rows.append(f"| `{name}` | {f.metadata['help']} | `{default}` | {allowed(f)} |")
+        row = f"| `{name}` | {f.metadata['help']} | `{default}` | {allowed(f)} |"
+        if scoped:
+            read_in = f.metadata.get("read_in")
+            row += f" {read_in.runs if read_in else ''} |"
+        rows.append(row)
     return "\n".join(rows)

@@ -20,13 +20,13 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..core.params import RUN_KEYS, ConfigError, ModelParams, fields_of
+from ..core.params import RUN_KEYS, ConfigError, ModelParams, fields_of, unread_settings
 from ..nic.params import FIELDS
 from .config import RunConfig, from_dict
 
@@ -261,6 +261,11 @@ class Plan:
         """The parameters of every corner (:meth:`Points.corners`), each checked."""
         return [self.params(point) for point in self.points.corners()]
 
+    def examined(self) -> Iterable[dict[str, Any]]:
+        """The points whose parameters are checked before any run: every point of a plan of
+        up to ``EAGER_POINTS`` points, else its corners."""
+        return self.points if len(self.points) <= EAGER_POINTS else self.points.corners()
+
     def check(self) -> None:
         """Refuse a plan with a point that is not allowed, before anything runs: its
         corners, and every point of a plan of up to ``EAGER_POINTS`` points (drawing its
@@ -412,8 +417,7 @@ def check_inputs(plan: Plan) -> None:
         universities[path] = sum(kind == "university" for _, kind in graph.nodes(data="kind"))
     if not universities:
         return
-    points = plan.points if len(plan.points) <= EAGER_POINTS else plan.points.corners()
-    for point in points:
+    for point in plan.examined():
         params = plan.params(point)
         if params.design != "file":
             continue
@@ -421,6 +425,17 @@ def check_inputs(plan: Plan) -> None:
             check_graph(params, universities[params.graph_file])
         except ConfigError as exc:
             raise at_point(point, ConfigError(f"graph file {params.graph_file}: {exc}")) from None
+
+
+def unread(plans: Sequence[Plan]) -> list[str]:
+    """A warning for each setting that no run of the plans reads
+    (:func:`nicsim.core.params.unread_settings`), judged by the points each plan examines and
+    by all the plans together: a study's sweeps share a base, and a setting it makes for one
+    of them is read there. A grid of more than ``CORNER_LIMIT`` corners is not judged: the
+    corners left out may hold the design or rule that reads a setting."""
+    if any(len(p.points) > EAGER_POINTS and len(p.corner_params) >= CORNER_LIMIT for p in plans):
+        return []
+    return unread_settings(plan.params(point) for plan in plans for point in plan.examined())
 
 
 def replications_plan(config: RunConfig) -> Plan:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ..core.params import check_run_key
+from ..core.params import check_run_key, unread_settings
 from . import budget
 from .config import from_dict
 from .registry import for_params
@@ -34,7 +34,8 @@ def simulate(
 
     A run that would need more memory than this machine can spare is refused before it
     starts, as ``nicsim run`` refuses it (``allow_large=True`` runs it anyway); a run of
-    more than a day is a warning.
+    more than a day is a warning, and so is a parameter set that this run does not read
+    (``velocity`` in a PDSA run), as ``nicsim run`` warns of it.
 
     Pure: it writes nothing, and its result depends on its arguments only (what it keeps
     between calls, the last landscape and fixed networks, only saves rebuilding them), so it
@@ -42,7 +43,10 @@ def simulate(
     """
     seed = check_run_key("seed", seed)
     p = from_dict(params)
-    for line in budget.check_run(p, allow_large, override="allow_large=True"):
+    for line in [
+        *unread_settings([p]),
+        *budget.check_run(p, allow_large, override="allow_large=True"),
+    ]:
         warnings.warn(line, stacklevel=2)
     series, summary = for_params(p).outcomes(p, seed)
     if timeseries:

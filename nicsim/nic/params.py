@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.params import ConfigError, ModelParams, check_fields, fields_of, param
+from ..core.params import ConfigError, ModelParams, ReadIn, check_fields, fields_of, param
 from .landscape import EXACT_MAX_LIMIT, OUTCOME_UNITS
 
 DESIGNS = (
@@ -30,6 +30,53 @@ JUDGMENTS = ("belief", "model1")
 CONVENING_TIES = ("personal", "institutional")
 LANDSCAPES = ("nk", "mason_watts")
 
+NIC_DESIGNS = ("siloed", "hub", "networked", "complete")
+# District-only families (Lazer & Friedman 2007): no universities, no hub, n_districts nodes.
+GENERIC_DESIGNS = ("line", "full", "ring", "lattice", "random", "small_world")
+
+# The runs that read a parameter which only some configurations read (docs/ODD.md, "Settings
+# a run does not read"): set where no run reads it, it is warned of. Outside these runs it
+# changes no output, which tests/test_settings_read.py checks for each. A graph file may
+# hold universities and a hub, so design = "file" counts as reading theirs.
+FILE = ReadIn("runs with design = 'file'", lambda p: p.design == "file")
+DISTRICT_COUNT = ReadIn(
+    f"the district-only designs ({', '.join(GENERIC_DESIGNS)})",
+    lambda p: p.design in GENERIC_DESIGNS,
+)
+PARTNERSHIPS = ReadIn(
+    f"the designs {', '.join(NIC_DESIGNS)} and district-only designs with n_districts = 0",
+    lambda p: p.design in NIC_DESIGNS or (p.design in GENERIC_DESIGNS and not p.n_districts),
+)
+NETWORKED = ReadIn("runs with design = 'networked'", lambda p: p.design == "networked")
+RANDOM = ReadIn("runs with design = 'random'", lambda p: p.design == "random")
+LATTICE = ReadIn(
+    "the designs lattice and small_world", lambda p: p.design in ("lattice", "small_world")
+)
+SMALL_WORLD = ReadIn("runs with design = 'small_world'", lambda p: p.design == "small_world")
+HUB = ReadIn(
+    "designs with a hub (hub, networked, a graph file's)",
+    lambda p: p.design in ("hub", "networked", "file"),
+)
+UNIVERSITIES = ReadIn(
+    f"designs with universities ({', '.join(NIC_DESIGNS)}, a graph file's)",
+    lambda p: p.design in NIC_DESIGNS or p.design == "file",
+)
+RESEARCH = ReadIn(
+    "PDSA runs in designs with universities",
+    lambda p: p.learning == "pdsa" and UNIVERSITIES.reads(p),
+)
+PDSA = ReadIn("runs with learning = 'pdsa'", lambda p: p.learning == "pdsa")
+BELIEF = ReadIn(
+    "PDSA runs with judgment = 'belief'", lambda p: p.learning == "pdsa" and p.judgment == "belief"
+)
+IMITATION = ReadIn(
+    f"runs with learning = {' or '.join(IMITATION_RULES)}", lambda p: p.learning in IMITATION_RULES
+)
+COPY_BEST = ReadIn("runs with learning = 'copy_best'", lambda p: p.learning == "copy_best")
+CONFORMITY = ReadIn("runs with learning = 'conformity'", lambda p: p.learning == "conformity")
+POWER = ReadIn("runs with outcome_units = 'power'", lambda p: p.outcome_units == "power")
+NK = ReadIn("runs with landscape = 'nk'", lambda p: p.landscape == "nk")
+
 # Calibrated defaults (docs/ODD.md, "Outcome units and measurement"; experiments/calibration/):
 # a novice's single test has a signal-to-noise ratio near 1 on the true gains of one-component
 # changes from the starting practices, and the better designs reach the target within the
@@ -48,10 +95,16 @@ class Params(ModelParams):
     """All model parameters, grouped by the part of the model they set (docs/ODD.md section 7)."""
 
     # -- the improvement problem (landscape) --
-    n_components: int = param(12, "components N of a practice (bits)", 1, 62)
-    k: int = param(4, "interdependence K: other components each component depends on", 0, 61)
-    h: float = param(0.3, "context heterogeneity: weight of the local landscape", 0.0, 1.0)
-    n_contexts: int = param(0, "distinct local contexts (0 = one per district)", 0, None)
+    n_components: int = param(12, "components N of a practice (bits)", 1, 62, read_in=NK)
+    k: int = param(
+        4, "interdependence K: other components each component depends on", 0, 61, read_in=NK
+    )
+    h: float = param(
+        0.3, "context heterogeneity: weight of the local landscape", 0.0, 1.0, read_in=NK
+    )
+    n_contexts: int = param(
+        0, "distinct local contexts (0 = one per district)", 0, None, read_in=NK
+    )
     outcome_units: str = param(
         "percent",
         "percent: 100 (F - mean F) / (max F - mean F) in the district's context; "
@@ -59,7 +112,11 @@ class Params(ModelParams):
         choices=OUTCOME_UNITS,
     )
     outcome_exponent: float = param(
-        8.0, "power units: outcome = (F / max F) ** exponent (unused in percent units)", 0.0, None
+        8.0,
+        "power units: outcome = (F / max F) ** exponent",
+        0.0,
+        None,
+        read_in=POWER,
     )
     contribution_decimals: int = param(
         0,
@@ -68,6 +125,7 @@ class Params(ModelParams):
         0,
         9,
         inert_default=True,
+        read_in=NK,
     )
     dependencies: str = param(
         "others",
@@ -75,6 +133,7 @@ class Params(ModelParams):
         "itself included (Barkoczi & Galesic 2016), so some depend on fewer than K others",
         choices=("others", "any"),
         inert_default=True,
+        read_in=NK,
     )
     landscape: str = param(
         "nk",
@@ -85,13 +144,18 @@ class Params(ModelParams):
         inert_default=True,
     )
     approximate_max: bool = param(
-        False, "allow N > 24 with a hill-climbing estimate of each context's maximum"
+        False, "allow N > 24 with a hill-climbing estimate of each context's maximum", read_in=NK
     )
     # -- population --
-    partnerships: int = param(11, "university-district partnerships", 1, None)
-    districts_per_partnership: int = param(3, "districts in each partnership", 1, None)
+    partnerships: int = param(11, "university-district partnerships", 1, None, read_in=PARTNERSHIPS)
+    districts_per_partnership: int = param(
+        3, "districts in each partnership", 1, None, read_in=PARTNERSHIPS
+    )
     n_districts: int = param(
-        0, "districts for the district-only designs (0 = partnerships x districts)", 0
+        0,
+        "districts for the district-only designs (0 = partnerships x districts)",
+        0,
+        read_in=DISTRICT_COUNT,
     )
     leaders_per_district: int = param(3, "improvement leaders per district", 0, None)
     initial_skill: float = param(
@@ -105,12 +169,20 @@ class Params(ModelParams):
         "only if it believes the idea beats the partner's practice)",
         0,
         1,
+        read_in=RESEARCH,
     )
     research_candidates: int = param(
-        5, "candidate ideas a university judges on its belief about the shared landscape", 1
+        5,
+        "candidate ideas a university judges on its belief about the shared landscape",
+        1,
+        read_in=RESEARCH,
     )
     training_rate: float = param(
-        0.03, "monthly skill gain from university coaching (of 1 - skill)", 0, 1
+        0.03,
+        "monthly skill gain from university coaching (of 1 - skill)",
+        0,
+        1,
+        read_in=UNIVERSITIES,
     )
     research_quality: float = param(
         0.5,
@@ -118,6 +190,7 @@ class Params(ModelParams):
         "0 = no better than the prior",
         0.0,
         1.0,
+        read_in=RESEARCH,
     )
     preparation: float = param(
         0.3,
@@ -125,17 +198,25 @@ class Params(ModelParams):
         "above novice_skill and of its university's belief",
         0.0,
         1.0,
+        read_in=UNIVERSITIES,
     )
     # -- leaders and PDSA --
-    tests_per_leader: int = param(1, "PDSA tests a fully skilled leader runs a month", 0, None)
+    tests_per_leader: int = param(
+        1, "PDSA tests a fully skilled leader runs a month", 0, None, read_in=PDSA
+    )
     novice_capacity: float = param(
-        0.5, "share of tests_per_leader a leader of skill 0 runs (rising to 1 at full skill)", 0, 1
+        0.5,
+        "share of tests_per_leader a leader of skill 0 runs (rising to 1 at full skill)",
+        0,
+        1,
+        read_in=PDSA,
     )
     judgment: str = param(
         "belief",
         "how leaders pick what to test: belief (rank candidates by predicted gain plus "
         "judgment noise) or model1 (model 1's fixed order)",
         choices=JUDGMENTS,
+        read_in=PDSA,
     )
     judgment_noise: float = param(
         30.0,
@@ -143,52 +224,78 @@ class Params(ModelParams):
         "at full skill",
         0.0,
         None,
+        read_in=BELIEF,
     )
-    learning_by_doing: float = param(0.02, "skill gain per test (of 1 - skill)", 0.0, 1.0)
+    learning_by_doing: float = param(
+        0.02, "skill gain per test (of 1 - skill)", 0.0, 1.0, read_in=PDSA
+    )
     turnover_rate: float = param(0.19, "annual chance a leader leaves", 0.0, 1.0)
     measurement_noise: float = param(
         MEASUREMENT_NOISE,
         "noise sd of a test at skill 0, in outcome units (SNR ~ 1 for a novice)",
         0.0,
         None,
+        read_in=PDSA,
     )
     expert_noise_ratio: float = param(
-        0.5, "noise of a fully skilled leader relative to one of skill 0", 0, 1
+        0.5, "noise of a fully skilled leader relative to one of skill 0", 0, 1, read_in=PDSA
     )
-    min_tests: int = param(2, "own tests of an idea before deciding on it", 1, None)
-    adoption_threshold: float = param(0.0, "mean observed gain needed to adopt an idea", None, None)
-    share_prob: float = param(0.5, "monthly chance an adopted idea is shared along each tie", 0, 1)
+    min_tests: int = param(2, "own tests of an idea before deciding on it", 1, None, read_in=PDSA)
+    adoption_threshold: float = param(
+        0.0, "mean observed gain needed to adopt an idea", None, None, read_in=PDSA
+    )
+    share_prob: float = param(
+        0.5, "monthly chance an adopted idea is shared along each tie", 0, 1, read_in=PDSA
+    )
     # -- hub --
-    convening_interval: int = param(3, "months between hub convenings", 1, None)
-    hub_broadcast: int = param(3, "best-evidenced ideas the hub broadcasts at a convening", 0, None)
+    convening_interval: int = param(3, "months between hub convenings", 1, None, read_in=HUB)
+    hub_broadcast: int = param(
+        3, "best-evidenced ideas the hub broadcasts at a convening", 0, None, read_in=HUB
+    )
     tie_formation: float = param(
-        0.01, "chance two districts of different partnerships tie at a convening", 0, 1
+        0.01, "chance two districts of different partnerships tie at a convening", 0, 1, read_in=HUB
     )
     convening_ties: str = param(
         "personal",
         "personal: a tie formed at a convening ends when either of its two leaders leaves; "
         "institutional: it lasts (model 1)",
         choices=CONVENING_TIES,
+        read_in=HUB,
     )
     # -- network design --
     design: str = param("hub", "network design", choices=DESIGNS)
-    cross_ties: float = param(0.1, "networked: chance of each cross-partnership district tie", 0, 1)
-    density: float = param(0.2, "random: edge probability (Erdos-Renyi)", 0.0, 1.0)
-    connected: bool = param(False, "random: redraw the graph until it is connected (one component)")
-    lattice_k: int = param(2, "lattice/small_world: ties to the k nearest on each side", 1, None)
-    rewirings: int = param(5, "small_world: links rewired, never disconnecting the graph", 0, None)
-    graph_file: str = param("", "file: GraphML, GEXF or CSV edge list (source,target[,kind])")
+    cross_ties: float = param(
+        0.1, "networked: chance of each cross-partnership district tie", 0, 1, read_in=NETWORKED
+    )
+    density: float = param(0.2, "random: edge probability (Erdos-Renyi)", 0.0, 1.0, read_in=RANDOM)
+    connected: bool = param(
+        False, "random: redraw the graph until it is connected (one component)", read_in=RANDOM
+    )
+    lattice_k: int = param(
+        2, "lattice/small_world: ties to the k nearest on each side", 1, None, read_in=LATTICE
+    )
+    rewirings: int = param(
+        5, "small_world: links rewired, never disconnecting the graph", 0, None, read_in=SMALL_WORLD
+    )
+    graph_file: str = param(
+        "", "file: GraphML, GEXF or CSV edge list (source,target[,kind])", read_in=FILE
+    )
     directed_graph: bool = param(
         False,
         "file: read each tie as one-way, source -> target: the source district sees the "
         "target, not the reverse (Barkoczi & Galesic's lattice); districts only, "
         "copy_best/conformity only",
         inert_default=True,
+        read_in=FILE,
     )
     # -- learning rule --
     learning: str = param("pdsa", "how districts improve", choices=LEARNING_RULES)
-    velocity: float = param(1.0, "copy_best/conformity: monthly chance to look at neighbours", 0, 1)
-    copy_error: float = param(0.0, "copy_best: chance each differing bit fails to copy", 0.0, 1.0)
+    velocity: float = param(
+        1.0, "copy_best/conformity: monthly chance to look at neighbours", 0, 1, read_in=IMITATION
+    )
+    copy_error: float = param(
+        0.0, "copy_best: chance each differing bit fails to copy", 0.0, 1.0, read_in=COPY_BEST
+    )
     sample_size: int = param(
         0,
         "copy_best/conformity: neighbours looked at each step, drawn anew without "
@@ -196,6 +303,7 @@ class Params(ModelParams):
         0,
         None,
         inert_default=True,
+        read_in=IMITATION,
     )
     conformity_min_count: int = param(
         1,
@@ -204,18 +312,21 @@ class Params(ModelParams):
         1,
         None,
         inert_default=True,
+        read_in=CONFORMITY,
     )
     conformity_if_better: bool = param(
         False,
         "conformity: adopt the most common practice only if it scores strictly better, else "
         "try a flip (Barkoczi & Galesic); false: adopt it whatever it scores",
         inert_default=True,
+        read_in=CONFORMITY,
     )
     individual_learning: bool = param(
         True,
         "copy_best/conformity: try a one-component flip when neighbours offer nothing "
         "(false: Barkoczi & Galesic's random copying, which never searches alone)",
         inert_default=True,
+        read_in=IMITATION,
     )
     # -- run --
     steps: int = param(36, "months simulated", 1, None)
@@ -235,24 +346,6 @@ class Params(ModelParams):
     def __post_init__(self) -> None:
         validate(self)
 
-    def unused(self) -> list[str]:
-        """A graph file or a district count that this design never reads: a user who set
-        ``graph_file`` but forgot ``design = "file"``, or ``n_districts`` for a NIC design,
-        would otherwise get the default network without a word (a documented no-op)."""
-        notes = []
-        if self.graph_file and self.design != "file":
-            notes.append(
-                f"graph_file = {self.graph_file!r} is not read: only design = 'file' reads a "
-                "graph file"
-            )
-        if self.n_districts and self.design in NIC_DESIGNS:
-            notes.append(
-                f"n_districts = {self.n_districts} is not used: the designs "
-                f"{', '.join(NIC_DESIGNS)} have partnerships x districts_per_partnership "
-                "districts"
-            )
-        return notes
-
     @property
     def districts(self) -> int:
         """Districts a built-in design will hold (a `file` design counts its own nodes)."""
@@ -271,10 +364,6 @@ MODEL1_PEOPLE = {
     "preparation": 0.0,
     "convening_ties": "institutional",
 }
-
-NIC_DESIGNS = ("siloed", "hub", "networked", "complete")
-# District-only families (Lazer & Friedman 2007): no universities, no hub, n_districts nodes.
-GENERIC_DESIGNS = ("line", "full", "ring", "lattice", "random", "small_world")
 
 
 FIELDS = fields_of(Params)

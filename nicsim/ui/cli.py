@@ -22,7 +22,7 @@ from ..core.params import ConfigError
 from ..lab import budget
 from ..lab.config import load_config, merge_run_options, parse_overrides, to_toml
 from ..lab.evaluators import RunBreaksWorkers, RunResult, evaluate
-from ..lab.plans import Plan, check_inputs, replications_plan
+from ..lab.plans import Plan, check_inputs, replications_plan, unread
 from ..lab.registry import NIC, get_model
 from ..lab.store import RunStore, check_folder, file_in_the_way
 from ..lab.sweeps import load_sweep, read_sweep
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             for metric in metrics:  # before hours of runs, not after
                 sensitivity.check_output(sweep.base, metric)
             design = sensitivity.design(sweep, args.method)
-            guard(design.plan, args)
+            guard([design.plan], args)
 
             def analyse(out: Path) -> str:
                 from ..analysis.report import write_sensitivity
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             return execute(design.plan, args, report=analyse)[0]
         else:
             plan = load_sweep(args.sweep, parse_overrides(args.set), args.replications, args.seed)
-        guard(plan, args)
+        guard([plan], args)
 
         def summary(out: Path) -> str:
             from ..analysis.report import summary_text
@@ -186,18 +186,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def guard(plan: Plan, args: argparse.Namespace) -> None:
+def guard(plans: list[Plan], args: argparse.Namespace) -> None:
     """Refuse a plan that would need more memory than this machine has, before anything
-    is built or read (``nicsim.lab.budget``); print its warnings, and those of settings no
-    run of the plan reads (unused at every corner: a sweep over designs that sets a graph
-    file for its file design is not warned)."""
+    is built or read (``nicsim.lab.budget``); print the warnings of each, and those of
+    settings no run of the plans reads (:func:`nicsim.lab.plans.unread`)."""
     from ..lab.store import MAX_RUNS
 
-    first, *others = [params.unused() for params in plan.corner_params]
-    _warn([note for note in first if all(note in other for other in others)])
-    _warn(
-        budget.check(plan, args.workers, bool(args.scheduler), args.allow_large, max_runs=MAX_RUNS)
-    )
+    _warn(unread(plans))
+    for plan in plans:
+        _warn(
+            budget.check(
+                plan, args.workers, bool(args.scheduler), args.allow_large, max_runs=MAX_RUNS
+            )
+        )
 
 
 def _warn(lines: list[str]) -> None:
@@ -377,8 +378,7 @@ def replicate(args: argparse.Namespace) -> int:
         )
         for name in names
     }
-    for plan in plans.values():  # every sweep's estimate before the first is run
-        guard(plan, args)
+    guard(list(plans.values()), args)  # every sweep's estimate before the first is run
     for name, plan in plans.items():
         if _complete(root / name, plan):
             # re-finalising would only rewrite the same tables and lose the manifest's times

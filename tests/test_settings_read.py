@@ -1,0 +1,214 @@
+"""A setting that a run does not read: warned of, and truly not read.
+
+Parameters that only some configurations read are declared with the runs that read them
+(``read_in`` in ``nicsim.nic.params``), and a value set where no run reads it is warned of
+(``nicsim.core.params.unread_settings``). The warning is only as true as that declaration,
+so each such parameter is run here outside its runs at two values, and every output must
+be the same to the bit: a declaration that called a parameter unread where the model reads
+it fails here.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import warnings
+
+import pandas as pd
+import pytest
+from tiny_runs import as_written
+
+import nicsim
+from nicsim.core.params import fields_of, unread_settings
+from nicsim.lab.config import from_dict
+from nicsim.nic.params import Params
+from nicsim.ui.cli import main
+
+# Small, but with every part at work: leaders leave (and take their convening ties), the
+# hub convenes every 3 months, universities coach and offer research.
+SMALL = {
+    "partnerships": 3,
+    "districts_per_partnership": 3,
+    "leaders_per_district": 2,
+    "steps": 15,
+    "turnover_rate": 0.5,
+    "tie_formation": 0.3,
+}
+RING = {"design": "ring", "n_districts": 9}
+GRID_LANDSCAPE = {**RING, "landscape": "mason_watts", "learning": "copy_best"}
+COPY_BEST = {"learning": "copy_best"}
+NETWORK = "configs/my_network.csv"
+
+# Each parameter declared read_in: a run outside the runs that read it, and another value.
+OUTSIDE: dict[str, tuple[dict, object]] = {
+    "n_components": (GRID_LANDSCAPE, 10),
+    "k": (GRID_LANDSCAPE, 2),
+    "h": (GRID_LANDSCAPE, 0.8),
+    "n_contexts": (GRID_LANDSCAPE, 3),
+    "contribution_decimals": (GRID_LANDSCAPE, 2),
+    "dependencies": (GRID_LANDSCAPE, "any"),
+    "approximate_max": (GRID_LANDSCAPE, True),
+    "outcome_exponent": ({}, 3.0),  # percent units
+    "partnerships": (RING, 5),
+    "districts_per_partnership": (RING, 2),
+    "n_districts": ({}, 5),  # a NIC design
+    "research_rate": (RING, 0.9),
+    "research_candidates": ({"design": "siloed", **COPY_BEST}, 1),
+    "research_quality": (RING, 0.9),
+    "training_rate": (RING, 0.3),
+    "preparation": (RING, 0.9),
+    "tests_per_leader": (COPY_BEST, 3),
+    "novice_capacity": (COPY_BEST, 0.9),
+    "judgment": (COPY_BEST, "model1"),
+    "learning_by_doing": (COPY_BEST, 0.3),
+    "measurement_noise": (COPY_BEST, 5.0),
+    "expert_noise_ratio": (COPY_BEST, 0.9),
+    "min_tests": (COPY_BEST, 1),
+    "adoption_threshold": (COPY_BEST, 5.0),
+    "share_prob": (COPY_BEST, 0.9),
+    "judgment_noise": ({"judgment": "model1"}, 5.0),
+    "convening_interval": ({"design": "siloed"}, 1),
+    "hub_broadcast": ({"design": "complete"}, 6),
+    "tie_formation": ({"design": "siloed"}, 0.9),
+    "convening_ties": ({"design": "siloed"}, "institutional"),
+    "cross_ties": ({}, 0.5),  # the hub design
+    "density": (RING, 0.9),
+    "connected": (RING, True),
+    "lattice_k": (RING, 3),
+    "rewirings": ({**RING, "design": "lattice"}, 2),
+    "graph_file": ({}, NETWORK),
+    "directed_graph": ({**RING, **COPY_BEST}, True),
+    "velocity": ({}, 0.5),  # PDSA
+    "sample_size": ({}, 2),
+    "individual_learning": ({}, False),
+    "copy_error": ({"learning": "conformity"}, 0.3),
+    "conformity_min_count": (COPY_BEST, 2),
+    "conformity_if_better": (COPY_BEST, True),
+}
+
+
+def declared() -> set[str]:
+    return {name for name, f in fields_of(Params).items() if "read_in" in f.metadata}
+
+
+def test_every_parameter_declared_unread_somewhere_is_run_here():
+    assert set(OUTSIDE) == declared()
+
+
+@pytest.mark.parametrize("name", sorted(OUTSIDE))
+def test_a_parameter_is_unread_where_it_is_declared_so(root, name):
+    """Outside its runs, another value changes no metric and no step of the time series."""
+    outside, value = OUTSIDE[name]
+    if name == "graph_file":
+        value = str(root / NETWORK)
+    base = {**SMALL, **outside}
+    assert name in from_dict({**base, name: value}).unread()
+    for seed in (1, 2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the warning this file is about
+            ours = nicsim.simulate(seed, timeseries=True, **base)
+            other = nicsim.simulate(seed, timeseries=True, **{**base, name: value})
+        pd.testing.assert_frame_equal(ours.pop("timeseries"), other.pop("timeseries"))
+        assert {k: as_written(v) for k, v in ours.items()} == {
+            k: as_written(v) for k, v in other.items()
+        }
+
+
+def test_the_default_run_reads_what_it_is_said_to_read():
+    """The default hub NIC of PDSA and beliefs: only the settings of other designs, rules
+    and landscapes are unread."""
+    assert set(Params().unread()) == {
+        "outcome_exponent",
+        "n_districts",
+        "cross_ties",
+        "density",
+        "connected",
+        "lattice_k",
+        "rewirings",
+        "graph_file",
+        "directed_graph",
+        "velocity",
+        "sample_size",
+        "individual_learning",
+        "copy_error",
+        "conformity_min_count",
+        "conformity_if_better",
+    }
+
+
+def test_only_a_value_set_away_from_its_default_is_warned():
+    assert unread_settings([Params()]) == []
+    assert unread_settings([from_dict({"velocity": 0.5, "cross_ties": 0.1})]) == [
+        "velocity = 0.5 is not read: only runs with learning = copy_best or conformity read it"
+    ]
+
+
+def test_a_setting_read_by_one_point_is_not_warned_and_the_values_of_others_are_named():
+    """Read at one point of a plan: no warning. Unread at every point, but set at some:
+    each value set is named."""
+    hub = from_dict({"design": "hub", "convening_interval": 6})
+    siloed = from_dict({"design": "siloed", "convening_interval": 6})
+    assert unread_settings([siloed, hub]) == []
+    points = [from_dict({"velocity": v}) for v in (0.5, 1.0, 0.2)]
+    assert unread_settings(points) == [
+        "velocity = 0.5 or 0.2 is not read: only runs with learning = copy_best or conformity "
+        "read it"
+    ]
+
+
+def warnings_of(capsys) -> list[str]:
+    return [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+
+
+def test_simulate_warns_of_a_setting_it_does_not_read():
+    with pytest.warns(
+        UserWarning, match=r"^hub_broadcast = 5 is not read: only designs with a hub"
+    ):
+        nicsim.simulate(1, design="siloed", hub_broadcast=5, steps=2, partnerships=2)
+
+
+def test_a_sweep_over_a_setting_no_point_reads_is_warned_once(root, tmp_path, capsys):
+    """A grid over convening_interval in siloed partnerships: every point ignores it, and
+    the warning names each value the grid sets; the runs still go on."""
+    sweep = tmp_path / "s.toml"
+    sweep.write_text(
+        f'base = "{root / "configs/default.toml"}"\nreplications = 1\n'
+        '[params]\ndesign = "siloed"\nsteps = 2\npartnerships = 2\n'
+        "[grid]\nconvening_interval = [1, 3, 6]\n"
+    )
+    assert main(["sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / "r")]) == 0
+    assert warnings_of(capsys) == [
+        "nicsim: warning: convening_interval = 1 or 6 is not read: only designs with a hub "
+        "(hub, networked, a graph file's) read it"
+    ]
+
+
+def test_a_screened_range_no_run_reads_is_warned(root, tmp_path, capsys):
+    """A sensitivity screen of a parameter the design never reads would report it inert:
+    it is warned of before any run."""
+    sweep = tmp_path / "sens.toml"
+    sweep.write_text(
+        f'base = "{root / "configs/default.toml"}"\nreplications = 1\n'
+        '[params]\ndesign = "siloed"\nsteps = 2\npartnerships = 2\n'
+        "[sample]\npoints = 2\n[sample.ranges]\nh = [0.0, 1.0]\ntie_formation = [0.0, 0.1]\n"
+    )
+    args = ["sensitivity", str(sweep), "--workers", "1", "--out", str(tmp_path / "r")]
+    assert main(args) == 0
+    (warning,) = warnings_of(capsys)
+    assert warning.startswith("nicsim: warning: tie_formation = ")
+    assert warning.endswith(
+        "is not read: only designs with a hub (hub, networked, a graph file's) read it"
+    )
+
+
+def test_the_odd_lists_the_parameters_each_kind_of_run_reads(root):
+    """docs/ODD.md section 7.16 groups the parameters as the code does: one row for each
+    declaration of the runs that read them."""
+    section = (root / "docs/ODD.md").read_text().split("### 7.16")[1].split("\n## ")[0]
+    cells = [line.split("|")[2] for line in section.splitlines() if line.startswith("| ")]
+    documented = {frozenset(re.findall(r"`(\w+)`", cell)) for cell in cells} - {frozenset()}
+    groups = collections.defaultdict(set)
+    for name, f in fields_of(Params).items():
+        if "read_in" in f.metadata:
+            groups[f.metadata["read_in"]].add(name)
+    assert documented == {frozenset(names) for names in groups.values()}

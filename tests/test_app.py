@@ -173,6 +173,22 @@ def test_controls_read_ranges_from_params_metadata(app):
 
 
 @pytest.mark.slow
+def test_a_control_neither_run_reads_is_named_with_the_runs_that_would(app):
+    """Siloed partnerships have no hub and no cross ties: both controls do nothing, unless
+    the design side by side reads them."""
+    settings = {**app.base_settings(), "design": "siloed", "compare": app.NO_COMPARE}
+    assert app.unread_controls(settings) == {
+        "convening_interval": "designs with a hub (hub, networked, a graph file's)",
+        "cross_ties": "runs with design = 'networked'",
+    }
+    assert app.unread_controls({**settings, "compare": "hub"}) == {
+        "cross_ties": "runs with design = 'networked'"
+    }
+    assert app.unread_controls({**settings, "compare": "networked"}) == {}
+    assert app.unread_controls({**settings, "design": "networked"}) == {}
+
+
+@pytest.mark.slow
 def test_side_by_side_shares_the_problem_and_start(app):
     settings = {**app.base_settings(), "design": "hub", "compare": "siloed", "steps": 3}
     model = app.ClassroomModel(settings)
@@ -233,11 +249,15 @@ def test_page_renders_and_steps_without_a_browser(app):
     images = [w for w in _widgets(box) if isinstance(w, ipywidgets.Image)]
     assert len(images) == len(app.COMPONENTS)
     assert all(bytes(w.value[:4]) == b"\x89PNG" for w in images)
+    # the hub design does not read the networked design's cross ties, and says so
+    unread_note = "Not read by this run: only runs with design = 'networked' read it."
+    assert _find_text(box, unread_note)
     # a preset sets its values in the controls and starts a new run
     rc.find(v.Btn, children=["Very different contexts"]).widget.click()
     assert _step_shown(box) == 0
     assert rc.find(v.Select, label="Network design").widget.v_model == "networked"
     assert rc.find(v.Slider, v_model=0.9).widgets  # h
+    assert not _find_text(box, unread_note)
     rc.close()
 
 

@@ -124,6 +124,24 @@ def settings_params(settings: Mapping[str, Any]) -> Params:
     return from_dict({k: settings[k] for k in CONTROLS if k in settings}, base=base)
 
 
+def unread_controls(settings: Mapping[str, Any]) -> dict[str, str]:
+    """The controls that neither run on the page reads (the chosen design, and the one side
+    by side), each with the runs that would read it (docs/ODD.md, section 7.16): a slider
+    that changes nothing says so, rather than leave a class wondering why nothing moved."""
+    try:
+        params = settings_params(settings)
+        runs = [params]
+        if settings.get("compare", NO_COMPARE) != NO_COMPARE:
+            runs.append(params.replace(design=settings["compare"]))
+    except ConfigError:  # the run itself says what is wrong when it is built
+        return {}
+    unread = params.unread()
+    for run in runs[1:]:
+        here = run.unread()
+        unread = {name: why for name, why in unread.items() if name in here}
+    return {name: why for name, why in unread.items() if name in CONTROLS}
+
+
 class LiveSettings(Mapping):
     """A read-only view of the page's reactive settings, handed to Mesa as a fixed parameter.
 
@@ -311,6 +329,7 @@ COMPONENTS = [NetworkView, OutcomePlot, EquityPlot, IdeasPlot, LeadersPlot]
 
 # -- the settings card ----------------------------------------------------------------------
 HELP_STYLE = {"font-size": "0.8em", "color": "#555", "line-height": "1.2"}
+UNREAD_STYLE = {**HELP_STYLE, "color": "#8a4b00", "font-style": "italic"}
 
 
 def _help(name: str) -> str:
@@ -319,8 +338,14 @@ def _help(name: str) -> str:
 
 
 @solara.component
-def Control(name: str, settings: solara.Reactive[dict[str, Any]], choices: list[str]) -> None:
-    """One setting: a slider or selector with its plain label and the metadata's help."""
+def Control(
+    name: str,
+    settings: solara.Reactive[dict[str, Any]],
+    choices: list[str],
+    read_by: str | None = None,
+) -> None:
+    """One setting: a slider or selector with its plain label and the metadata's help, and
+    ``read_by`` (the runs that would read it) when neither run on the page reads it."""
     f = FIELDS[name]
 
     def set_value(value: Any, name: str = name) -> None:
@@ -343,6 +368,8 @@ def Control(name: str, settings: solara.Reactive[dict[str, Any]], choices: list[
             "", value=value, min=float(md["lo"]), max=float(hi), step=step, on_value=set_value
         )
     solara.Text(_help(name), style=HELP_STYLE)
+    if read_by:
+        solara.Text(f"Not read by this run: only {read_by} read it.", style=UNREAD_STYLE)
 
 
 @solara.component
@@ -392,8 +419,9 @@ def SettingsCard(
             for name in PRESETS:
                 solara.Button(name, on_click=lambda name=name: choose(name), small=True, text=True)
         SeedField(settings)
+        unread = unread_controls(settings.value)
         for name in CONTROLS:
-            Control(name, settings, designs)
+            Control(name, settings, designs, unread.get(name))
         compare = settings.value["compare"]
         solara.Select(
             "Side by side: also run this design on the same problem",

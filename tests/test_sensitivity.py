@@ -223,6 +223,27 @@ def test_against_dummy_calls_inert_what_overlaps_the_dummys_interval():
     # low ends: a 0.375 (acts), b 0.125 (mu* above 0.25, interval not), c 0.1875 (above
     # the dummy's mu* but below its high end), d 0.25 (touches it: overlaps)
     assert sensitivity.against_dummy(table) == ["acts", "inert", "inert", "inert", "dummy"]
+    # a parameter no run of the screen reads is said to be so, whatever its interval
+    verdicts = sensitivity.against_dummy(table, unread={"a", "b"})
+    assert verdicts == ["not read", "not read", "inert", "inert", "dummy"]
+
+
+def test_every_verdict_has_a_shade_in_the_figure(tmp_path):
+    """Each verdict a Morris table can hold, the one without an interval (n/a) and the one
+    of a range no run reads included, is drawn."""
+    from nicsim.analysis.plots import sensitivity_figure
+
+    table = pd.DataFrame(
+        {
+            "parameter": ["a", "b", "c", "d", "dummy"],
+            "mu_star": [0.5, 0.1, np.nan, 0.0, 0.125],
+            "mu_star_conf": [0.1, 0.1, np.nan, 0.0, 0.125],
+            "sigma": [0.2, 0.1, np.nan, 0.0, 0.1],
+            "vs_dummy": ["acts", "inert", "n/a", "not read", "dummy"],
+        }
+    )
+    path = sensitivity_figure(table, "morris", tmp_path / "s.png", "all verdicts")
+    assert path.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_mu_star_conf_is_the_interval_of_mu_star_not_the_spread_of_the_effects():

@@ -183,21 +183,32 @@ def test_a_sweep_over_a_setting_no_point_reads_is_warned_once(root, tmp_path, ca
     ]
 
 
-def test_a_screened_range_no_run_reads_is_warned(root, tmp_path, capsys):
-    """A sensitivity screen of a parameter the design never reads would report it inert:
-    it is warned of before any run."""
+def test_a_screened_range_no_run_reads_is_warned_and_judged_not_read(root, tmp_path, capsys):
+    """A sensitivity screen of a parameter the design never reads would have reported it
+    inert: it is warned of before any run, and its verdict is `not read`, not `inert`."""
     sweep = tmp_path / "sens.toml"
     sweep.write_text(
         f'base = "{root / "configs/default.toml"}"\nreplications = 1\n'
         '[params]\ndesign = "siloed"\nsteps = 2\npartnerships = 2\n'
         "[sample]\npoints = 2\n[sample.ranges]\nh = [0.0, 1.0]\ntie_formation = [0.0, 0.1]\n"
+        "dummy = [0.0, 1.0]\n"
     )
-    args = ["sensitivity", str(sweep), "--workers", "1", "--out", str(tmp_path / "r")]
-    assert main(args) == 0
+    out = tmp_path / "r"
+    assert main(["sensitivity", str(sweep), "--workers", "1", "--out", str(out)]) == 0
     (warning,) = warnings_of(capsys)
-    assert warning.startswith("nicsim: warning: tie_formation = ")
-    assert warning.endswith(
-        "is not read: only designs with a hub (hub, networked, a graph file's) read it"
+    hub = "designs with a hub (hub, networked, a graph file's)"
+    assert warning == (
+        f"nicsim: warning: tie_formation = 4 values from 0.0 to 0.1 is not read: only {hub} read it"
+    )
+    report = (out / "sensitivity.md").read_text()
+    verdicts = {
+        cells[1]: cells[-2]
+        for cells in ([c.strip() for c in line.split("|")] for line in report.splitlines())
+        if len(cells) > 2 and cells[1] in ("h", "tie_formation")
+    }
+    assert verdicts["tie_formation"] == "not read" and verdicts["h"] in ("acts", "inert")
+    assert (
+        f"`tie_formation` is `not read`: no run of this screen reads it (only {hub} do)" in report
     )
 
 

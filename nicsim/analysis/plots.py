@@ -120,8 +120,9 @@ def sensitivity_figure(table: pd.DataFrame, method: str, path: str | Path, title
     fig, ax = plt.subplots(figsize=(7, max(4.5, 0.28 * len(names) + 1.5)))
     y = np.arange(len(names))
     if method == "morris":
-        # against a dummy parameter: inert ones grey, the dummy black
-        shade = {"acts": "C0", "inert": "0.7", "dummy": "k"}
+        # against a dummy parameter: inert ones (and those without a verdict) grey, those
+        # no run reads pale grey, the dummy black
+        shade = {"acts": "C0", "inert": "0.7", "n/a": "0.7", "not read": "0.88", "dummy": "k"}
         colors = [shade[v] for v in table["vs_dummy"]] if "vs_dummy" in table else "C0"
         ax.barh(y, table["mu_star"], xerr=table["mu_star_conf"], color=colors, label="mu*")
         ax.scatter(table["sigma"], y, color="C3", zorder=3, label="sigma")

@@ -440,14 +440,20 @@ def write_sensitivity(out: Path, design: Design, metrics: Sequence[str]) -> str:
     runs = pd.read_csv(out / "runs.csv")
     values = {metric: sensitivity.outputs(runs, design, metric) for metric in metrics}
     empty = [metric for metric, y in values.items() if np.isnan(y).all()]
+    unread = design.unread()
     tables = {
         metric: sensitivity.analyze(
-            design.problem, design.x, y, design.method, seed=design.plan.seed
+            design.problem, design.x, y, design.method, seed=design.plan.seed, unread=unread
         )
         for metric, y in values.items()
         if metric not in empty
     }
     head = "#" if len(metrics) == 1 else "##"
+    not_read = "".join(
+        f"\n`{name}` is `{sensitivity.NOT_READ}`: no run of this screen reads it (only {runs} "
+        "do), so its effect here is none by construction, not a finding.\n"
+        for name, runs in unread.items()
+    )
     sections = []
     for i, metric in enumerate(metrics):
         title = f"{design.method.title()} sensitivity of final {metric}"
@@ -464,7 +470,7 @@ def write_sensitivity(out: Path, design: Design, metrics: Sequence[str]) -> str:
                 "the noise floor); `acts` otherwise. Inert here: "
                 f"{', '.join(f'`{n}`' for n in inert) if inert else 'none'}.\n"
             )
-        sections.append(f"{head} {title}\n\n{markdown_table(table)}\n{note}")
+        sections.append(f"{head} {title}\n\n{markdown_table(table)}\n{note}{not_read}")
         name = f"sensitivity_{design.method}" + (f"_{metric}" if i else "")
         sensitivity_figure(table, design.method, out / "figures" / f"{name}.png", title)
     runs_line = (

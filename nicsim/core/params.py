@@ -186,14 +186,29 @@ def check_fields(p: ModelParams) -> None:
         object.__setattr__(p, name, check_value(name, getattr(p, name), fields))
 
 
-def unread_settings(examined: Iterable[ModelParams]) -> list[str]:
-    """A warning for each parameter that no run of ``examined`` (the parameters of every
-    point of a plan, or of the one run) reads but that is set away from its default in
-    some of them: a user who sets ``velocity`` for a PDSA run, or ``graph_file`` and forgets
-    ``design = "file"``, would otherwise get runs that ignore it without a word. A sweep over
-    designs that sets a graph file for its file design is not warned."""
+@dataclass(frozen=True)
+class NeverRead:
+    """A parameter that no run of a plan reads: the runs that would read it, and the values
+    set away from its default (each once, in order)."""
+
+    runs: str
+    set_to: list[Any]
+
+    def values(self) -> str:
+        """The values set, as a message names them: a few each, many (a sampled range) as
+        their count and span."""
+        if len(self.set_to) <= 3:
+            return " or ".join(shown(v) for v in self.set_to)
+        return (
+            f"{len(self.set_to)} values from {shown(min(self.set_to))} to {shown(max(self.set_to))}"
+        )
+
+
+def never_read(examined: Iterable[ModelParams]) -> dict[str, NeverRead]:
+    """The parameters that no run of ``examined`` (the parameters of every point of a plan,
+    or of the one run) reads."""
     unread: dict[str, str] | None = None
-    values: dict[str, dict[str, None]] = {}  # each unread setting's values set, in order
+    set_to: dict[str, dict[Any, None]] = {}  # each value once, in order
     for params in examined:
         here = params.unread()
         if unread is None:
@@ -201,15 +216,31 @@ def unread_settings(examined: Iterable[ModelParams]) -> list[str]:
         else:
             unread = {name: runs for name, runs in unread.items() if name in here}
         if not unread:
-            return []
+            return {}
         for name in unread:
             value = getattr(params, name)
             if value != getattr(defaults, name):
-                values.setdefault(name, {})[shown(value)] = None
+                set_to.setdefault(name, {})[value] = None
+    return {
+        name: NeverRead(runs, list(set_to.get(name, ()))) for name, runs in (unread or {}).items()
+    }
+
+
+def unread_settings(examined: Iterable[ModelParams]) -> list[str]:
+    """A warning for each parameter that no run of ``examined`` reads but that is set away
+    from its default in some of them: a user who sets ``velocity`` for a PDSA run, or
+    ``graph_file`` and forgets ``design = "file"``, would otherwise get runs that ignore it
+    without a word. A sweep over designs that sets a graph file for its file design is not
+    warned."""
+    return unread_warnings(never_read(examined))
+
+
+def unread_warnings(never: dict[str, NeverRead]) -> list[str]:
+    """The warnings of :func:`unread_settings`, of parameters :func:`never_read` found."""
     return [
-        f"{name} = {' or '.join(values[name])} is not read: only {runs} read it"
-        for name, runs in (unread or {}).items()
-        if name in values
+        f"{name} = {unread.values()} is not read: only {unread.runs} read it"
+        for name, unread in never.items()
+        if unread.set_to
     ]
 
 

@@ -26,7 +26,15 @@ from typing import Any
 
 import numpy as np
 
-from ..core.params import RUN_KEYS, ConfigError, ModelParams, fields_of, unread_settings
+from ..core.params import (
+    RUN_KEYS,
+    ConfigError,
+    ModelParams,
+    NeverRead,
+    fields_of,
+    unread_warnings,
+)
+from ..core.params import never_read as core_never_read
 from ..nic.params import FIELDS
 from .config import RunConfig, from_dict
 
@@ -427,15 +435,21 @@ def check_inputs(plan: Plan) -> None:
             raise at_point(point, ConfigError(f"graph file {params.graph_file}: {exc}")) from None
 
 
-def unread(plans: Sequence[Plan]) -> list[str]:
-    """A warning for each setting that no run of the plans reads
-    (:func:`nicsim.core.params.unread_settings`), judged by the points each plan examines and
-    by all the plans together: a study's sweeps share a base, and a setting it makes for one
-    of them is read there. A grid of more than ``CORNER_LIMIT`` corners is not judged: the
-    corners left out may hold the design or rule that reads a setting."""
+def never_read(plans: Sequence[Plan]) -> dict[str, NeverRead]:
+    """The parameters that no run of the plans reads (:func:`nicsim.core.params.never_read`),
+    judged by the points each plan examines and by all the plans together: a study's sweeps
+    share a base, and a setting it makes for one of them is read there. A grid of more than
+    ``CORNER_LIMIT`` corners is not judged: the corners left out may hold the design or rule
+    that reads a setting."""
     if any(len(p.points) > EAGER_POINTS and len(p.corner_params) >= CORNER_LIMIT for p in plans):
-        return []
-    return unread_settings(plan.params(point) for plan in plans for point in plan.examined())
+        return {}
+    return core_never_read(plan.params(point) for plan in plans for point in plan.examined())
+
+
+def unread(plans: Sequence[Plan]) -> list[str]:
+    """A warning for each setting that no run of the plans reads and that they set away from
+    its default (:func:`nicsim.core.params.unread_settings`)."""
+    return unread_warnings(never_read(plans))
 
 
 def replications_plan(config: RunConfig) -> Plan:

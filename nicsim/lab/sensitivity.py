@@ -8,6 +8,7 @@ sweep; the analysis then reads the stored outputs back in point order.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from ..core.params import ConfigError, ModelParams, fields_of
-from .plans import DUMMY, Plan, Points
+from .plans import DUMMY, Plan, Points, never_read
 from .registry import for_params
 from .sweeps import SweepFile
 
 METHODS = ("morris", "sobol")
+NOT_READ = "not read"  # the verdict on a parameter no run of the screen reads
 MORRIS_LEVELS = 4
 # Why a run leaves an output's runs.csv cell empty, for the outputs that may be empty
 EMPTY_BECAUSE = {
@@ -64,9 +66,15 @@ def rows(method: str, n: int, dims: int) -> int:
 
 
 def analyze(
-    prob: dict[str, Any], x: np.ndarray, y: np.ndarray, method: str, seed: int = 0
+    prob: dict[str, Any],
+    x: np.ndarray,
+    y: np.ndarray,
+    method: str,
+    seed: int = 0,
+    unread: Collection[str] = (),
 ) -> pd.DataFrame:
-    """Morris mu*, its confidence interval and sigma, or Sobol S1 and ST with theirs."""
+    """Morris mu*, its confidence interval and sigma, or Sobol S1 and ST with theirs.
+    ``unread``: the parameters no run of the screen reads (:meth:`Design.unread`)."""
     if method == "morris":
         from SALib.analyze import morris
 
@@ -81,7 +89,7 @@ def analyze(
             }
         )
         if DUMMY in prob["names"]:
-            table["vs_dummy"] = against_dummy(table)
+            table["vs_dummy"] = against_dummy(table, unread)
         return table.sort_values("mu_star", ascending=False, ignore_index=True)
     from SALib.analyze import sobol
 
@@ -98,15 +106,17 @@ def analyze(
     return table.sort_values("ST", ascending=False, ignore_index=True)
 
 
-def against_dummy(table: pd.DataFrame) -> list[str]:
+def against_dummy(table: pd.DataFrame, unread: Collection[str] = ()) -> list[str]:
     """Each parameter against the dummy, which the model never reads: ``inert`` when its
     mu* confidence interval overlaps the dummy's (its effect cannot be told from none),
-    else ``acts``; the dummy itself is ``dummy``."""
+    else ``acts``; the dummy itself is ``dummy``. A parameter in ``unread``, which no run of
+    the screen reads, is ``not read``: its effect is none by construction, which says
+    nothing of whether it acts where it is read."""
     dummy = table.loc[table["parameter"] == DUMMY].iloc[0]
     ceiling = dummy["mu_star"] + dummy["mu_star_conf"]
     low = table["mu_star"] - table["mu_star_conf"]
     return [
-        DUMMY if name == DUMMY else _verdict(lo, ceiling)
+        DUMMY if name == DUMMY else NOT_READ if name in unread else _verdict(lo, ceiling)
         for name, lo in zip(table["parameter"], low, strict=True)
     ]
 
@@ -169,6 +179,15 @@ class Design:
     def x(self) -> np.ndarray:
         """The unrounded sample (drawn on first use, after the budget is checked)."""
         return self.plan.points.sample
+
+    def unread(self) -> dict[str, str]:
+        """The sampled parameters that no run of the screen reads (a hub's setting screened
+        in siloed partnerships), each with the runs that would read it."""
+        return {
+            name: found.runs
+            for name, found in never_read([self.plan]).items()
+            if name in self.problem["names"]
+        }
 
 
 def design(sweep: SweepFile, method: str) -> Design:

@@ -21,6 +21,7 @@ from tiny_runs import as_written
 import nicsim
 from nicsim.core.params import fields_of, unread_settings
 from nicsim.lab.config import from_dict
+from nicsim.march.params import MarchParams
 from nicsim.nic.params import Params
 from nicsim.ui.cli import main
 
@@ -87,12 +88,32 @@ OUTSIDE: dict[str, tuple[dict, object]] = {
 }
 
 
-def declared() -> set[str]:
-    return {name for name, f in fields_of(Params).items() if "read_in" in f.metadata}
+# The same for the March model's
+MARCH = {"model": "march", "m": 8, "n": 6, "max_periods": 30, "p3": 0.1}
+OUTSIDE_MARCH: dict[str, tuple[dict, object]] = {"p1_fast": ({"n_fast": 0}, 0.3)}
+
+
+def declared(cls: type) -> set[str]:
+    return {name for name, f in fields_of(cls).items() if "read_in" in f.metadata}
 
 
 def test_every_parameter_declared_unread_somewhere_is_run_here():
-    assert set(OUTSIDE) == declared()
+    assert set(OUTSIDE) == declared(Params)
+    assert set(OUTSIDE_MARCH) == declared(MarchParams)
+
+
+def same_outputs(base: dict, name: str, value: object, seeds=(1, 2)) -> None:
+    """Runs of ``base`` and of ``base`` with ``name = value`` give the same metrics (as
+    ``runs.csv`` writes them) and the same time series, seed by seed."""
+    for seed in seeds:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the warning this file is about
+            ours = nicsim.simulate(seed, timeseries=True, **base)
+            other = nicsim.simulate(seed, timeseries=True, **{**base, name: value})
+        pd.testing.assert_frame_equal(ours.pop("timeseries"), other.pop("timeseries"))
+        assert {k: as_written(v) for k, v in ours.items()} == {
+            k: as_written(v) for k, v in other.items()
+        }
 
 
 @pytest.mark.parametrize("name", sorted(OUTSIDE))
@@ -103,15 +124,15 @@ def test_a_parameter_is_unread_where_it_is_declared_so(root, name):
         value = str(root / NETWORK)
     base = {**SMALL, **outside}
     assert name in from_dict({**base, name: value}).unread()
-    for seed in (1, 2):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the warning this file is about
-            ours = nicsim.simulate(seed, timeseries=True, **base)
-            other = nicsim.simulate(seed, timeseries=True, **{**base, name: value})
-        pd.testing.assert_frame_equal(ours.pop("timeseries"), other.pop("timeseries"))
-        assert {k: as_written(v) for k, v in ours.items()} == {
-            k: as_written(v) for k, v in other.items()
-        }
+    same_outputs(base, name, value)
+
+
+@pytest.mark.parametrize("name", sorted(OUTSIDE_MARCH))
+def test_a_march_parameter_is_unread_where_it_is_declared_so(name):
+    outside, value = OUTSIDE_MARCH[name]
+    base = {**MARCH, **outside}
+    assert name in from_dict({**base, name: value}).unread()
+    same_outputs(base, name, value)
 
 
 def test_the_default_run_reads_what_it_is_said_to_read():

@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..core.params import ConfigError, ModelParams, check_fields, param
+from ..core.params import ConfigError, ModelParams, ReadIn, check_fields, param
 
 SOCIALISATION = ("jump", "step")
 ZERO_BELIEF = ("wrong", "half")
 MARGIN = ("opposite", "all")
 UPDATE = ("simultaneous", "sequential")
 SUPERIORITY = ("knowledge", "performance")
+# the runs that read a parameter only some runs read (nicsim.core.params.ReadIn)
+WITH_FAST_LEARNERS = ReadIn("runs with n_fast > 0", lambda p: p.n_fast > 0)
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,9 @@ class MarchParams(ModelParams):
         0.5, "code learning rate: chance per unit of margin k to adopt a belief", 0, 1
     )
     n_fast: int = param(0, "fast learners: the first n_fast individuals socialise at p1_fast", 0)
-    p1_fast: float = param(0.9, "socialisation rate of the fast learners", 0.0, 1.0)
+    p1_fast: float = param(
+        0.9, "socialisation rate of the fast learners", 0.0, 1.0, read_in=WITH_FAST_LEARNERS
+    )
     # -- extensions --
     p3: float = param(0.0, "turnover: chance per period each individual is replaced", 0, 1)
     p4: float = param(0.0, "turbulence: chance per period each dim of reality flips", 0, 1)

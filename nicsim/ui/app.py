@@ -38,7 +38,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 
-from ..core.params import ConfigError, allowed
+from ..core.params import ConfigError, allowed, never_read
 from ..lab.config import check_run_key, from_dict, load_config
 from ..nic.graphs import named_graph
 from ..nic.landscape import OUTCOME_LABELS
@@ -135,11 +135,7 @@ def unread_controls(settings: Mapping[str, Any]) -> dict[str, str]:
             runs.append(params.replace(design=settings["compare"]))
     except ConfigError:  # the run itself says what is wrong when it is built
         return {}
-    unread = params.unread()
-    for run in runs[1:]:
-        here = run.unread()
-        unread = {name: why for name, why in unread.items() if name in here}
-    return {name: why for name, why in unread.items() if name in CONTROLS}
+    return {name: found.runs for name, found in never_read(runs).items() if name in CONTROLS}
 
 
 class LiveSettings(Mapping):

@@ -44,7 +44,9 @@ CONFIGS: list[dict] = [
         "k": 5,
         "h": 0.0,
         "n_contexts": 1,
+        "outcome_units": "power",  # model 1's units, as the paper
         "outcome_exponent": 1.0,
+        "target": 0.9,
         "leaders_per_district": 0,
         "steps": 30,
     },

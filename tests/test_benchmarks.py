@@ -88,6 +88,17 @@ def test_identical_tells_a_changed_rule_from_unchanged_ones(root, tmp_path):
     assert len(verdicts) >= 10 and proc.stdout.splitlines()[-1] == last
 
 
+def test_every_configuration_identical_compares_is_read_whole(root, monkeypatch):
+    """A setting the run would not read compares nothing (its "Lazer & Friedman" runs set an
+    outcome exponent in percent units, where none is read)."""
+    from nicsim.core.params import unread_settings
+    from nicsim.lab.config import from_dict
+
+    monkeypatch.syspath_prepend(str(root / "benchmarks"))  # identical.py imports trees.py
+    for config in load_benchmark(root, "identical").CONFIGS:
+        assert unread_settings([from_dict(config)]) == [], config
+
+
 @pytest.fixture
 def phases(root):
     return load_benchmark(root, "phases")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import re
+import socket
 import warnings
 
 import pandas as pd
@@ -244,3 +245,36 @@ def test_the_odd_lists_the_parameters_each_kind_of_run_reads(root):
         if "read_in" in f.metadata:
             groups[f.metadata["read_in"]].add(name)
     assert documented == {frozenset(names) for names in groups.values()}
+
+
+def test_animate_warns_of_a_setting_its_run_does_not_read(root, tmp_path, capsys):
+    out = tmp_path / "run.gif"
+    args = ["animate", str(root / "configs/default.toml"), "--out", str(out)]
+    settings = ["design=siloed", "convening_interval=6", "steps=1", "partnerships=2"]
+    assert main([*args, *(x for s in settings for x in ("--set", s))]) == 0
+    assert warnings_of(capsys) == [
+        "nicsim: warning: convening_interval = 6 is not read: only designs with a hub (hub, "
+        "networked, a graph file's) read it"
+    ]
+    assert out.exists()
+
+
+def test_the_page_warns_of_a_setting_its_config_sets_and_no_run_reads(
+    root, tmp_path, monkeypatch, capsys
+):
+    """`nicsim app --config`: the warning is printed before the page is served."""
+    pytest.importorskip("solara", reason="the app extra is not installed")
+    from nicsim.ui import cli
+
+    served = []
+    monkeypatch.setattr(cli.os, "execve", lambda *args: served.append(args[1]))
+    config = tmp_path / "c.toml"
+    config.write_text('design = "siloed"\nhub_broadcast = 5\n')
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert main(["app", "--config", str(config), "--port", str(port)]) == 0
+    assert served and warnings_of(capsys) == [
+        "nicsim: warning: hub_broadcast = 5 is not read: only designs with a hub (hub, "
+        "networked, a graph file's) read it"
+    ]

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ..core.params import ConfigError
+from ..core.params import ConfigError, unread_settings
 from ..lab import budget
 from ..lab.config import load_config, merge_run_options, parse_overrides, to_toml
 from ..lab.evaluators import RunBreaksWorkers, RunResult, evaluate
@@ -50,7 +50,7 @@ def serve_app(host: str, port: int, config: str | None, allow_large: bool = Fals
 
         # a bad or too large config is reported here, in one line, not in the page
         params = load_config(config).params
-        _warn(budget.check_run(params, allow_large))
+        _warn([*unread_settings([params]), *budget.check_run(params, allow_large)])
         named_graph(params)  # the graph file too, read as the page will
         env["NICSIM_APP_CONFIG"] = str(Path(config).resolve())
     try:
@@ -131,7 +131,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"--out {args.out!r} cannot be written: {blocking} is a file, not a folder"
                 )
             seed = cfg.seed if args.seed is None else args.seed
-            _warn(budget.check_run(cfg.params, args.allow_large, frames=cfg.params.steps + 1))
+            frames = cfg.params.steps + 1
+            _warn(
+                [
+                    *unread_settings([cfg.params]),
+                    *budget.check_run(cfg.params, args.allow_large, frames=frames),
+                ]
+            )
             from .animate import render_gif  # matplotlib: once the run is known to fit
 
             try:

@@ -97,18 +97,20 @@ UNIVERSITY_CSV = CSV + "u,a,university,district\n"
 @pytest.mark.parametrize("command", ["sweep", "run"])
 def test_a_graph_file_a_point_does_not_allow_is_refused_before_any_run(folder, capsys, command):
     """A graph file with universities under Mason & Watts's landscape was refused only when
-    its point's runs were made: the points before it had run and left their results."""
+    its point's runs were made: the points before it had run and left their results. The
+    error names the sweep or config file, as every other error about its values does."""
     (folder / "uni.csv").write_text(UNIVERSITY_CSV)
     mason = '[params]\nlandscape = "mason_watts"\nlearning = "copy_best"\n'
     if command == "sweep":
         body = mason + '[grid]\ndesign = ["file"]\ngraph_file = ["g1.csv", "uni.csv"]'
-        argv = ["sweep", write(folder, body), "--out", "out"]
-        at = "grid point {'design': 'file', 'graph_file': 'uni.csv'}: "
+        sweep = write(folder, body)
+        argv = ["sweep", sweep, "--out", "out"]
+        at = f"{sweep}: grid point {{'design': 'file', 'graph_file': 'uni.csv'}}: "
     else:
         config = folder / "c.toml"
         config.write_text(mason.replace("[params]\n", "") + 'design = "file"\n')
         argv = ["run", str(config), "--set", "graph_file=uni.csv", "--out", "out"]
-        at = ""
+        at = f"{config}: "  # the config file is named, as in every other error about it
     refused(
         argv,
         capsys,

@@ -142,6 +142,7 @@ class RunConfig:
     params: ModelParams
     replications: int = 10
     seed: int = 1
+    file: str = ""  # how messages name the config file
 
 
 def read_toml(path: str | Path, name: str | None = None) -> dict[str, Any]:
@@ -187,7 +188,7 @@ def load_config(
     overrides = overrides or {}
     try:
         params, run = _resolved(path, raw, overrides)
-        return RunConfig(path.stem, params, **run)
+        return RunConfig(path.stem, params, **run, file=name)
     except ConfigError as exc:
         raise ConfigError(f"{blame(str(exc), name, overrides, path, raw)}: {exc}") from None
 

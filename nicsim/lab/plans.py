@@ -230,6 +230,7 @@ class Plan:
     seed: int = 1
     replications: int = 1
     source: dict[str, Any] = field(default_factory=dict)
+    file: str = ""  # the sweep or config file it was read from, as its errors name it
 
     def __post_init__(self) -> None:
         # Replication r runs with seed + r: refuse a plan whose last seed is not a seed
@@ -432,7 +433,8 @@ def check_inputs(plan: Plan) -> None:
         try:
             check_graph(params, universities[params.graph_file])
         except ConfigError as exc:
-            raise at_point(point, ConfigError(f"graph file {params.graph_file}: {exc}")) from None
+            error = at_point(point, ConfigError(f"graph file {params.graph_file}: {exc}"))
+            raise ConfigError(f"{plan.file}: {error}" if plan.file else str(error)) from None
 
 
 def never_read(plans: Sequence[Plan]) -> dict[str, NeverRead]:
@@ -453,7 +455,9 @@ def unread(plans: Sequence[Plan]) -> list[str]:
 
 
 def replications_plan(config: RunConfig) -> Plan:
-    return Plan(config.name, config.params, Points(), config.seed, config.replications)
+    return Plan(
+        config.name, config.params, Points(), config.seed, config.replications, file=config.file
+    )
 
 
 def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:

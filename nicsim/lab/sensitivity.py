@@ -219,6 +219,7 @@ def design(sweep: SweepFile, method: str) -> Design:
         sweep.seed,
         sweep.replications,
         {**sweep.raw, "method": method},
+        sweep.path,
     )
     plan.check()
     return Design(method, prob, plan)

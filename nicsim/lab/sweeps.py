@@ -228,7 +228,9 @@ def load_sweep(
 
     fields = fields_of(type(sweep.base))
     points = Points(sweep.grid, sweep.ranges, sweep.points or 1, sampler, fields)
-    plan = Plan(sweep.name, sweep.base, points, sweep.seed, sweep.replications, sweep.raw)
+    plan = Plan(
+        sweep.name, sweep.base, points, sweep.seed, sweep.replications, sweep.raw, sweep.path
+    )
     try:
         plan.check()
     except ConfigError as exc:

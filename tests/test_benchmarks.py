@@ -133,6 +133,7 @@ def test_phases_time_each_part_of_the_month_inside_its_parent(phases):
     assert isinstance(vars(beliefs.Changes)["between"], classmethod)
 
 
+@pytest.mark.slow
 def test_phases_names_a_bad_parameter_without_a_traceback(root):
     cmd = [sys.executable, str(root / "benchmarks/phases.py"), "--runs", "1", "--set", "k=-2"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=root)
@@ -141,6 +142,7 @@ def test_phases_names_a_bad_parameter_without_a_traceback(root):
     assert "k" in proc.stderr and "-2" in proc.stderr
 
 
+@pytest.mark.slow
 def test_nic_benchmark_times_another_config_and_names_a_bad_one(root, capsys):
     run = load_benchmark(root, "run")
     model1 = str(root / "configs/model1.toml")
@@ -152,6 +154,7 @@ def test_nic_benchmark_times_another_config_and_names_a_bad_one(root, capsys):
     assert capsys.readouterr().err.strip() == "error: no/such.toml: no such file"
 
 
+@pytest.mark.slow
 def test_paired_compares_two_trees_on_given_parameters(root):
     """This tree against itself, on 2-month runs: a ratio near 1, the parameters named; a
     bad parameter is one line before anything runs."""
@@ -166,6 +169,7 @@ def test_paired_compares_two_trees_on_given_parameters(root):
     assert bad.stderr.strip() == "error: k = -2 is not allowed: expected an integer in [0, 61]"
 
 
+@pytest.mark.slow
 def test_a_trees_benchmarks_measure_that_trees_nicsim(root, tmp_path):
     """`python OTHER/benchmarks/run.py` (or phases.py) imports OTHER's nicsim, not the one
     installed (here this checkout, installed in editable mode): a copy whose nicsim says

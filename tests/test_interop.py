@@ -243,6 +243,7 @@ def test_optuna_suggestions_follow_each_dimensions_kind():
     }
 
 
+@pytest.mark.slow
 def test_ema_model_declares_its_parameters_constants_and_outcomes():
     """An integer uncertainty is an IntegerParameter; the seed and (for any model but the
     NIC) the model are constants; an outcome is any runs.csv metric, not only a reported

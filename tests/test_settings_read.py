@@ -189,6 +189,7 @@ def test_simulate_warns_of_a_setting_it_does_not_read():
         nicsim.simulate(1, design="siloed", hub_broadcast=5, steps=2, partnerships=2)
 
 
+@pytest.mark.slow
 def test_a_sweep_over_a_setting_no_point_reads_is_warned_once(root, tmp_path, capsys):
     """A grid over convening_interval in siloed partnerships: every point ignores it, and
     the warning names each value the grid sets; the runs still go on."""
@@ -205,6 +206,7 @@ def test_a_sweep_over_a_setting_no_point_reads_is_warned_once(root, tmp_path, ca
     ]
 
 
+@pytest.mark.slow
 def test_a_screened_range_no_run_reads_is_warned_and_judged_not_read(root, tmp_path, capsys):
     """A sensitivity screen of a parameter the design never reads would have reported it
     inert: it is warned of before any run, and its verdict is `not read`, not `inert`."""
@@ -247,6 +249,7 @@ def test_the_odd_lists_the_parameters_each_kind_of_run_reads(root):
     assert documented == {frozenset(names) for names in groups.values()}
 
 
+@pytest.mark.slow
 def test_animate_warns_of_a_setting_its_run_does_not_read(root, tmp_path, capsys):
     out = tmp_path / "run.gif"
     args = ["animate", str(root / "configs/default.toml"), "--out", str(out)]
@@ -259,6 +262,7 @@ def test_animate_warns_of_a_setting_its_run_does_not_read(root, tmp_path, capsys
     assert out.exists()
 
 
+@pytest.mark.slow
 def test_the_page_warns_of_a_setting_its_config_sets_and_no_run_reads(
     root, tmp_path, monkeypatch, capsys
 ):

@@ -312,6 +312,7 @@ print(json.dumps(seen))
 """
 
 
+@pytest.mark.slow
 def test_what_the_first_run_leaves_is_frozen_once_so_later_collections_skip_it(root):
     """The first run of a process loads what every later run uses (numba's compiled
     functions, modules imported on first use, the kept landscape and networks): frozen

@@ -26,15 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.params import (
-    RUN_KEYS,
-    ConfigError,
-    ModelParams,
-    NeverRead,
-    fields_of,
-    unread_warnings,
-)
-from ..core.params import never_read as core_never_read
+from ..core.params import RUN_KEYS, ConfigError, ModelParams, NeverRead, fields_of, never_read
 from ..nic.params import FIELDS
 from .config import RunConfig, from_dict
 
@@ -437,7 +429,7 @@ def check_inputs(plan: Plan) -> None:
             raise ConfigError(f"{plan.file}: {error}" if plan.file else str(error)) from None
 
 
-def never_read(plans: Sequence[Plan]) -> dict[str, NeverRead]:
+def never_read_in(plans: Sequence[Plan]) -> dict[str, NeverRead]:
     """The parameters that no run of the plans reads (:func:`nicsim.core.params.never_read`),
     judged by the points each plan examines and by all the plans together: a study's sweeps
     share a base, and a setting it makes for one of them is read there. A grid of more than
@@ -445,13 +437,7 @@ def never_read(plans: Sequence[Plan]) -> dict[str, NeverRead]:
     that reads a setting."""
     if any(len(p.points) > EAGER_POINTS and len(p.corner_params) >= CORNER_LIMIT for p in plans):
         return {}
-    return core_never_read(plan.params(point) for plan in plans for point in plan.examined())
-
-
-def unread(plans: Sequence[Plan]) -> list[str]:
-    """A warning for each setting that no run of the plans reads and that they set away from
-    its default (:func:`nicsim.core.params.unread_settings`)."""
-    return unread_warnings(never_read(plans))
+    return never_read(plan.params(point) for plan in plans for point in plan.examined())
 
 
 def replications_plan(config: RunConfig) -> Plan:

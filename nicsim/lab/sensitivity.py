@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.params import ConfigError, ModelParams, fields_of
-from .plans import DUMMY, Plan, Points, never_read
+from .plans import DUMMY, Plan, Points, never_read_in
 from .registry import for_params
 from .sweeps import SweepFile
 
@@ -185,7 +185,7 @@ class Design:
         in siloed partnerships), each with the runs that would read it."""
         return {
             name: found.runs
-            for name, found in never_read([self.plan]).items()
+            for name, found in never_read_in([self.plan]).items()
             if name in self.problem["names"]
         }
 

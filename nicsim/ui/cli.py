@@ -18,11 +18,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ..core.params import ConfigError, unread_settings
+from ..core.params import ConfigError, unread_settings, unread_warnings
 from ..lab import budget
 from ..lab.config import load_config, merge_run_options, parse_overrides, to_toml
 from ..lab.evaluators import RunBreaksWorkers, RunResult, evaluate
-from ..lab.plans import Plan, check_inputs, replications_plan, unread
+from ..lab.plans import Plan, check_inputs, never_read_in, replications_plan
 from ..lab.registry import NIC, get_model
 from ..lab.store import RunStore, check_folder, file_in_the_way
 from ..lab.sweeps import load_sweep, read_sweep
@@ -195,10 +195,10 @@ def main(argv: list[str] | None = None) -> int:
 def guard(plans: list[Plan], args: argparse.Namespace) -> None:
     """Refuse a plan that would need more memory than this machine has, before anything
     is built or read (``nicsim.lab.budget``); print the warnings of each, and those of
-    settings no run of the plans reads (:func:`nicsim.lab.plans.unread`)."""
+    settings no run of the plans reads (:func:`nicsim.lab.plans.never_read_in`)."""
     from ..lab.store import MAX_RUNS
 
-    _warn(unread(plans))
+    _warn(unread_warnings(never_read_in(plans)))
     for plan in plans:
         _warn(
             budget.check(

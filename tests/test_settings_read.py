@@ -56,7 +56,7 @@ OUTSIDE: dict[str, tuple[dict, object]] = {
     "n_districts": ({}, 5),  # a NIC design
     "research_rate": (RING, 0.9),
     "research_candidates": ({"design": "siloed", **COPY_BEST}, 1),
-    "research_quality": (RING, 0.9),
+    "research_quality": ({"design": "hub", **COPY_BEST}, 0.9),  # universities, no research
     "training_rate": (RING, 0.3),
     "preparation": (RING, 0.9),
     "tests_per_leader": (COPY_BEST, 3),

@@ -97,9 +97,11 @@ def candidates(model: mesa.Model, plans: list[TestPlan], flips: np.ndarray) -> C
     """This month's candidates for every plan's free slots, each idea once per district,
     in a fixed order: inbox (best evidenced first), research offers, local variations
     (``flips``: (plans, slots, LOCAL_TRIES) drawn components; a free slot's draws count).
-    An idea tried and closed before may be tried again (a rejection may have been
-    noise); one under test is planned by :func:`~nicsim.nic.learning.finish_cycles` or
-    waits for a decision. A plan with no slot left has none and keeps its offers."""
+    A research offer or a local variation tried and closed before may be tried again (a
+    rejection may have been noise); the inbox offers only ideas the district has no trial
+    of (``District.pending``); one under test is planned by
+    :func:`~nicsim.nic.learning.finish_cycles` or waits for a decision. A plan with no slot
+    left has none and keeps its offers."""
     threshold = model.p.adoption_threshold
     given: list[Candidate] = []
     given_plans: list[int] = []

@@ -112,7 +112,8 @@ def _leader_truth(land: ContextLandscape) -> np.ndarray:
 
 def university_belief_error(model: mesa.Model) -> float:
     """Mean over universities of the root mean square error of their belief about S: the
-    "program design" a university brings (0 for an oracle); NaN without universities."""
+    "program design" a university brings (0 for an oracle); NaN without universities or
+    without research (copy_best, conformity), where no university holds a belief."""
     beliefs = model.research_beliefs
     if beliefs is None:
         return float("nan")

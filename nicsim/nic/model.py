@@ -194,7 +194,8 @@ class NICModel(mesa.Model):
 
     def knowledge_setup(self) -> None:
         """Who holds beliefs (docs/ODD.md, "Beliefs"): leaders when they judge ideas by
-        belief, universities always (an oracle's never moves)."""
+        belief, universities wherever they offer research, that is under PDSA (an oracle's
+        belief never moves)."""
         p, n = self.p, len(self.districts)
         # a university's row of research_beliefs by its node (nodes are numbered from 0;
         # -1: not a university), and each district's universities' rows in node order: one
@@ -214,14 +215,12 @@ class NICModel(mesa.Model):
         self.beliefs = Beliefs(self.skill.size, 2, p.n_components, p.k) if judging else None
         self.research_beliefs = None
         check_graph(p, len(self.universities))
-        if self.universities:
+        if self.universities and p.learning == "pdsa":  # the one rule with research
             keys = [self.graph.nodes[u.node]["partnership"] for u in self.universities]
             self.research_beliefs = research_prior(
                 p, self.landscape, keys, self.keyed["research_prior"]
             )
-        self.research_learns = (
-            bool(self.universities) and p.research_quality < 1 and p.learning == "pdsa"
-        )
+        self.research_learns = self.research_beliefs is not None and p.research_quality < 1
         # ties formed at convenings: (a, b) -> (leader holding it at a, at b), and each
         # leader's ties, so a leaver's end with it
         self.personal: dict[tuple[int, int], tuple[int, int]] = {}

@@ -94,7 +94,7 @@ class Result:
                 f"max {max(self.samples):.4g} / {max(base):.4g}; "
                 f"n = {len(self.samples)} / {len(base)}); target {goal} {self.target:g}x"
             )
-        lines = [f"{head}; ratio {self.ratio:.2f}  {verdict}"]
+        lines = [f"{head}; ratio to the target {self.ratio:.2f}  {verdict}"]
         lines += [f"    {note}" for note in self.notes]
         return "\n".join(lines)
 
@@ -149,7 +149,7 @@ def lazer_friedman(quick: bool) -> list[Result]:
         f"N = {n}, K = {k}, {agents} agents, linear and totally connected, {rounds} rounds "
         "each, landscape construction and data collection included",
         f"straightforward numpy reference in this process: median {statistics.median(ref):.3f} s"
-        f" per landscape (n = {len(ref)}); nicsim is {speedup:.1f}x faster",
+        f" per landscape (n = {len(ref)}): {speedup:.1f}x nicsim's time",
         f"1000 landscapes (the paper) at this median: {1000 * statistics.median(ours):.0f} s "
         "on one core",
     ]

@@ -17,9 +17,12 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_page_in_headless_chromium():
+    from nicsim.ui.app import PAGE_TITLE  # the app extra is there: missing() said so
+
     start = time.monotonic()
     with pagedriver.serve() as url, pagedriver.browser() as page:
         pagedriver.open_page(page, url)
+        page.wait_for_function(f"document.title === {PAGE_TITLE!r}", timeout=30_000)
 
         step = page.get_by_role("button", name="Step", exact=True)
         for n in (1, 2, 3):

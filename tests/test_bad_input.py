@@ -192,6 +192,24 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str], str]] = {
         "--set steps: the value is nested too deeply",
     ),
     # -- sweep files -------------------------------------------------------------------------
+    "[grid] key mistyped": (
+        {"s.toml": sweep("[grid]\ndesgin = ['hub']"), "base.toml": SMALL},
+        ["sweep", "s.toml"],
+        "s.toml: [grid] unknown parameter 'desgin' (did you mean 'design'?)",
+    ),
+    "[sample.ranges] key mistyped": (
+        {
+            "s.toml": sweep("[sample]\npoints = 2\n[sample.ranges]\nturnover_rat = [0, 0.3]"),
+            "base.toml": SMALL,
+        },
+        ["sweep", "s.toml"],
+        "s.toml: [sample.ranges] unknown parameter 'turnover_rat' (did you mean 'turnover_rate'?)",
+    ),
+    "sobol points not a power of 2": (
+        {"s.toml": sweep("[sample]\npoints = 10\n[sample.ranges]\nh = [0, 1]"), "base.toml": SMALL},
+        ["sensitivity", "s.toml", "--method", "sobol"],
+        "s.toml: sample.points = 10 is not allowed for sobol: expected a power of 2",
+    ),
     "sweep binary": ({"s.toml": b"\0" * 8}, ["sweep", "s.toml"], "s.toml: is a binary file"),
     "sweep not UTF-8": (
         {"s.toml": b"replications = 1\nname = 'caf\xe9'\n"},

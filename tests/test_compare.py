@@ -25,6 +25,7 @@ from nicsim.analysis.compare import (
 from nicsim.analysis.report import comparison_markdown
 from nicsim.lab.plans import Plan, Points
 from nicsim.lab.registry import for_params
+from nicsim.march.params import MarchParams
 from nicsim.nic.params import Params
 from nicsim.ui.cli import SUMMARY_METRICS, main
 
@@ -502,6 +503,24 @@ def summary_of(tmp_path, monkeypatch, plan, metrics=None):
     ts = runs[["run_id", "h"]].assign(step=0, **panels)
     ts.to_parquet(tmp_path / "timeseries.parquet")
     return summary_text(tmp_path, plan, metrics).splitlines()
+
+
+def test_only_outcome_panels_are_labelled_with_the_outcome_units():
+    """A skill (0 to 1), a count of ties or a belief's error is not a percent of the way to
+    the best; the mean outcome and the equity gap are, or in power units 1 = best."""
+    from nicsim.analysis.report import panel_labels
+
+    labels = dict(panel_labels(Params()))
+    assert labels["mean_outcome"] == "Mean outcome (% of the way to the best)"
+    assert labels["equity_gap"] == "Equity gap (top - bottom quarter) (% of the way to the best)"
+    assert labels["mean_skill"] == "Mean leader skill"
+    assert labels["personal_ties"] == "Personal ties alive"
+    assert labels["university_belief_error"] == "Universities' belief error (RMS)"
+    model1 = dict(judgment="model1", research_quality=1.0)  # as power units allow
+    power = dict(panel_labels(Params(outcome_units="power", target=0.9, **model1)))
+    assert power["mean_outcome"] == "Mean outcome (1 = best)"
+    assert power["mean_skill"] == "Mean leader skill"
+    assert dict(panel_labels(MarchParams()))["code_knowledge"] == "Code knowledge"
 
 
 def test_a_runs_summary_prints_the_mean_and_t_interval_of_each_metric(tmp_path, monkeypatch):

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from ..core.params import DEFAULT_MODEL, ConfigError
+from ..core.params import DEFAULT_MODEL, ConfigError, ModelParams
 from ..lab import sensitivity
 from ..lab.atomic import write_text
 from ..lab.plans import Plan
@@ -387,6 +387,22 @@ def comparison_markdown(
 UNIT_NAMES = {"percent": "% of the way to the best", "power": "1 = best"}
 
 
+def plural(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless ``n`` is 1: "1 run", "4 runs"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def panel_labels(base: ModelParams) -> list[tuple[str, str]]:
+    """The outcome figure's panels of ``base``'s model, (metric, axis label): a metric in
+    outcome units names them (percent or power units read very differently)."""
+    spec = for_params(base)
+    units = getattr(base, "outcome_units", None)
+    return [
+        (m, f"{label} ({UNIT_NAMES[units]})" if m in spec.in_outcome_units else label)
+        for m, label, _ in spec.panels
+    ]
+
+
 def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str:
     """Draw the outcome figure of a run or sweep and return its summary table as text.
 
@@ -397,10 +413,7 @@ def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str
 
     spec = for_params(plan.base)
     metrics = list(spec.report_metrics) if metrics is None else metrics
-    panels = [(metric, label) for metric, label, _ in spec.panels]
-    units = getattr(plan.base, "outcome_units", None)  # the NIC's outcomes carry units
-    if units is not None:
-        panels = [(m, f"{label} ({UNIT_NAMES[units]})") for m, label in panels]
+    panels = panel_labels(plan.base)
     headline, label = panels[0]
     runs = pd.read_csv(out / "runs.csv")
     cols = ["run_id", "step", *(metric for metric, _ in panels), *plan.swept]
@@ -412,13 +425,13 @@ def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str
         groups = runs.groupby(list(plan.swept), sort=True)
         table = groups[headline].agg(["mean", "std", "count"])
         return (
-            f"{len(runs)} runs in {out} ({groups.ngroups} parameter sets x "
-            f"{plan.replications} replications). Final {label.lower()} by "
+            f"{plural(len(runs), 'run')} in {out} ({plural(groups.ngroups, 'parameter set')}"
+            f" x {plural(plan.replications, 'replication')}). Final {label.lower()} by "
             f"{', '.join(plan.swept)}:\n" + table.to_string(float_format=lambda v: f"{v:.3f}")
         )
     outcome_figure(ts, out / "figures" / "outcome.png", plan.name, tuple(panels), spec.time_unit)
     table = summary_table(runs, metrics)
-    lines = [f"{len(runs)} runs of {plan.name} in {out}. Final values, mean [95% CI]:"]
+    lines = [f"{plural(len(runs), 'run')} of {plan.name} in {out}. Final values, mean [95% CI]:"]
     for row in table.itertuples():
         counted = row.metric in ("steps_to_target", "periods_to_equilibrium")
         reached = f"  (reached in {row.n} runs)" if counted else ""
@@ -474,8 +487,8 @@ def write_sensitivity(out: Path, design: Design, metrics: Sequence[str]) -> str:
         name = f"sensitivity_{design.method}" + (f"_{metric}" if i else "")
         sensitivity_figure(table, design.method, out / "figures" / f"{name}.png", title)
     runs_line = (
-        f"{len(design.x)} points x {design.plan.replications} replications "
-        f"({len(runs)} runs) of `{design.plan.name}`."
+        f"{plural(len(design.x), 'point')} x {plural(design.plan.replications, 'replication')}"
+        f" ({plural(len(runs), 'run')}) of `{design.plan.name}`."
     )
     if len(metrics) == 1:
         sections[0] = sections[0].replace("\n\n", f"\n\n{runs_line}\n\n", 1)

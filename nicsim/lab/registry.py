@@ -51,6 +51,9 @@ class ModelSpec:
     # is the headline metric
     panels: tuple[tuple[str, str, str], ...]
     time_unit: str = "Step"
+    # the metrics measured in the model's outcome units (``outcome_units``), which their
+    # axis labels name; a skill, a count or a belief's error is not
+    in_outcome_units: tuple[str, ...] = ()
     description: str = ""
 
     def outcomes(
@@ -117,6 +120,7 @@ NIC = ModelSpec(
         ("university_belief_error", "Universities' belief error (RMS)", "research"),
     ),
     time_unit="Month",
+    in_outcome_units=("mean_outcome", "equity_gap"),
     description="networked improvement community (docs/ODD.md)",
 )
 MARCH = ModelSpec(

@@ -205,10 +205,14 @@ def design(sweep: SweepFile, method: str) -> Design:
         raise ConfigError(f"{sweep.path}: sensitivity samples [sample.ranges] only: remove [grid]")
     prob = problem(sweep.ranges)
     n, seed = sweep.points, sweep.seed
+    try:
+        count = rows(method, n, len(sweep.ranges))
+    except ConfigError as exc:
+        raise ConfigError(f"{sweep.path}: {exc}") from None
     points = Points(
         {},
         sweep.ranges,
-        rows(method, n, len(sweep.ranges)),
+        count,
         lambda: sample(prob, method, n, seed),
         fields_of(type(sweep.base)),
     )

@@ -22,6 +22,8 @@ from ..core.params import (
     check_value,
     fields_of,
     finite_number,
+    suggest,
+    unknown_parameter,
 )
 from ..nic.params import FIELDS
 from .config import (
@@ -138,7 +140,7 @@ def read_sweep(
         raise ConfigError(f"{where}: grid must be a table of parameter = [values]")
     for key, values in grid.items():
         if key not in fields:
-            raise ConfigError(f"{where}: [grid] unknown parameter {key!r}")
+            raise ConfigError(f"{where}: [grid] {unknown_parameter(type(params), key)}")
         if not isinstance(values, list) or not values:
             raise ConfigError(
                 f"{where}: [grid] {key} = {values!r} is not allowed: expected a "
@@ -281,7 +283,9 @@ def _sample_spec(
             ranges[key] = (float(bounds[0]), float(bounds[1]))
             continue
         if key not in fields:
-            raise ConfigError(f"{where}: [sample.ranges] unknown parameter {key!r}")
+            raise ConfigError(
+                f"{where}: [sample.ranges] unknown parameter {key!r}{suggest(key, [*fields])}"
+            )
         label = f"{where}: sample.ranges.{key}"
         ranges[key] = check_range(key, bounds, fields, label)
         if ranges[key][0] == ranges[key][1]:  # nothing to sample (and SALib refuses it)

@@ -13,7 +13,6 @@ from matplotlib.animation import PillowWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..nic.landscape import OUTCOME_LABELS
 from ..nic.model import NICModel
 from ..nic.params import Params
 from .netview import CMAP, NORMS, Trace, draw_network, draw_outcome
@@ -36,8 +35,9 @@ def render_gif(
     fig.suptitle(f"nicsim: {params.design} design, seed {seed}", fontsize=11)
     scatter = draw_network(ax_net, model)
     units = params.outcome_units
-    label = OUTCOME_LABELS[units]
-    fig.colorbar(scatter or _mappable(units), ax=ax_net, shrink=0.7, label=label)
+    # short: the outcome axis beside it, on the same scale, names the units in full
+    bar = fig.colorbar(scatter or _mappable(units), ax=ax_net, shrink=0.7)
+    bar.set_label("District outcome (colour)", fontsize=8)
     draw_outcome(ax_out, [(params.design, trace.columns())], horizon=params.steps, units=units)
     # Lay the figure out once: constrained layout on every frame would treble the time.
     fig.canvas.draw()

@@ -445,9 +445,13 @@ def open_page() -> tuple[dict[str, Any], ClassroomModel] | str:
         return str(exc)
 
 
+PAGE_TITLE = "nicsim: networked improvement communities"
+
+
 @solara.component
 def Page() -> None:
     """The classroom page, or the one-line reason it cannot open (never a traceback)."""
+    solara.Title(PAGE_TITLE)  # the browser tab's, so a projected tab says what it is
     opened = solara.use_memo(open_page, [])
     if isinstance(opened, str):
         solara.Error(f"nicsim: error: {opened}")

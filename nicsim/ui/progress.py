@@ -21,8 +21,10 @@ class Progress:
         self.total, self.done, self.label = total, done, label
         self.stream = stream or sys.stderr
         self.interval = interval
-        self.start = time.monotonic()
-        self.first = done
+        # the rate is counted from the first run finished on: the time before it is start-up
+        # (imports, workers, compiling, the first landscape), which no later run pays again
+        self._since: float | None = None
+        self._counted_from = done
         self.bar = None
         self._last: float | None = None  # the first update always prints
         if self.stream.isatty():
@@ -43,19 +45,24 @@ class Progress:
             self.bar.update(n)
             return
         now = time.monotonic()
+        if self._since is None:
+            self._since, self._counted_from = now, self.done
         if self._last is None or now - self._last >= self.interval or self.done == self.total:
             self._last = now
             self.stream.write(self.line(now) + "\n")
             self.stream.flush()
 
     def line(self, now: float | None = None) -> str:
-        elapsed = (now or time.monotonic()) - self.start
-        new = self.done - self.first
-        rate = new / elapsed if elapsed > 0 else 0.0
-        left = (self.total - self.done) / rate if rate > 0 else float("nan")
         pct = 100 * self.done / self.total if self.total else 100.0
-        eta = f"{left:.0f}s left" if left == left else "time left unknown"
-        return f"{self.label}: {self.done}/{self.total} ({pct:.0f}%), {rate:.2f} runs/s, {eta}"
+        head = f"{self.label}: {self.done}/{self.total} ({pct:.0f}%)"
+        if self.done >= self.total:
+            return head
+        elapsed = (now or time.monotonic()) - self._since if self._since is not None else 0.0
+        new = self.done - self._counted_from
+        if new <= 0 or elapsed <= 0:
+            return f"{head}, time left unknown"
+        rate = new / elapsed
+        return f"{head}, {rate:.2f} runs/s, {(self.total - self.done) / rate:.0f}s left"
 
     def close(self) -> None:
         if self.bar is not None:

@@ -22,10 +22,8 @@ from ..core.params import (
     check_value,
     fields_of,
     finite_number,
-    suggest,
     unknown_parameter,
 )
-from ..nic.params import FIELDS
 from .config import (
     RunConfig,
     beside,
@@ -156,7 +154,7 @@ def read_sweep(
                 beside(path, g) if isinstance(g, str) else g for g in grid["graph_file"]
             ],
         }
-    ranges, points = _sample_spec(raw.get("sample"), where, fields)
+    ranges, points = _sample_spec(raw.get("sample"), where, type(params))
     _once(where, {"[params]": fixed, "--set": overrides, "[grid]": grid, "[sample.ranges]": ranges})
     salted = DUMMY in ranges and DUMMY_SALT in fields
     if salted and DUMMY_SALT in {*grid, *ranges, *fixed, *overrides}:
@@ -244,8 +242,9 @@ SAMPLE_KEYS = ("points", "ranges")
 
 
 def _sample_spec(
-    sample: Any, where: str, fields: dict[str, Any] = FIELDS
+    sample: Any, where: str, cls: type
 ) -> tuple[dict[str, tuple[float, float]], int | None]:
+    fields = fields_of(cls)
     if sample is None:
         return {}, None
     if not isinstance(sample, dict) or "ranges" not in sample or "points" not in sample:
@@ -283,9 +282,7 @@ def _sample_spec(
             ranges[key] = (float(bounds[0]), float(bounds[1]))
             continue
         if key not in fields:
-            raise ConfigError(
-                f"{where}: [sample.ranges] unknown parameter {key!r}{suggest(key, [*fields])}"
-            )
+            raise ConfigError(f"{where}: [sample.ranges] {unknown_parameter(cls, key)}")
         label = f"{where}: sample.ranges.{key}"
         ranges[key] = check_range(key, bounds, fields, label)
         if ranges[key][0] == ranges[key][1]:  # nothing to sample (and SALib refuses it)

@@ -311,6 +311,42 @@ def test_band_is_the_per_step_t_interval_and_a_point_for_a_single_run():
     assert band(ts, "x", 0.90).loc[0, "hi"] == pytest.approx(2 + 1.685854, abs=1e-6)
 
 
+def test_an_interval_is_cut_to_the_values_its_metric_can_take():
+    """A share of 0, 0, 1: mean 1/3, sd 0.577350, t(0.975, 2) = 4.302653 -> half 1.434218,
+    so the t interval [-1.10, 1.77] leaves 0..1; cut to it, it is [0, 1]. A count is cut
+    below only; a metric without a range keeps the t interval. The band is cut alike."""
+    half = 1.434218
+    assert mean_ci([0.0, 0.0, 1.0], within=(0.0, 1.0)) == pytest.approx((1 / 3, 0.0, 1.0))
+    assert mean_ci([0, 0, 1], within=(0, math.inf)) == pytest.approx(
+        (1 / 3, 0.0, 1 / 3 + half), abs=1e-6
+    )
+    assert mean_ci([0, 0, 1])[1] == pytest.approx(1 / 3 - half, abs=1e-6)
+    runs = pd.DataFrame({"g": ["a"] * 3, "share": [0.0, 0.0, 1.0], "x": [0.0, 0.0, 1.0]})
+    ranges = {"share": (0.0, 1.0)}
+    table = group_summary(runs, "g", ["share", "x"], ranges=ranges).set_index("metric")
+    assert table.loc["share", ["ci_low", "ci_high"]].tolist() == [0.0, 1.0]
+    assert table.loc["x", "ci_low"] == pytest.approx(1 / 3 - half, abs=1e-6)
+    assert summary_table(runs, ["share"], ranges)[["ci_low", "ci_high"]].values.tolist() == [
+        [0.0, 1.0]
+    ]
+    ts = runs.assign(step=0)
+    assert band(ts, "share", within=(0.0, 1.0)).loc[0].tolist() == pytest.approx([1 / 3, 0, 1])
+
+
+def test_each_models_ranges_name_only_its_metrics_and_hold_their_values():
+    """Every range names a metric the model reports and contains the values a short run
+    gives (a range that excluded a real value would cut away a true mean)."""
+    from nicsim.lab.registry import MARCH, NIC
+
+    for spec, params in ((NIC, Params(steps=6)), (MARCH, MarchParams(max_periods=6))):
+        assert set(spec.ranges) <= set(spec.run_metrics), spec.name
+        series, summary = spec.outcomes(params, seed=1)
+        for metric, (low, high) in spec.ranges.items():
+            values = np.asarray(series.get(metric, [summary[metric]]), dtype=float)
+            values = values[~np.isnan(values)]
+            assert ((low <= values) & (values <= high)).all(), (spec.name, metric)
+
+
 def test_trajectories_and_summary_at_label_each_group_with_its_own_values():
     """Long-form bands and per-step summaries keep each group's key values in their columns,
     groups sorted by key."""
@@ -481,6 +517,31 @@ def test_the_report_labels_infinite_and_tiny_p_values():
     assert "| hub | steps_to_target | 2 | -2.000 [-2.000, -2.000] | -inf | <0.001 | -inf |" in text
 
 
+def test_a_narrow_interval_shows_two_significant_digits_of_its_width():
+    """Three decimals hide a difference of 0.0001 (0.000 [0.000, 0.000]); a narrower
+    interval gets the decimals its width needs: width 0.00006 -> 6 decimals; a wide one
+    keeps 3, and a value that rounds to zero has no minus sign."""
+    summary = pd.DataFrame(
+        [("a", "x", 3, 3, 0.5, 0.4, 0.6), ("b", "x", 3, 3, -0.00001, -0.004, 0.004)],
+        columns=["group", "metric", "runs", "n", "mean", "ci_low", "ci_high"],
+    )
+    paired = pd.DataFrame(
+        [("b", "x", 3, 3, 0.00012, 0.00009, 0.00015, 9.0, 0.01, 5.0)], columns=PAIRED_COLUMNS
+    )
+    text = comparison_markdown(
+        summary,
+        paired,
+        experiment="hand",
+        by="g",
+        reference="a",
+        order=["a", "b"],
+        n_runs=6,
+        pair_on=["seed"],
+    )
+    assert "| x | 0.500 [0.400, 0.600] | 0.0000 [-0.0040, 0.0040] |" in text
+    assert "| b | x | 3 | 0.000120 [0.000090, 0.000150] | 9.000 | 0.010 | 5.000 |" in text
+
+
 # -- the summary a run or sweep prints ----------------------------------------------------------
 def summary_of(tmp_path, monkeypatch, plan, metrics=None):
     """summary_text on a hand-made results directory (figures not drawn): four runs, h 0.5,
@@ -526,13 +587,13 @@ def test_only_outcome_panels_are_labelled_with_the_outcome_units():
 def test_a_runs_summary_prints_the_mean_and_t_interval_of_each_metric(tmp_path, monkeypatch):
     """mean_outcome: mean 0.65, sd 0.173205, t(0.975, 3) = 3.182446 -> half 0.275608;
     steps_to_target over the 2 runs that reached it: 12, sd 2.828427, t(0.975, 1) = 12.706205
-    -> half 25.412410."""
+    -> half 25.412410, and a step count cannot be below 0, so its interval is cut there."""
     lines = summary_of(
         tmp_path, monkeypatch, Plan("hand", Params()), ["mean_outcome", "steps_to_target"]
     )
     assert lines[1:] == [
         "  mean_outcome                0.650  [0.374, 0.926]",
-        "  steps_to_target            12.000  [-13.412, 37.412]  (reached in 2 runs)",
+        "  steps_to_target            12.000  [0.000, 37.412]  (reached in 2 runs)",
     ]
 
 

@@ -8,14 +8,26 @@ independent samples; the pairing removes the variance of the problem itself.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
+ANY = (-math.inf, math.inf)  # the range of a metric that may take any value
+NO_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType({})
 
-def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and the two-sided t confidence interval; the interval is NaN for fewer than 2."""
+
+def mean_ci(
+    values, level: float = 0.95, within: tuple[float, float] = ANY
+) -> tuple[float, float, float]:
+    """Mean and the two-sided t confidence interval; the interval is NaN for fewer than 2.
+
+    ``within`` is the range the values can take (a share's 0 to 1): the mean lies in it, so
+    the interval is cut to it. The cut interval covers the mean whenever the t interval
+    does, so its level stands; a count's interval no longer reaches below 0 with few runs.
+    """
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
     if x.size == 0:
@@ -26,7 +38,7 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
     from scipy.special import stdtrit  # Student t quantiles, loaded on use
 
     half = float(stdtrit(x.size - 1, 0.5 + level / 2) * x.std(ddof=1) / np.sqrt(x.size))
-    return m, m - half, m + half
+    return m, max(m - half, within[0]), min(m + half, within[1])
 
 
 def quantile_ci(
@@ -53,25 +65,34 @@ def quantile_ci(
     return table
 
 
-def band(ts: pd.DataFrame, metric: str, level: float = 0.95) -> pd.DataFrame:
-    """Per-step mean of ``metric`` across runs with its t confidence band."""
+def band(
+    ts: pd.DataFrame, metric: str, level: float = 0.95, within: tuple[float, float] = ANY
+) -> pd.DataFrame:
+    """Per-step mean of ``metric`` across runs with its t confidence band, cut to ``within``
+    as :func:`mean_ci` cuts an interval."""
     from scipy.special import stdtrit
 
     g = ts.groupby("step")[metric]
     mean, sd, n = g.mean(), g.std(ddof=1), g.count()
     tq = stdtrit(np.maximum(n - 1, 1), 0.5 + level / 2)
     half = np.where(n > 1, tq * sd / np.sqrt(n), 0.0)
-    return pd.DataFrame({"mean": mean, "lo": mean - half, "hi": mean + half})
+    lo, hi = np.maximum(mean - half, within[0]), np.minimum(mean + half, within[1])
+    return pd.DataFrame({"mean": mean, "lo": lo, "hi": hi})
 
 
-def summary_table(runs: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
-    """Mean and 95% CI of each metric across the runs."""
-    return pd.DataFrame([{"metric": metric, **ci_row(runs[metric])} for metric in metrics])
+def summary_table(
+    runs: pd.DataFrame, metrics: list[str], ranges: Mapping[str, tuple[float, float]] = NO_RANGES
+) -> pd.DataFrame:
+    """Mean and 95% CI of each metric across the runs, cut to its range in ``ranges``."""
+    return pd.DataFrame(
+        [{"metric": metric, **ci_row(runs[metric], ranges.get(metric, ANY))} for metric in metrics]
+    )
 
 
-def ci_row(values: pd.Series) -> dict[str, float | int]:
-    """``mean``, ``ci_low``, ``ci_high`` (95%) and ``n`` (values present) of a column."""
-    m, lo, hi = mean_ci(values)
+def ci_row(values: pd.Series, within: tuple[float, float] = ANY) -> dict[str, float | int]:
+    """``mean``, ``ci_low``, ``ci_high`` (95%, cut to ``within``) and ``n`` (values
+    present) of a column."""
+    m, lo, hi = mean_ci(values, within=within)
     return {"mean": m, "ci_low": lo, "ci_high": hi, "n": int(values.notna().sum())}
 
 
@@ -142,9 +163,14 @@ def same_group(a, b) -> bool:
 
 
 def group_summary(
-    runs: pd.DataFrame, by: str, metrics: list[str], order: list | None = None
+    runs: pd.DataFrame,
+    by: str,
+    metrics: list[str],
+    order: list | None = None,
+    ranges: Mapping[str, tuple[float, float]] = NO_RANGES,
 ) -> pd.DataFrame:
-    """Mean and 95% CI of each final metric in each group of ``by``: one row per group and metric.
+    """Mean and 95% CI of each final metric in each group of ``by``: one row per group and
+    metric, the interval cut to the metric's range in ``ranges`` (:func:`mean_ci`).
 
     ``runs`` is the group size and ``n`` the runs with a value for the metric, so a metric that
     is missing in some runs (``steps_to_target`` when the target was never reached) reports
@@ -154,7 +180,7 @@ def group_summary(
     for value in group_order(runs, by) if order is None else order:
         group = members(runs, by, value)
         for metric in metrics:
-            m, lo, hi = mean_ci(group[metric])
+            m, lo, hi = mean_ci(group[metric], within=ranges.get(metric, ANY))
             n = int(group[metric].notna().sum())
             rows.append(
                 {

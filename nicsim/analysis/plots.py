@@ -6,6 +6,7 @@ machine, in CI and in worker processes alike.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -16,11 +17,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ..lab.atomic import replacing
-from .compare import band, members
+from .compare import ANY, NO_RANGES, band, members
 
 
-def _band_plot(ax, ts: pd.DataFrame, metric: str, label: str | None = None, color=None) -> None:
-    b = band(ts, metric)
+def _band_plot(
+    ax, ts: pd.DataFrame, metric: str, label: str | None = None, color=None, within=ANY
+) -> None:
+    b = band(ts, metric, within=within)
     line = ax.plot(b.index, b["mean"], label=label, color=color, lw=2)[0]
     ax.fill_between(b.index, b["lo"], b["hi"], color=line.get_color(), alpha=0.25, lw=0)
 
@@ -37,16 +40,17 @@ def outcome_figure(
     title: str = "",
     panels: tuple[tuple[str, str], ...] = NIC_PANELS,
     time_unit: str = "Month",
+    ranges: Mapping[str, tuple[float, float]] = NO_RANGES,
 ) -> Path:
     """Metrics over time (by default the NIC's mean outcome and equity gap), up to three a
-    row: the mean across replications with its 95% CI."""
+    row: the mean across replications with its 95% CI, cut to the metric's range."""
     cols = min(3, len(panels))
     rows = -(-len(panels) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 4 * rows), sharex=True, squeeze=False)
     n = ts["run_id"].nunique()
     flat = axes.ravel()
     for ax, (metric, name) in zip(flat, panels, strict=False):
-        _band_plot(ax, ts, metric)
+        _band_plot(ax, ts, metric, within=ranges.get(metric, ANY))
         ax.set_xlabel(time_unit)
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
@@ -71,11 +75,13 @@ def group_trajectories(
     ylabel: str,
     order: list | None = None,
     time_unit: str = "Month",
+    within: tuple[float, float] = ANY,
 ) -> Path:
-    """One mean trajectory with a 95% band per value of ``by`` (in ``order`` if given)."""
+    """One mean trajectory with a 95% band per value of ``by`` (in ``order`` if given),
+    the band cut to the metric's range ``within``."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for value, group in _groups(ts, by, order):
-        _band_plot(ax, group, metric, label=f"{by} = {value}")
+        _band_plot(ax, group, metric, label=f"{by} = {value}", within=within)
     ax.set_xlabel(time_unit)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)

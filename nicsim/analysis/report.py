@@ -23,12 +23,13 @@ from ..lab.atomic import write_text
 from ..lab.plans import Plan
 from ..lab.registry import REGISTRY, ModelSpec, for_params
 from ..lab.sensitivity import Design
-from .compare import group_order, group_summary, paired_differences, same_group, summary_table
+from .compare import ANY, group_order, group_summary, paired_differences, same_group, summary_table
 
 HOW_TO_READ = (
     "Each cell of the first table is the mean over the runs of a group with its 95% "
     "confidence interval (CI): intervals made this way contain the true mean in 95 of 100 "
-    "repetitions of the experiment. The second table compares each group with the reference "
+    "repetitions of the experiment (an interval is cut to the values its metric can take, "
+    "a share's 0 to 1, a count's 0 up). The second table compares each group with the reference "
     "run by run: the two runs of a pair share their seed (so the same problem and the same "
     "starting practices) and every other swept parameter, so what differs between them is "
     "`{by}` and the chance events during the runs. A difference whose CI excludes 0 "
@@ -82,7 +83,7 @@ def write_comparison(
     order = group_order(runs, by)
     ref = order[0] if reference is None else _match_reference(order, reference, by)
     pair_on = [c for c in ("seed", *swept) if c != by]
-    summary = group_summary(runs, by, metrics, order)
+    summary = group_summary(runs, by, metrics, order, spec.ranges)
     try:
         paired = paired_differences(runs, by, ref, pair_on, metrics, order)
     except ValueError as exc:
@@ -228,29 +229,51 @@ def _draw_figures(
         ts = ts.merge(runs[["run_id", by]], on="run_id")
         for metric, label, slug in panels:
             path = out / f"compare_{by}_{slug}.png"
-            paths.append(group_trajectories(ts, by, metric, path, label, order, spec.time_unit))
+            within = spec.ranges.get(metric, ANY)
+            paths.append(
+                group_trajectories(ts, by, metric, path, label, order, spec.time_unit, within)
+            )
     headline = spec.panels[0][0]
     paths.append(final_distribution(runs, by, headline, out / f"compare_{by}_final.png", order))
     return paths
 
 
 # -- Markdown ---------------------------------------------------------------------------------
-def _num(x: float) -> str:
+def _num(x: float, decimals: int = 3) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
-    text = f"{x:.3f}"
-    return "0.000" if text == "-0.000" else text
+    text = f"{x:.{decimals}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
-def _estimate(mean: float, low: float, high: float) -> str:
-    """``0.612 [0.546, 0.677]``; the mean alone when there are too few values for an interval."""
+MAX_DECIMALS = 12  # a width below 1e-11 is rounding, not a result
+
+
+def _decimals(low: float, high: float) -> int:
+    """At least 3, and enough for the interval's width to show two significant digits, so a
+    difference of 0.0001 with a narrow interval does not read 0.000 [0.000, 0.000]."""
+    width = high - low
+    if not (width > 0 and math.isfinite(width)):
+        return 3
+    return min(max(3, 1 - math.floor(math.log10(width))), MAX_DECIMALS)
+
+
+def _estimate(mean: float, low: float, high: float, decimals: int = 3) -> str:
+    """``0.612 [0.546, 0.677]``; the mean alone when there are too few values for an
+    interval."""
     if math.isnan(mean):
         return "n/a"
     if math.isnan(low):
         return f"{_num(mean)} (no CI)"
-    return f"{_num(mean)} [{_num(low)}, {_num(high)}]"
+    return f"{_num(mean, decimals)} [{_num(low, decimals)}, {_num(high, decimals)}]"
+
+
+def _result(mean: float, low: float, high: float) -> str:
+    """An estimate of nicsim's own runs, to the decimals its interval needs (a replication's
+    table keeps the published values' 3)."""
+    return _estimate(mean, low, high, _decimals(low, high))
 
 
 def _p(p: float) -> str:
@@ -322,7 +345,7 @@ def comparison_markdown(
     for metric, rows in summary.groupby("metric", sort=False):
         cells = [metric]
         for row in rows.itertuples():
-            cell = _estimate(row.mean, row.ci_low, row.ci_high)
+            cell = _result(row.mean, row.ci_low, row.ci_high)
             if metric == "steps_to_target":
                 cell = (
                     f"{cell} (reached {row.n}/{row.runs})"
@@ -361,7 +384,7 @@ def comparison_markdown(
                 )
                 continue
             for row in rows.itertuples():
-                diff = "n/a" if row.n == 0 else _estimate(row.mean_diff, row.ci_low, row.ci_high)
+                diff = "n/a" if row.n == 0 else _result(row.mean_diff, row.ci_low, row.ci_high)
                 lines.append(
                     _row(
                         [
@@ -421,7 +444,8 @@ def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str
     if plan.swept:
         by = plan.swept[0]
         path = out / "figures" / "outcome.png"
-        group_trajectories(ts, by, headline, path, label, time_unit=spec.time_unit)
+        within = spec.ranges.get(headline, ANY)
+        group_trajectories(ts, by, headline, path, label, time_unit=spec.time_unit, within=within)
         groups = runs.groupby(list(plan.swept), sort=True)
         table = groups[headline].agg(["mean", "std", "count"])
         return (
@@ -429,8 +453,9 @@ def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str
             f" x {plural(plan.replications, 'replication')}). Final {label.lower()} by "
             f"{', '.join(plan.swept)}:\n" + table.to_string(float_format=lambda v: f"{v:.3f}")
         )
-    outcome_figure(ts, out / "figures" / "outcome.png", plan.name, tuple(panels), spec.time_unit)
-    table = summary_table(runs, metrics)
+    figure = out / "figures" / "outcome.png"
+    outcome_figure(ts, figure, plan.name, tuple(panels), spec.time_unit, spec.ranges)
+    table = summary_table(runs, metrics, spec.ranges)
     lines = [f"{plural(len(runs), 'run')} of {plan.name} in {out}. Final values, mean [95% CI]:"]
     for row in table.itertuples():
         counted = row.metric in ("steps_to_target", "periods_to_equilibrium")

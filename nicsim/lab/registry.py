@@ -12,8 +12,8 @@ resume and compare see only these, so a third model plugs in by adding one
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -54,6 +54,9 @@ class ModelSpec:
     # the metrics measured in the model's outcome units (``outcome_units``), which their
     # axis labels name; a skill, a count or a belief's error is not
     in_outcome_units: tuple[str, ...] = ()
+    # the values a metric can take, (low, high), where narrower than any number: a mean lies
+    # there too, so a report's interval of it is cut to them
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     description: str = ""
 
     def outcomes(
@@ -121,6 +124,7 @@ NIC = ModelSpec(
     ),
     time_unit="Month",
     in_outcome_units=("mean_outcome", "equity_gap"),
+    ranges=metrics.RANGES,
     description="networked improvement community (docs/ODD.md)",
 )
 MARCH = ModelSpec(
@@ -136,6 +140,7 @@ MARCH = ModelSpec(
         ("mean_knowledge", "Mean individual knowledge", "individuals"),
     ),
     time_unit="Period",
+    ranges=march_metrics.RANGES,
     description="March (1991) mutual learning between a code and individuals",
 )
 REGISTRY: dict[str, ModelSpec] = {spec.name: spec for spec in (NIC, MARCH)}

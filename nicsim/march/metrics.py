@@ -8,6 +8,7 @@ no more than the step that produced them.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -91,6 +92,28 @@ STEP_REPORTERS = {
 }
 STEP_METRICS = tuple(STEP_REPORTERS)
 RUN_METRICS = (*STEP_METRICS, "periods", "periods_to_equilibrium")
+# The values a metric can take (see nicsim.nic.metrics.RANGES): proportions, and counts
+SHARES = (
+    "code_knowledge",
+    "mean_knowledge",
+    "fast_knowledge",
+    "slow_knowledge",
+    "belief_diversity",
+    "equilibrium",
+)
+COUNTS = (
+    "superior_size",
+    "belief_changes",
+    "code_changes",
+    "newcomers",
+    "periods",
+    "periods_to_equilibrium",
+)
+RANGES = {
+    **{m: (0.0, 1.0) for m in SHARES},
+    **{m: (0.0, math.inf) for m in COUNTS},
+    "code_net_knowledge": (-1.0, 1.0),
+}
 REPORT_METRICS = (
     "code_knowledge",
     "code_net_knowledge",

@@ -169,6 +169,27 @@ COUNT_METRICS = (
     "personal_ties_formed",
     "knowledge_lost",
 )
+# The values a metric can take, where narrower than any number: a mean lies there too, so a
+# report cuts its interval to them (ModelSpec.ranges). Outcomes are open: percent units go
+# below 0 for practices worse than the typical one.
+SHARES = ("share_at_best", "mean_skill")
+NON_NEGATIVE = (
+    "outcome_sd",
+    "equity_gap",
+    "ideas_in_circulation",
+    "leader_belief_error",
+    "university_belief_error",
+    "personal_ties",
+    "steps_to_target",
+    *COUNT_METRICS,
+    *(f"total_{m}" for m in COUNT_METRICS),
+)
+RANGES = {
+    **{m: (0.0, 1.0) for m in SHARES},
+    **{m: (0.0, math.inf) for m in NON_NEGATIVE},
+    "unique_practices": (1.0, math.inf),
+}
+
 RUN_METRICS = (
     *STEP_METRICS,
     *(f"total_{m}" for m in COUNT_METRICS),

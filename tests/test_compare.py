@@ -608,6 +608,25 @@ def test_a_sweeps_summary_prints_mean_sd_and_count_per_sorted_group(tmp_path, mo
     ]
 
 
+def test_a_sweeps_figure_draws_its_groups_in_the_order_compare_gives_them(tmp_path, monkeypatch):
+    """outcome.png and compare's figures colour a group alike: both draw the groups in
+    the grid's order (siloed before hub), not the alphabet's."""
+    from nicsim.analysis import plots
+    from nicsim.analysis.report import summary_text
+
+    drawn = {}
+    monkeypatch.setattr(plots, "group_trajectories", lambda *a, **k: drawn.update(order=a[5]))
+    runs = pd.DataFrame(
+        {"run_id": range(4), "design": ["siloed", "hub"] * 2, "mean_outcome": [1.0, 2, 3, 4]}
+    )
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    panels = {m: 0.0 for m, _, _ in for_params(Params()).panels}
+    runs[["run_id", "design"]].assign(step=0, **panels).to_parquet(tmp_path / "timeseries.parquet")
+    plan = Plan("hand", Params(), Points({"design": ["siloed", "hub"]}), replications=2)
+    summary_text(tmp_path, plan, ["mean_outcome"])
+    assert drawn["order"] == ["siloed", "hub"] == group_order(runs, "design")
+
+
 def test_runs_missing_the_compared_value_are_a_group_of_their_own():
     """Grouping by a column some runs leave empty (``--by steps_to_target``: runs that never
     reached the target): those runs form one group, counted, summarised and paired like any

@@ -444,8 +444,9 @@ def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str
     if plan.swept:
         by = plan.swept[0]
         path = out / "figures" / "outcome.png"
-        within = spec.ranges.get(headline, ANY)
-        group_trajectories(ts, by, headline, path, label, time_unit=spec.time_unit, within=within)
+        # in the order compare gives the groups (the grid's), so a group has one colour
+        order, within = group_order(runs, by), spec.ranges.get(headline, ANY)
+        group_trajectories(ts, by, headline, path, label, order, spec.time_unit, within)
         groups = runs.groupby(list(plan.swept), sort=True)
         table = groups[headline].agg(["mean", "std", "count"])
         return (

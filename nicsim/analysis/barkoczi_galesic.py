@@ -22,8 +22,8 @@ from .barkoczi_galesic_tables import (
     bg_tidy,
 )
 from .compare import summary_at
+from .markdown import estimate, markdown_table
 from .replications import condense, report_head
-from .report import _estimate, markdown_table
 
 BG_TRAJECTORY_STEPS = [1, 5, 10, 25, 50, 199]
 # The diameters their PLOTS.R (in their repository's history, before commit 93b5f6fb) plots
@@ -50,7 +50,7 @@ def _theirs_and_ours(ours: pd.DataFrame, theirs: pd.DataFrame, by: list[str]) ->
             **{col: merged[col] for col in by},
             "published code": merged["mean_theirs"].map(lambda v: f"{v:.3f}"),
             "nicsim": [
-                _estimate(*v) for v in merged[["mean", "ci_low", "ci_high"]].to_numpy().tolist()
+                estimate(*v) for v in merged[["mean", "ci_low", "ci_high"]].to_numpy().tolist()
             ],
             "nicsim - theirs": (merged["mean"] - merged["mean_theirs"]).map(lambda v: f"{v:+.3f}"),
         }

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .barkoczi_galesic_tables import BG_FINAL, BG_PUBLISHED, BG_STRATEGIES, bg_tidy
 from .compare import quantile_ci
-from .report import _estimate, markdown_table
+from .markdown import estimate, markdown_table
 
 # The spread over landscapes at round 199 (their PLOTS.R boxplot): the percents compared,
 # those a cell must match (the box), the bootstrap's size and seed, and the sweeps read
@@ -90,7 +90,7 @@ def _final_runs(root: Path, names) -> pd.DataFrame:
 
 def _spread_cell(row) -> str:
     """One quantile of a cell: theirs / nicsim's [interval], and "out" when outside."""
-    cell = f"{row.theirs:.3f} / {_estimate(row.estimate, row.ci_low, row.ci_high)}"
+    cell = f"{row.theirs:.3f} / {estimate(row.estimate, row.ci_low, row.ci_high)}"
     return cell if row.inside else cell + " out"
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 from ..core.params import ConfigError
 from ..lab.atomic import write_text
 from .compare import at_steps, head_to_head, summary_at, trajectories
-from .report import _estimate, markdown_table
+from .markdown import estimate, markdown_table
 
 METRICS = ["mean_outcome", "unique_practices", "ideas_adopted"]
 COMPACT = ("trajectories.csv", "at_steps.csv")
@@ -93,7 +93,7 @@ DESIGN_LABELS = {"line": "linear", "full": "totally connected"}
 def _wide(summary: pd.DataFrame, rows: list[str], label) -> pd.DataFrame:
     """Summary rows (per group and step) as one row per group and a column per round."""
     summary = summary.assign(
-        cell=[_estimate(*v) for v in summary[["mean", "ci_low", "ci_high"]].values]
+        cell=[estimate(*v) for v in summary[["mean", "ci_low", "ci_high"]].values]
     )
     wide = summary.pivot_table(
         index=rows, columns="step", values="cell", aggfunc="first", sort=False

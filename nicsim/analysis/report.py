@@ -9,7 +9,6 @@ policy reader as much as for a researcher, so it ends with a short guide to read
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from ..lab.plans import Plan
 from ..lab.registry import REGISTRY, ModelSpec, for_params
 from ..lab.sensitivity import Design
 from .compare import ANY, group_order, group_summary, paired_differences, same_group, summary_table
+from .markdown import estimate_at_width, markdown_table, number, p_value, table_row
 
 HOW_TO_READ = (
     "Each cell of the first table is the mean over the runs of a group with its 95% "
@@ -198,12 +198,12 @@ def _match_reference(order: list, text: str, by: str):
         if text in (_label(value), str(value)):
             return value
     try:
-        number = float(text)
+        numeric = float(text)
     except ValueError:
-        number = None
-    if number is not None:
+        numeric = None
+    if numeric is not None:
         for value in order:
-            if isinstance(value, int | float) and not isinstance(value, bool) and value == number:
+            if isinstance(value, int | float) and not isinstance(value, bool) and value == numeric:
                 return value
     allowed = ", ".join(_label(v) for v in order)
     raise ConfigError(f"--reference {text} is not a value of {by}: expected one of {allowed}")
@@ -236,66 +236,6 @@ def _draw_figures(
     headline = spec.panels[0][0]
     paths.append(final_distribution(runs, by, headline, out / f"compare_{by}_final.png", order))
     return paths
-
-
-# -- Markdown ---------------------------------------------------------------------------------
-def _num(x: float, decimals: int = 3) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    text = f"{x:.{decimals}f}"
-    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
-
-
-MAX_DECIMALS = 12  # a width below 1e-11 is rounding, not a result
-
-
-def _decimals(low: float, high: float) -> int:
-    """At least 3, and enough for the interval's width to show two significant digits, so a
-    difference of 0.0001 with a narrow interval does not read 0.000 [0.000, 0.000]."""
-    width = high - low
-    if not (width > 0 and math.isfinite(width)):
-        return 3
-    return min(max(3, 1 - math.floor(math.log10(width))), MAX_DECIMALS)
-
-
-def _estimate(mean: float, low: float, high: float, decimals: int = 3) -> str:
-    """``0.612 [0.546, 0.677]``; the mean alone when there are too few values for an
-    interval."""
-    if math.isnan(mean):
-        return "n/a"
-    if math.isnan(low):
-        return f"{_num(mean)} (no CI)"
-    return f"{_num(mean, decimals)} [{_num(low, decimals)}, {_num(high, decimals)}]"
-
-
-def _result(mean: float, low: float, high: float) -> str:
-    """An estimate of nicsim's own runs, to the decimals its interval needs (a replication's
-    table keeps the published values' 3)."""
-    return _estimate(mean, low, high, _decimals(low, high))
-
-
-def _p(p: float) -> str:
-    if math.isnan(p):
-        return "n/a"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def _row(cells: list[str]) -> str:
-    return "| " + " | ".join(_cell(c) for c in cells) + " |"
-
-
-def markdown_table(table: pd.DataFrame) -> str:
-    """A DataFrame as a Markdown table, numbers to 3 decimals."""
-    lines = [_row([str(c) for c in table.columns]), _row(["---"] * len(table.columns))]
-    for values in table.itertuples(index=False):
-        lines.append(_row([_num(v) if isinstance(v, float) else str(v) for v in values]))
-    return "\n".join(lines)
 
 
 def _and(names: list[str]) -> str:
@@ -341,11 +281,11 @@ def comparison_markdown(
         f"n = {sizes.get(_label(v), 0)})"
         for v in order
     ]
-    lines += [_row(header), _row(["---"] * len(header))]
+    lines += [table_row(header), table_row(["---"] * len(header))]
     for metric, rows in summary.groupby("metric", sort=False):
         cells = [metric]
         for row in rows.itertuples():
-            cell = _result(row.mean, row.ci_low, row.ci_high)
+            cell = estimate_at_width(row.mean, row.ci_low, row.ci_high)
             if metric == "steps_to_target":
                 cell = (
                     f"{cell} (reached {row.n}/{row.runs})"
@@ -353,7 +293,7 @@ def comparison_markdown(
                     else f"not reached (0/{row.runs})"
                 )
             cells.append(cell)
-        lines.append(_row(cells))
+        lines.append(table_row(cells))
 
     lines += ["", f"## Paired differences from `{by} = {ref}`", ""]
     if paired.empty:
@@ -364,13 +304,13 @@ def comparison_markdown(
             "the pairs where both runs have a value (for `steps_to_target`, both reached the "
             "target).",
             "",
-            _row([by, "metric", "pairs", "difference [95% CI]", "t", "p", "dz"]),
-            _row(["---", "---", "---:", "---", "---:", "---:", "---:"]),
+            table_row([by, "metric", "pairs", "difference [95% CI]", "t", "p", "dz"]),
+            table_row(["---", "---", "---:", "---", "---:", "---:", "---:"]),
         ]
         for value, rows in paired.groupby("group", sort=False, dropna=False):
             if (rows["pairs"] == 0).all():
                 lines.append(
-                    _row(
+                    table_row(
                         [
                             _label(value),
                             "all",
@@ -384,17 +324,21 @@ def comparison_markdown(
                 )
                 continue
             for row in rows.itertuples():
-                diff = "n/a" if row.n == 0 else _result(row.mean_diff, row.ci_low, row.ci_high)
+                diff = (
+                    "n/a"
+                    if row.n == 0
+                    else estimate_at_width(row.mean_diff, row.ci_low, row.ci_high)
+                )
                 lines.append(
-                    _row(
+                    table_row(
                         [
                             _label(value),
                             row.metric,
                             str(row.n),
                             diff,
-                            _num(row.t),
-                            _p(row.p),
-                            _num(row.cohens_dz),
+                            number(row.t),
+                            p_value(row.p),
+                            number(row.cohens_dz),
                         ]
                     )
                 )

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from nicsim.analysis.compare import paired_differences
-from nicsim.analysis.report import markdown_table
+from nicsim.analysis.markdown import markdown_table
 from nicsim.lab.config import load_config
 from nicsim.nic.world import make_landscape
 

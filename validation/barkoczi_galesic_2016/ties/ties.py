@@ -32,7 +32,7 @@ import pandas as pd
 import nicsim.nic.nk as nk
 from nicsim import simulate
 from nicsim.analysis.compare import paired_differences
-from nicsim.analysis.report import markdown_table
+from nicsim.analysis.markdown import markdown_table
 from nicsim.lab.config import load_config
 from nicsim.nic.world import make_landscape
 

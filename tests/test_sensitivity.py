@@ -316,3 +316,19 @@ def test_the_report_lists_what_is_inert_per_output_and_across_them(tmp_path, roo
     y, z = text.split("## Morris sensitivity of final ")[1:]
     assert y.startswith("y") and "Inert here: `turnover_rate`." in y
     assert z.startswith("z") and "Inert here: `h`." in z
+
+
+def test_a_morris_table_shows_its_noise_floor_to_two_significant_digits():
+    """A belief's error moves by thousandths: at 3 decimals its table is a column of zeros
+    beside its verdicts. A Morris table gets the decimals that show the dummy's mu*
+    interval (0.000043) to two significant digits, 6; an outcome's (0.3) keeps 3, and a
+    Sobol table (shares of variance) 3."""
+    from nicsim.analysis.report import _floor_decimals
+
+    def morris(conf: float) -> pd.DataFrame:
+        return pd.DataFrame({"parameter": ["h", "dummy"], "mu_star_conf": [0.1, conf]})
+
+    assert _floor_decimals(morris(0.000043)) == 6
+    assert _floor_decimals(morris(0.3)) == 3
+    assert _floor_decimals(morris(0.0)) == 3
+    assert _floor_decimals(pd.DataFrame({"parameter": ["h", "dummy"], "ST": [0.5, 0.0]})) == 3

@@ -60,9 +60,10 @@ def table_row(cells: list[str]) -> str:
     return "| " + " | ".join(_cell(c) for c in cells) + " |"
 
 
-def markdown_table(table: pd.DataFrame) -> str:
-    """A DataFrame as a Markdown table, numbers to 3 decimals."""
+def markdown_table(table: pd.DataFrame, decimals: int = 3) -> str:
+    """A DataFrame as a Markdown table, numbers to ``decimals`` places."""
     lines = [table_row([str(c) for c in table.columns]), table_row(["---"] * len(table.columns))]
     for values in table.itertuples(index=False):
-        lines.append(table_row([number(v) if isinstance(v, float) else str(v) for v in values]))
+        cells = [number(v, decimals) if isinstance(v, float) else str(v) for v in values]
+        lines.append(table_row(cells))
     return "\n".join(lines)

@@ -19,11 +19,11 @@ import pyarrow.parquet as pq
 from ..core.params import DEFAULT_MODEL, ConfigError, ModelParams
 from ..lab import sensitivity
 from ..lab.atomic import write_text
-from ..lab.plans import Plan
+from ..lab.plans import DUMMY, Plan
 from ..lab.registry import REGISTRY, ModelSpec, for_params
 from ..lab.sensitivity import Design
 from .compare import ANY, group_order, group_summary, paired_differences, same_group, summary_table
-from .markdown import estimate_at_width, markdown_table, number, p_value, table_row
+from .markdown import decimals_for, estimate_at_width, markdown_table, number, p_value, table_row
 
 HOW_TO_READ = (
     "Each cell of the first table is the mean over the runs of a group with its 95% "
@@ -411,6 +411,16 @@ def summary_text(out: Path, plan: Plan, metrics: list[str] | None = None) -> str
     return "\n".join(lines)
 
 
+def _floor_decimals(table: pd.DataFrame) -> int:
+    """A Morris table's decimals: enough to show the noise floor (the dummy's mu* interval)
+    to two significant digits, so an output of small values (a belief's error, 0.001) is not
+    a column of zeros beside its verdicts; 3 at least, and without a dummy."""
+    if "mu_star_conf" not in table:  # Sobol's indices are shares of variance, 0 to 1
+        return 3
+    dummy = table.loc[table["parameter"] == DUMMY, "mu_star_conf"]
+    return decimals_for(0.0, float(dummy.iloc[0])) if len(dummy) else 3
+
+
 def write_sensitivity(out: Path, design: Design, metrics: Sequence[str]) -> str:
     """Analyse a sensitivity experiment's stored outputs: sensitivity.md with a section and
     a figure per output (the first output's figure keeps the plain name), and, with a dummy
@@ -453,7 +463,8 @@ def write_sensitivity(out: Path, design: Design, metrics: Sequence[str]) -> str:
                 "the noise floor); `acts` otherwise. Inert here: "
                 f"{', '.join(f'`{n}`' for n in inert) if inert else 'none'}.\n"
             )
-        sections.append(f"{head} {title}\n\n{markdown_table(table)}\n{note}{not_read}")
+        digits = _floor_decimals(table)
+        sections.append(f"{head} {title}\n\n{markdown_table(table, digits)}\n{note}{not_read}")
         name = f"sensitivity_{design.method}" + (f"_{metric}" if i else "")
         sensitivity_figure(table, design.method, out / "figures" / f"{name}.png", title)
     runs_line = (

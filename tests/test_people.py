@@ -312,6 +312,31 @@ def test_a_personal_tie_is_held_by_a_leader_of_each_district_and_seen_while_it_l
     assert b in row(m.neighbour_arrays(), a) and a in row(m.neighbour_arrays(), b)
 
 
+def test_a_tie_formed_again_by_other_leaders_outlasts_the_first_ties_holders():
+    """ODD 7.14: a tie ends when either *of its* leaders leaves. When a tie ends with
+    one holder, the other still lists it; if the pair ties again later, held by other
+    leaders, that first holder's departure must leave the new tie alone."""
+    m = hub_with_ties()
+    (a, b), (first_a, first_b) = next(iter(m.personal.items()))
+    next(x for x in m.agent_at[a].leaders if x.unique_id == first_a).leave()
+    assert (a, b) not in m.personal and not m.graph.has_edge(a, b)
+    # a later month whose keyed draw gives b's other leader the new tie
+    posts = [x.unique_id for x in m.agent_at[b].leaders]
+    pick = lambda month: m.keyed["tie_leaders"].integers(  # noqa: E731
+        2, month, np.array([a, b]), np.array([b, a])
+    )[1]
+    m.month = next(t for t in range(m.month, m.month + 50) if posts[pick(t)] != first_b)
+    m.add_tie(a, b, "cross")
+    m.make_personal(a, b)
+    holders = m.personal[(a, b)]
+    assert first_b not in holders
+    next(x for x in m.agent_at[b].leaders if x.unique_id == first_b).leave()
+    assert m.personal[(a, b)] == holders and m.graph.has_edge(a, b)
+    holder_b = next(x for x in m.agent_at[b].leaders if x.unique_id == holders[1])
+    holder_b.leave()
+    assert (a, b) not in m.personal and not m.graph.has_edge(a, b)
+
+
 def test_institutional_convening_ties_outlast_their_leaders():
     m = hub_with_ties(convening_ties="institutional")
     assert m.personal == {}

@@ -301,8 +301,9 @@ class NICModel(mesa.Model):
         if self.beliefs is not None:
             self.counts["knowledge_lost"] += self.beliefs.knowledge(leader.post)
         for a, b in self.ties_of.pop(leader.unique_id, []):
-            if self.personal.pop((a, b), None) is None:
-                continue  # already ended with the other leader
+            if leader.unique_id not in self.personal.get((a, b), ()):
+                continue  # ended with the other holder (the pair may hold a new tie now)
+            del self.personal[(a, b)]
             self.space.remove_connection(self.space[a], self.space[b])  # and the graph edge
             for x, y in ((a, b), (b, a)):
                 for trial in self.agent_at[x].adopted.values():

@@ -84,7 +84,7 @@ def test_march_sweep_is_identical_serially_in_processes_and_on_dask(tmp_path, ro
     assert 'model = "march"' in (serial / "params.toml").read_text()
     # resume: the same command finds every run done; compare reads the March metrics
     assert main([*args, "--workers", "1", "--out", str(serial)]) == 0
-    assert "resuming" in capsys.readouterr().err
+    assert "final tables: nothing to run" in capsys.readouterr().err
     assert main(["compare", str(serial)]) == 0
     text = capsys.readouterr().out
     assert "code_knowledge" in text and "mean_outcome" not in text

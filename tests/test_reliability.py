@@ -381,6 +381,24 @@ def test_final_tables_stand_in_for_their_parts_only_if_they_hold_exactly_the_pla
         (out / "manifest.json").write_text('{"complete": true}')
 
 
+def test_a_finished_folder_entered_again_keeps_the_manifest_of_the_runs_that_made_it(tmp_path):
+    """A sweep run again on its finished folder (parts and final tables all there) runs
+    nothing and leaves manifest.json as it was: its start, finish, command and versions
+    describe the runs, not the command that only redrew their report."""
+    plan, out = quick_plan(), tmp_path / "r"
+    save_runs(out, plan, set(range(6)))
+    with RunStore(out) as store:
+        store.open(plan, command=["test"])
+        store.finalize()
+    manifest = (out / "manifest.json").read_bytes()
+    assert json.loads(manifest)["complete"]
+    with RunStore(out) as store:
+        assert store.open(plan, command=["again"]) == set(range(6))
+        assert store.from_tables
+        store.finalize()
+    assert (out / "manifest.json").read_bytes() == manifest
+
+
 def test_discard_never_removes_a_saved_run(tmp_path):
     """A command refused once its runs are being made calls discard(): a directory it made
     goes entirely while no run is saved in it, and is left as it is once one is."""

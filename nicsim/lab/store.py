@@ -235,11 +235,13 @@ class RunStore:
                 f"output directory {self.root} is not writable ({exc.strerror})"
             ) from None
         done = self.done()
-        if not done and other is None and self._tables_hold_every_run(existing):
+        whole = not done or len(done) == len(plan.runs)  # parts gone (git), or all there
+        if whole and other is None and self._tables_hold_every_run(existing):
             # Committed results: git keeps the final tables, not ``.runs/``. They are this
             # plan's whole result, so the command analyses them again instead of deleting
             # them to run everything anew; manifest.json keeps describing the run that
-            # made them.
+            # made them (its times and versions), as it does for a finished sweep's folder
+            # entered again.
             self.from_tables = self.complete = True
             self._saved = set(range(len(plan.runs)))
             return self._saved
